@@ -1,0 +1,48 @@
+#include "cli/app.h"
+
+#include <csignal>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/serve_cmd.h"
+#include "cli/stream_cmd.h"
+#include "core/envelope.h"
+#include "core/exit_status.h"
+
+namespace wsflow {
+
+int RunApp(int argc, char** argv) {
+  // A reader that goes away must show up as EPIPE from write(), not kill us.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{"wsflow: follow and drive workflow runs over WebSocket; every event is one JSON line on stdout"};
+  app.set_version_flag("--version", std::string("wsflow ") + WSFLOW_VERSION + " (event envelope v" +
+                                        kEnvelopeVersion + ")");
+  app.require_subcommand(1);
+  app.footer("Exit status: 0 completed, 1 failed, 2 usage, 3 cancelled, 4 protocol, 5 connection, 6 auth,\n"
+             "7 stream incomplete, 124 timeout, 130 SIGINT, 143 SIGTERM. See wsflow(1).");
+
+  StreamFlags watch, execute;
+  execute.execute = true;
+  ServeOptions serve;
+  CLI::App* watch_cmd = SetupWatch(app, &watch);
+  CLI::App* execute_cmd = SetupExecute(app, &execute);
+  CLI::App* serve_cmd = SetupServe(app, &serve);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version: printed on stdout
+    std::string where;
+    for (auto* sub : app.get_subcommands()) where = std::string(" ") + sub->get_name();
+    std::cerr << "wsflow: " << e.what() << " (see wsflow" << where << " --help)\n";
+    return RemapCliExitCode(e.get_exit_code());
+  }
+  if (watch_cmd->parsed()) return RunStream(watch);
+  if (execute_cmd->parsed()) return RunStream(execute);
+  if (serve_cmd->parsed()) return RunServe(serve);
+  return kExitUsage;
+}
+
+}  // namespace wsflow

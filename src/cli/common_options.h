@@ -1,0 +1,39 @@
+// Options every client subcommand takes after its name: where to connect and how to keep the
+// connection (retries, heartbeat, queue), and how chatty to be on stderr.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "session/ws_session.h"
+
+namespace wsflow {
+
+struct ConnectionFlags {
+  std::string url;
+  std::string dialect = "native";
+  std::string connect_timeout = "10s";
+  std::string ping_interval = "15s";
+  std::string pong_timeout = "10s";
+  std::string idle_timeout = "0";
+  int retries = 10;
+  std::string retry_initial = "1s";
+  std::string retry_max_delay = "30s";
+  std::string retry_jitter = "full";
+  size_t queue_size = 100;
+  bool quiet = false;
+  int verbose = 0;
+};
+
+/// The default backend: `wsflow serve` with no flags listens here.
+inline constexpr const char* kDefaultUrl = "ws://127.0.0.1:8000";
+
+void AddConnectionOptions(CLI::App* app, ConnectionFlags* flags);
+
+/// Validates `flags` into session options and the URL to use (--url, else $WSFLOW_URL, else
+/// the default). False with a one-line reason in `*err`.
+bool ResolveConnection(const ConnectionFlags& flags, SessionOptions* out, std::string* url, std::string* err);
+
+}  // namespace wsflow

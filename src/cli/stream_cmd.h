@@ -1,0 +1,35 @@
+// `wsflow watch RUN` and `wsflow execute TASK`: follow a run (started by us, or not) to its end.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/common_options.h"
+
+namespace wsflow {
+
+struct StreamFlags {
+  bool execute = false;
+  std::string run_id;  // watch: the run; execute: --run-id
+  std::string task;
+  std::string model;
+  std::string config = "{}";
+  bool auto_approve = false;
+  bool follow = false;
+  bool raw = false;
+  bool strict = false;
+  bool connection_events = false;
+  int64_t since_seq = 0;
+  std::vector<std::string> types;
+  std::vector<std::string> exclude_types;
+  std::string summary;
+  ConnectionFlags conn;
+};
+
+CLI::App* SetupWatch(CLI::App& app, StreamFlags* flags);
+CLI::App* SetupExecute(CLI::App& app, StreamFlags* flags);
+int RunStream(const StreamFlags& flags);
+
+}  // namespace wsflow

@@ -1,0 +1,53 @@
+// Small RapidJSON helpers shared by every layer: parse with a reusable arena, compact output,
+// typed member access that never throws or asserts on the wrong type.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace wsflow {
+
+using JsonValue = rapidjson::Value;
+using JsonDoc = rapidjson::Document;
+
+/// A Document whose arena is reused from one Parse to the next: parsing one frame after another
+/// (hundreds of thousands a second) then allocates nothing once warm.
+class JsonParser {
+ public:
+  JsonParser();
+  /// Parses a whole JSON text (UTF-8 validated, nothing after the value). On failure returns
+  /// false and sets `*err` to a one-line reason with the byte offset.
+  bool Parse(std::string_view text, std::string* err);
+  JsonDoc& doc() { return doc_; }
+
+ private:
+  rapidjson::MemoryPoolAllocator<> pool_;
+  JsonDoc doc_;
+};
+
+/// Parses `text` into a standalone document (for configs, scenarios, tests).
+bool ParseJson(std::string_view text, JsonDoc* doc, std::string* err);
+
+/// The compact serialisation of `v`.
+std::string ToJson(const JsonValue& v);
+
+/// True when `text` has no white space outside strings, so it is already one compact line.
+bool IsCompactJson(std::string_view text);
+
+// Member access: the default when `v` is not an object, or the member is missing or of another type.
+std::string_view GetString(const JsonValue& v, const char* key, std::string_view dflt = {});
+int64_t GetInt(const JsonValue& v, const char* key, int64_t dflt);
+double GetDouble(const JsonValue& v, const char* key, double dflt);
+bool GetBool(const JsonValue& v, const char* key, bool dflt);
+const JsonValue* GetObject(const JsonValue& v, const char* key);
+const JsonValue* GetArray(const JsonValue& v, const char* key);
+
+/// A string value that copies `s` into `alloc`.
+inline JsonValue Str(std::string_view s, rapidjson::MemoryPoolAllocator<>& alloc) {
+  return JsonValue(s.data(), static_cast<rapidjson::SizeType>(s.size()), alloc);
+}
+
+}  // namespace wsflow

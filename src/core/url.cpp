@@ -1,0 +1,96 @@
+#include "core/url.h"
+
+#include <cctype>
+#include <cstdlib>
+
+namespace wsflow {
+
+bool ParseWsUrl(const std::string& text, WsUrl* out, std::string* err) {
+  *out = WsUrl{};
+  size_t colon = text.find("://");
+  if (colon == std::string::npos) {
+    *err = "'" + text + "' is not a URL (expected ws://host:port or wss://host:port)";
+    return false;
+  }
+  out->scheme = text.substr(0, colon);
+  for (auto& c : out->scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (out->scheme != "ws" && out->scheme != "wss") {
+    *err = "'" + text + "': scheme must be ws:// or wss://";
+    return false;
+  }
+  std::string rest = text.substr(colon + 3);
+  size_t path_at = rest.find_first_of("/?");
+  std::string authority = rest.substr(0, path_at);
+  std::string tail = path_at == std::string::npos ? "" : rest.substr(path_at);
+  if (authority.find('@') != std::string::npos) {
+    *err = "'" + text + "': credentials in the URL are not supported";
+    return false;
+  }
+  std::string port_text;
+  if (!authority.empty() && authority[0] == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string::npos) {
+      *err = "'" + text + "': unterminated IPv6 address";
+      return false;
+    }
+    out->host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') {
+        *err = "'" + text + "': bad authority";
+        return false;
+      }
+      port_text = authority.substr(close + 2);
+    }
+  } else {
+    size_t pc = authority.rfind(':');
+    out->host = authority.substr(0, pc);
+    if (pc != std::string::npos) port_text = authority.substr(pc + 1);
+  }
+  if (out->host.empty()) {
+    *err = "'" + text + "': no host";
+    return false;
+  }
+  out->port = out->scheme == "wss" ? 443 : 80;
+  if (!port_text.empty()) {
+    char* end = nullptr;
+    long p = std::strtol(port_text.c_str(), &end, 10);
+    if (*end != '\0' || p < 1 || p > 65535) {
+      *err = "'" + text + "': bad port '" + port_text + "'";
+      return false;
+    }
+    out->port = static_cast<int>(p);
+  }
+  size_t q = tail.find('?');
+  out->path = tail.substr(0, q);
+  if (q != std::string::npos) out->query = tail.substr(q + 1);
+  if (out->path == "/") out->path.clear();
+  return true;
+}
+
+std::string WsUrl::Origin() const {
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return scheme + "://" + h + ":" + std::to_string(port);
+}
+
+std::string WsUrl::WithPath(const std::string& new_path) const {
+  return Origin() + new_path + (query.empty() ? "" : "?" + query);
+}
+
+std::string WsUrl::ToString() const { return WithPath(path.empty() ? "/" : path); }
+
+std::string EncodePathSegment(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace wsflow

@@ -1,0 +1,171 @@
+#include "server/run_engine.h"
+
+#include <algorithm>
+
+namespace wsflow {
+
+namespace {
+const char* kRejectLike[] = {"reject", "abort", "deny", "exit"};
+const char* kApproveLike[] = {"approve", "continue", "submit", "allow", "retry"};
+
+bool IsTerminalType(std::string_view t) {
+  return t == "workflow_completed" || t == "workflow_failed" || t == "workflow_cancelled";
+}
+}  // namespace
+
+bool IsRejectLike(std::string_view r) {
+  return std::any_of(std::begin(kRejectLike), std::end(kRejectLike), [&](const char* x) { return r == x; });
+}
+bool IsApproveLike(std::string_view r) {
+  return std::any_of(std::begin(kApproveLike), std::end(kApproveLike), [&](const char* x) { return r == x; });
+}
+
+RunEngine::RunEngine(Scenario scenario, const std::vector<std::pair<std::string, std::string>>& vars)
+    : items_(std::move(scenario.items)) {
+  for (auto& item : items_)
+    for (auto& [key, value] : vars) {
+      std::string esc = JsonEscape(value);
+      item.data_template = Substitute(item.data_template, key, "\"" + esc + "\"", esc);
+    }
+}
+
+RunEngine::State RunEngine::state() const {
+  if (outcome_ != Outcome::kNone) return State::kFinished;
+  if (paused_) return State::kPaused;
+  if (awaiting_) return State::kAwaitingApproval;
+  if (item_ >= items_.size() && !reject_pending_) return State::kFinished;
+  return State::kRunning;
+}
+
+int RunEngine::NextDelayMs(int run_delay_ms) const {
+  if (item_ < items_.size() && items_[item_].delay_ms >= 0) return items_[item_].delay_ms;
+  return run_delay_ms;
+}
+
+void RunEngine::Advance() {
+  if (++rep_ >= items_[item_].repeat) {
+    ++item_;
+    rep_ = 0;
+  }
+  while (item_ < items_.size() && items_[item_].repeat == 0) ++item_;  // repeat 0: skipped
+}
+
+void RunEngine::Finish(std::string_view type) {
+  if (type == "workflow_completed") outcome_ = Outcome::kCompleted;
+  else if (type == "workflow_cancelled") outcome_ = Outcome::kCancelled;
+  else outcome_ = Outcome::kFailed;
+}
+
+bool RunEngine::Next(EngineEvent* out) {
+  if (state() != State::kRunning) return false;
+  if (reject_pending_) {
+    reject_pending_ = false;
+    *out = {"workflow_failed", R"({"message":"rejected at approval )" + JsonEscape(approval_id_) +
+                                   R"(","status":"failed"})"};
+    Finish(out->type);
+    return true;
+  }
+  while (item_ < items_.size() && items_[item_].repeat == 0) ++item_;
+  if (item_ >= items_.size()) return false;
+  const ScenarioItem& item = items_[item_];
+  out->type = item.event_type;
+  if (item.repeat > 1 || item.data_template.find("{i}") != std::string::npos) {
+    std::string i = std::to_string(rep_ + 1), n = std::to_string(item.repeat);
+    std::string pct = std::to_string(item.repeat ? (rep_ + 1) * 100 / item.repeat : 100);
+    out->data = Substitute(Substitute(Substitute(item.data_template, "i", i, i), "n", n, n), "pct", pct, pct);
+  } else {
+    out->data = item.data_template;
+  }
+  if (item.kind == ScenarioItem::Kind::kApproval) {
+    JsonDoc d;
+    std::string err;
+    ParseJson(out->data, &d, &err);
+    approval_id_ = std::string(GetString(d, "approval_id"));
+    options_.clear();
+    if (const JsonValue* opts = GetArray(d, "options"))
+      for (auto& o : opts->GetArray())
+        if (o.IsString()) options_.emplace_back(o.GetString(), o.GetStringLength());
+    awaiting_ = true;
+  }
+  Advance();
+  if (IsTerminalType(out->type)) Finish(out->type);
+  return true;
+}
+
+std::string RunEngine::ResolutionFor(bool approved) const {
+  for (const auto& o : options_)
+    if (approved ? IsApproveLike(o) : IsRejectLike(o)) return o;
+  return approved ? "approve" : "reject";
+}
+
+bool RunEngine::Resolve(std::string_view approval_id, std::string_view resolution, std::string_view feedback,
+                        std::vector<EngineEvent>* out, std::string* err) {
+  if (outcome_ != Outcome::kNone || !awaiting_ || approval_id != approval_id_) {
+    *err = "Approval " + std::string(approval_id) + " not found or already resolved";
+    return false;
+  }
+  if (std::find(options_.begin(), options_.end(), resolution) == options_.end()) {
+    *err = "resolution '" + std::string(resolution) + "' is not one of the options:";
+    for (const auto& o : options_) *err += " " + o;
+    return false;
+  }
+  bool rejected = IsRejectLike(resolution);
+  awaiting_ = false;
+  out->push_back({"approval_received", R"({"approval_id":")" + JsonEscape(approval_id_) +
+                                           R"(","approved":)" + (rejected ? "false" : "true") +
+                                           R"(,"resolution":")" + JsonEscape(std::string(resolution)) +
+                                           R"(","feedback":")" + JsonEscape(std::string(feedback)) + "\"}"});
+  // Which gate is this? The item before the cursor is the approval that was emitted.
+  bool fail = rejected && item_ > 0 && items_[item_ - 1].fail_on_reject;
+  if (fail) reject_pending_ = true;
+  return true;
+}
+
+bool RunEngine::Pause(std::vector<EngineEvent>* out, std::string* err) {
+  if (outcome_ != Outcome::kNone || paused_) {
+    *err = paused_ ? "run is already paused" : "run has already ended";
+    return false;
+  }
+  paused_ = true;
+  out->push_back({"workflow_paused", R"({"message":"paused by client","status":"paused"})"});
+  return true;
+}
+
+bool RunEngine::Resume(std::vector<EngineEvent>* out, std::string* err) {
+  if (outcome_ != Outcome::kNone || !paused_) {
+    *err = outcome_ != Outcome::kNone ? "run has already ended" : "run is not paused";
+    return false;
+  }
+  paused_ = false;
+  out->push_back({"workflow_resumed", R"({"message":"resumed by client","status":"running"})"});
+  return true;
+}
+
+bool RunEngine::Cancel(std::vector<EngineEvent>* out, std::string* err) {
+  if (state() == State::kFinished) {
+    *err = "run has already ended";
+    return false;
+  }
+  out->push_back({"workflow_cancelled", R"({"message":"cancelled by client","status":"cancelled"})"});
+  Finish("workflow_cancelled");
+  return true;
+}
+
+void RunEngine::Restore(std::string_view type, const JsonValue& data) {
+  if (IsTerminalType(type)) {
+    Finish(type);
+  } else if (type == "workflow_paused") {
+    paused_ = true;
+  } else if (type == "workflow_resumed") {
+    paused_ = false;
+  } else if (type == "approval_received") {
+    awaiting_ = false;
+    std::string_view resolution = GetString(data, "resolution");
+    reject_pending_ = IsRejectLike(resolution) && item_ > 0 && items_[item_ - 1].fail_on_reject;
+  } else {
+    EngineEvent ignored;
+    Next(&ignored);  // a scenario event: walk past it exactly as when it was made
+  }
+}
+
+}  // namespace wsflow

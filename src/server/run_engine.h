@@ -1,0 +1,73 @@
+// One simulated run: walks its scenario and answers controls (approve, pause, resume, cancel).
+// Pure state: it knows nothing of time or sockets; the server asks it for the next event when the
+// run's delay has passed, and stores and sends what it returns.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/exit_status.h"
+#include "core/json.h"
+#include "server/scenario.h"
+
+namespace wsflow {
+
+struct EngineEvent {
+  std::string type;
+  std::string data;  ///< compact JSON object
+};
+
+class RunEngine {
+ public:
+  enum class State { kRunning, kAwaitingApproval, kPaused, kFinished };
+
+  /// `vars` are substituted into every item: {run_id}, {task}, {model}.
+  RunEngine(Scenario scenario, const std::vector<std::pair<std::string, std::string>>& vars);
+
+  /// The next scenario event when the run can go on now (running, not paused, not waiting).
+  bool Next(EngineEvent* out);
+  /// The delay before the next event, in ms.
+  int NextDelayMs(int run_delay_ms) const;
+
+  // Controls. Each appends the events it causes to `*out`, or returns false with a reason.
+  bool Resolve(std::string_view approval_id, std::string_view resolution, std::string_view feedback,
+               std::vector<EngineEvent>* out, std::string* err);
+  bool Pause(std::vector<EngineEvent>* out, std::string* err);
+  bool Resume(std::vector<EngineEvent>* out, std::string* err);
+  bool Cancel(std::vector<EngineEvent>* out, std::string* err);
+
+  /// Re-applies an event the run emitted before a restart, so that it continues where it was.
+  void Restore(std::string_view type, const JsonValue& data);
+
+  State state() const;
+  Outcome outcome() const { return outcome_; }
+  /// The options of the approval being awaited (empty when none).
+  const std::vector<std::string>& pending_options() const { return options_; }
+  const std::string& pending_approval_id() const { return approval_id_; }
+
+  /// The option an `approval_response` {approved: bool} stands for.
+  std::string ResolutionFor(bool approved) const;
+
+ private:
+  void Advance();
+  void Finish(std::string_view type);
+
+  std::vector<ScenarioItem> items_;
+  size_t item_ = 0;
+  int64_t rep_ = 0;
+  bool paused_ = false;
+  bool awaiting_ = false;
+  bool reject_pending_ = false;
+  std::string approval_id_;
+  std::vector<std::string> options_;
+  Outcome outcome_ = Outcome::kNone;
+};
+
+/// True for resolutions that refuse (reject, abort, deny, exit).
+bool IsRejectLike(std::string_view resolution);
+/// True for resolutions that let the run go on (approve, continue, submit, allow, retry).
+bool IsApproveLike(std::string_view resolution);
+
+}  // namespace wsflow

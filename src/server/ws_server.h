@@ -1,0 +1,30 @@
+// `wsflow serve`: the reference backend (docs/protocol.md). Simulates runs from scenarios, keeps
+// their history, serves many clients and runs at once, and misbehaves on purpose for tests.
+// websocketpp stays inside ws_server.cpp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace wsflow {
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  int port = 8000;
+  std::string port_file;     ///< the bound port is written here (useful with port 0)
+  std::string data_dir;      ///< persist runs here; empty: memory only
+  std::string scenario_dir;  ///< config.scenario NAME also looks for NAME.json here
+  // Fault injection, per connection, counted in run events sent on it.
+  int64_t drop_every = 0;     ///< abrupt TCP close (no close frame) after every N events
+  int64_t stall_after = 0;    ///< stop sending and reading after N events, keep TCP open
+  int64_t garbage_every = 0;  ///< an invalid-JSON text frame after every N events
+  int close_code = 0;         ///< with drop_every: close with this code instead of dropping;
+                              ///< alone: close with it after a run's terminal event
+  bool verbose = false;
+  bool quiet = false;
+};
+
+/// Runs the server until SIGINT/SIGTERM. Returns the exit status (0, or 2/5 when it cannot start).
+int RunServer(const ServeOptions& opts);
+
+}  // namespace wsflow

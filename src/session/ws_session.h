@@ -1,0 +1,111 @@
+// The reconnecting WebSocket session every client subcommand uses. It owns the event loop, the
+// connection attempts (a fresh websocketpp connection each time, on the same endpoint and loop),
+// backoff, heartbeat, the offline queue and read pausing. What to send on each (re)connect and
+// what frames mean is the handler's business (RunFollower for watch/execute).
+// websocketpp stays inside ws_session.cpp.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/duration.h"
+#include "session/backoff.h"
+
+namespace wsflow {
+
+struct SessionOptions {
+  std::string url;  ///< the full URL to connect to (dialect path already applied)
+  Millis connect_timeout{10000};
+  Millis ping_interval{15000};
+  Millis pong_timeout{10000};
+  Millis idle_timeout{0};  ///< 0: off
+  BackoffPolicy backoff;
+  size_t queue_size = 100;  ///< offline queue bound
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool quiet = false;  ///< no state lines on stderr
+  int verbose = 0;     ///< 1: details on stderr; 2: websocketpp's own error log too
+};
+
+/// Why a connection ended (or never opened).
+struct Disconnect {
+  bool was_open = false;
+  int close_code = 0;     ///< the peer's close code; 1006 when the TCP connection just ended
+  std::string reason;     ///< one human line: "connection refused", "close 1011 (going down)", ...
+  int http_status = 0;    ///< the upgrade's HTTP status when the server refused it
+  bool retryable = true;  ///< false for 4xx upgrades and the like
+};
+
+class SessionHandler {
+ public:
+  virtual ~SessionHandler() = default;
+  /// A connection is open (the first, or after a reconnect): send what the stream depends on
+  /// with Session::SendNow. The offline queue is flushed right after this returns.
+  virtual void OnOpen(bool reconnect) = 0;
+  virtual void OnText(std::string_view frame) = 0;
+  virtual void OnBinary(std::string_view frame) { (void)frame; }
+  /// The connection ended; the session will retry after `delay` (attempt of max, 0 = forever).
+  virtual void OnRetry(const Disconnect& why, Millis delay, int attempt, int max_attempts) {
+    (void)why, (void)delay, (void)attempt, (void)max_attempts;
+  }
+  /// The session gives up: not retryable, or retries exhausted. It stops after this returns.
+  virtual void OnGiveUp(const Disconnect& why, bool exhausted) = 0;
+  /// SIGINT or SIGTERM arrived (the second SIGINT exits at once without calling this).
+  virtual void OnSignal(int signo) = 0;
+};
+
+struct SessionStats {
+  int64_t connects = 0;
+  int64_t reconnects = 0;
+  int64_t frames = 0;
+  int64_t bytes = 0;
+};
+
+class Session {
+ public:
+  Session(SessionOptions opts, SessionHandler* handler);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  /// Connects and runs the loop until Stop() (or a graceful Close() has finished).
+  void Run();
+
+  /// Sends now when open; when not, queues (FIFO, bounded). False when the queue is full.
+  bool Send(std::string frame);
+  /// Sends on the open connection, bypassing the queue (re-subscriptions in OnOpen).
+  void SendNow(const std::string& frame);
+  /// Closes with a close frame (bounded by ~2 s for the handshake), then stops the loop.
+  void Close(int code, const std::string& reason);
+  /// Stops the loop now.
+  void Stop();
+  /// Drops the current connection and reconnects at once (e.g. after a seq gap).
+  void Reconnect(const std::string& reason);
+
+  /// The stream made progress (a new event): the next loss starts the backoff afresh.
+  void MarkProgress();
+
+  /// Stops reading frames (call from OnText only): output cannot keep up.
+  void PauseReading();
+  /// Reads again (from any thread: it is posted to the loop).
+  void ResumeReading();
+
+  /// Runs `fn` on the loop (thread-safe).
+  void Post(std::function<void()> fn);
+  /// Runs `fn` on the loop after `delay`.
+  void After(Millis delay, std::function<void()> fn);
+
+  bool is_open() const;
+  const SessionStats& stats() const;
+  const SessionOptions& options() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wsflow
