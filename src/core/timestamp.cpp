@@ -1,5 +1,6 @@
 #include "core/timestamp.h"
 
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 
@@ -34,13 +35,28 @@ bool ParseIsoTimestamp(const std::string& text, double* unix_seconds) {
     for (++rest; *rest >= '0' && *rest <= '9'; ++rest, scale /= 10) frac += (*rest - '0') * scale;
   }
   long offset = 0;
-  if (*rest == '+' || *rest == '-') {
+  if (*rest == '+' || *rest == '-') {  // +HH:MM, +HHMM or +HH
+    long sign = *rest++ == '-' ? -1 : 1;
+    auto two_digits = [&rest](int* v) {
+      if (!std::isdigit(static_cast<unsigned char>(rest[0])) || !std::isdigit(static_cast<unsigned char>(rest[1])))
+        return false;
+      *v = (rest[0] - '0') * 10 + (rest[1] - '0');
+      rest += 2;
+      return true;
+    };
     int hh = 0, mm = 0;
-    if (std::sscanf(rest + 1, "%2d:%2d", &hh, &mm) < 1) return false;
-    offset = (hh * 3600L + mm * 60L) * (*rest == '-' ? -1 : 1);
-  } else if (*rest != 'Z' && *rest != '\0') {
-    return false;
+    if (!two_digits(&hh)) return false;
+    if (*rest == ':') {
+      ++rest;
+      if (!two_digits(&mm)) return false;
+    } else if (*rest != '\0' && !two_digits(&mm)) {
+      return false;
+    }
+    offset = (hh * 3600L + mm * 60L) * sign;
+  } else if (*rest == 'Z') {
+    ++rest;
   }
+  if (*rest != '\0') return false;  // nothing may follow the timestamp
   *unix_seconds = static_cast<double>(timegm(&tm)) - offset + frac;
   return true;
 }

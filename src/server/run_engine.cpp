@@ -11,6 +11,13 @@ const char* kApproveLike[] = {"approve", "continue", "submit", "allow", "retry"}
 bool IsTerminalType(std::string_view t) {
   return t == "workflow_completed" || t == "workflow_failed" || t == "workflow_cancelled";
 }
+
+// Whether the gate just emitted fails the run on a reject-like answer. The gate is the last item
+// before the cursor that was not skipped: Advance() also steps over repeat-0 items after it.
+bool GateFailsOnReject(const std::vector<ScenarioItem>& items, size_t cursor) {
+  while (cursor > 0 && items[cursor - 1].repeat == 0) --cursor;
+  return cursor > 0 && items[cursor - 1].fail_on_reject;
+}
 }  // namespace
 
 bool IsRejectLike(std::string_view r) {
@@ -115,8 +122,7 @@ bool RunEngine::Resolve(std::string_view approval_id, std::string_view resolutio
                                            R"(","approved":)" + (rejected ? "false" : "true") +
                                            R"(,"resolution":")" + JsonEscape(std::string(resolution)) +
                                            R"(","feedback":")" + JsonEscape(std::string(feedback)) + "\"}"});
-  // Which gate is this? The item before the cursor is the approval that was emitted.
-  bool fail = rejected && item_ > 0 && items_[item_ - 1].fail_on_reject;
+  bool fail = rejected && GateFailsOnReject(items_, item_);
   if (fail) reject_pending_ = true;
   return true;
 }
@@ -161,7 +167,7 @@ void RunEngine::Restore(std::string_view type, const JsonValue& data) {
   } else if (type == "approval_received") {
     awaiting_ = false;
     std::string_view resolution = GetString(data, "resolution");
-    reject_pending_ = IsRejectLike(resolution) && item_ > 0 && items_[item_ - 1].fail_on_reject;
+    reject_pending_ = IsRejectLike(resolution) && GateFailsOnReject(items_, item_);
   } else {
     EngineEvent ignored;
     Next(&ignored);  // a scenario event: walk past it exactly as when it was made

@@ -26,7 +26,7 @@ bool DedupeWindow::Seen(std::string_view key) {
 }
 
 uint64_t Fnv1a(std::string_view text) {
-  uint64_t h = 1469598103934665603ull;
+  uint64_t h = 14695981039346656037ull;  // the FNV-1a 64-bit offset basis
   for (unsigned char c : text) {
     h ^= c;
     h *= 1099511628211ull;

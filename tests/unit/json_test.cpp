@@ -1,0 +1,177 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "core/json.h"
+
+using namespace wsflow;
+
+TEST_CASE("JsonParser parses many texts one after another with the same arena") {
+  JsonParser p;
+  std::string err;
+  for (int i = 0; i < 2000; ++i) {
+    std::string text = R"({"event_type":"step_progress","seq":)" + std::to_string(i + 1) +
+                       R"(,"data":{"message":")" + std::string(static_cast<size_t>(i % 50), 'x') + R"("}})";
+    REQUIRE(p.Parse(text, &err));
+    const JsonDoc& d = p.doc();
+    REQUIRE(d.IsObject());
+    CHECK(GetInt(d, "seq", -1) == i + 1);
+    const JsonValue* data = GetObject(d, "data");
+    REQUIRE(data);
+    CHECK(GetString(*data, "message").size() == static_cast<size_t>(i % 50));
+  }
+}
+
+TEST_CASE("JsonParser is usable again after a failed parse") {
+  JsonParser p;
+  std::string err;
+  REQUIRE(p.Parse(R"({"a":1})", &err));
+  CHECK(GetInt(p.doc(), "a", 0) == 1);
+
+  CHECK_FALSE(p.Parse(R"({"a":)", &err));
+  CHECK_FALSE(err.empty());
+  CHECK_THAT(err, Catch::Contains("at byte"));
+
+  err.clear();
+  REQUIRE(p.Parse(R"({"b":[1,2,3]})", &err));
+  CHECK(err.empty());
+  CHECK_FALSE(p.doc().HasMember("a"));
+  const JsonValue* b = GetArray(p.doc(), "b");
+  REQUIRE(b);
+  CHECK(b->Size() == 3);
+
+  // Alternating failures and successes many times.
+  for (int i = 0; i < 500; ++i) {
+    CHECK_FALSE(p.Parse("[1,2", &err));
+    REQUIRE(p.Parse("[" + std::to_string(i) + "]", &err));
+    REQUIRE(p.doc().IsArray());
+    CHECK(p.doc()[0].GetInt() == i);
+  }
+}
+
+TEST_CASE("JsonParser refuses invalid UTF-8") {
+  JsonParser p;
+  std::string err;
+  for (const char* bad : {"\"\xff\"", "\"\xc3\"", "\"\xc3\x28\"", "{\"k\":\"\xed\xa0\x80\"}", "\"\xe2\x82\""}) {
+    INFO(bad);
+    err.clear();
+    CHECK_FALSE(p.Parse(bad, &err));
+    CHECK_FALSE(err.empty());
+  }
+  // Valid multi-byte UTF-8 is fine.
+  REQUIRE(p.Parse("\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"", &err));
+  CHECK(std::string(p.doc().GetString()) == "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+}
+
+TEST_CASE("ParseJson and JsonParser refuse anything after the value") {
+  JsonParser p;
+  std::string err;
+  for (const char* bad : {R"({"a":1}x)", R"({"a":1}{"b":2})", "[1] 2", "1 2", "{}]", "\"s\"\""}) {
+    INFO(bad);
+    CHECK_FALSE(p.Parse(bad, &err));
+    JsonDoc d;
+    CHECK_FALSE(ParseJson(bad, &d, &err));
+  }
+  // Trailing white space is not garbage.
+  CHECK(p.Parse("{\"a\":1} \n", &err));
+  // Only the given bytes are parsed: a string_view into a longer buffer.
+  std::string buf = R"({"a":1}garbage)";
+  CHECK(p.Parse(std::string_view(buf).substr(0, 7), &err));
+  CHECK(GetInt(p.doc(), "a", 0) == 1);
+  CHECK_FALSE(p.Parse("", &err));
+}
+
+TEST_CASE("ToJson is compact") {
+  JsonDoc d;
+  std::string err;
+  REQUIRE(ParseJson("{ \"a\" : [ 1 , 2 ] ,\n \"b\" : \"x y\" }", &d, &err));
+  CHECK(ToJson(d) == R"({"a":[1,2],"b":"x y"})");
+}
+
+TEST_CASE("IsCompactJson looks only at white space outside strings") {
+  CHECK(IsCompactJson(R"({"a":1,"b":[1,2]})"));
+  CHECK(IsCompactJson(R"({"a":"with spaces inside","b":"tab\there"})"));
+  CHECK(IsCompactJson("{\"a\":\"a literal\ttab and\nnewline in a string\"}"));
+  // An escaped quote does not end the string: the spaces after it are still inside.
+  CHECK(IsCompactJson(R"({"a":"say \"hi there\" now"})"));
+  // An escaped backslash right before the closing quote does end it.
+  CHECK(IsCompactJson(R"({"a":"back\\","b":1})"));
+  CHECK_FALSE(IsCompactJson(R"({"a":"back\\", "b":1})"));
+  CHECK_FALSE(IsCompactJson(R"({"a": 1})"));
+  CHECK_FALSE(IsCompactJson(R"({"a":1} )"));
+  CHECK_FALSE(IsCompactJson(R"( {"a":1})"));
+  CHECK_FALSE(IsCompactJson("{\"a\":1,\n\"b\":2}"));
+  CHECK_FALSE(IsCompactJson("{\"a\":1,\r\"b\":2}"));
+  CHECK_FALSE(IsCompactJson("{\"a\":1,\t\"b\":2}"));
+  CHECK_FALSE(IsCompactJson(R"({"a":"x \"y\" z", "b":1})"));
+  CHECK(IsCompactJson(""));
+}
+
+TEST_CASE("Get* helpers return the default on the wrong type, a missing member or a non-object") {
+  JsonDoc d;
+  std::string err;
+  REQUIRE(ParseJson(R"({"s":"str","i":42,"big":-9000000000,"f":2.5,"b":true,"o":{"k":1},"a":[1],"n":null})", &d,
+                    &err));
+
+  CHECK(GetString(d, "s") == "str");
+  CHECK(GetString(d, "i", "dflt") == "dflt");
+  CHECK(GetString(d, "n", "dflt") == "dflt");
+  CHECK(GetString(d, "missing", "dflt") == "dflt");
+  CHECK(GetString(d, "missing").empty());
+
+  CHECK(GetInt(d, "i", -1) == 42);
+  CHECK(GetInt(d, "big", -1) == -9000000000LL);
+  CHECK(GetInt(d, "f", -1) == -1);
+  CHECK(GetInt(d, "s", -1) == -1);
+  CHECK(GetInt(d, "b", -1) == -1);
+  CHECK(GetInt(d, "missing", 7) == 7);
+
+  CHECK(GetDouble(d, "f", -1) == 2.5);
+  CHECK(GetDouble(d, "i", -1) == 42.0);
+  CHECK(GetDouble(d, "s", -1) == -1.0);
+  CHECK(GetDouble(d, "n", 3.5) == 3.5);
+
+  CHECK(GetBool(d, "b", false) == true);
+  CHECK(GetBool(d, "i", false) == false);
+  CHECK(GetBool(d, "s", true) == true);
+  CHECK(GetBool(d, "missing", true) == true);
+
+  REQUIRE(GetObject(d, "o") != nullptr);
+  CHECK(GetInt(*GetObject(d, "o"), "k", 0) == 1);
+  CHECK(GetObject(d, "a") == nullptr);
+  CHECK(GetObject(d, "s") == nullptr);
+  CHECK(GetObject(d, "missing") == nullptr);
+
+  REQUIRE(GetArray(d, "a") != nullptr);
+  CHECK(GetArray(d, "a")->Size() == 1);
+  CHECK(GetArray(d, "o") == nullptr);
+  CHECK(GetArray(d, "n") == nullptr);
+
+  // Not an object at all: every helper gives its default.
+  JsonDoc arr;
+  REQUIRE(ParseJson(R"(["s",1])", &arr, &err));
+  CHECK(GetString(arr, "s", "d") == "d");
+  CHECK(GetInt(arr, "s", 5) == 5);
+  CHECK(GetDouble(arr, "s", 1.5) == 1.5);
+  CHECK(GetBool(arr, "s", true) == true);
+  CHECK(GetObject(arr, "s") == nullptr);
+  CHECK(GetArray(arr, "s") == nullptr);
+  JsonValue null_value;
+  CHECK(GetString(null_value, "s", "d") == "d");
+  CHECK(GetInt(null_value, "s", 5) == 5);
+}
+
+TEST_CASE("Str copies its text into the allocator") {
+  JsonDoc d;
+  d.SetObject();
+  {
+    std::string temp = "temporary text";
+    d.AddMember("k", Str(temp, d.GetAllocator()), d.GetAllocator());
+    temp.assign(temp.size(), '#');
+  }
+  CHECK(GetString(d, "k") == "temporary text");
+  // Embedded NUL bytes survive.
+  d.AddMember("z", Str(std::string_view("a\0b", 3), d.GetAllocator()), d.GetAllocator());
+  CHECK(GetString(d, "z") == std::string_view("a\0b", 3));
+  CHECK(ToJson(d) == "{\"k\":\"temporary text\",\"z\":\"a\\u0000b\"}");
+}

@@ -1,0 +1,214 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <future>
+#include <limits>
+#include <poll.h>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include "core/ndjson_writer.h"
+
+using namespace wsflow;
+using namespace std::string_literals;
+
+namespace {
+
+constexpr int kTimeoutMs = 10000;  // a generous bound: every wait in these tests ends by then
+
+struct Pipe {
+  int r = -1, w = -1;
+  Pipe() {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    r = fds[0];
+    w = fds[1];
+  }
+  ~Pipe() {
+    CloseRead();
+    CloseWrite();
+  }
+  void CloseRead() {
+    if (r >= 0) ::close(r);
+    r = -1;
+  }
+  void CloseWrite() {
+    if (w >= 0) ::close(w);
+    w = -1;
+  }
+};
+
+// Closes the read end when the test leaves its scope, even on a failed REQUIRE: a writer blocked
+// on a full pipe then gets EPIPE instead of blocking its destructor for ever. Declare it after the
+// writer (so it runs first) and before any reader future (so it runs after the reader is done).
+struct CloseReadOnExit {
+  Pipe& p;
+  ~CloseReadOnExit() { p.CloseRead(); }
+};
+
+// Reads from `fd` until `expected` bytes arrived, end of file, or no data for kTimeoutMs.
+std::string ReadBytes(int fd, size_t expected) {
+  std::string got;
+  char buf[65536];
+  while (got.size() < expected) {
+    pollfd pfd{fd, POLLIN, 0};
+    int ready = ::poll(&pfd, 1, kTimeoutMs);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) break;  // timed out (or failed): give back what came
+    ssize_t n = ::read(fd, buf, std::min(sizeof buf, expected - got.size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // end of file
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return got;
+}
+
+constexpr size_t kAll = std::numeric_limits<size_t>::max();
+
+}  // namespace
+
+TEST_CASE("NdjsonWriter writes each line and a newline, exact bytes") {
+  Pipe p;
+  NdjsonWriter::Options opts;
+  opts.fd = p.w;
+  NdjsonWriter w(opts);
+  CloseReadOnExit guard{p};
+  w.Write(R"({"event_type":"a","seq":1})");
+  w.Write("");
+  w.Write("with \"quotes\" and \xC3\xA9");
+  w.Write(std::string_view("nul\0inside", 10));
+  w.Close();
+  w.Close();  // idempotent
+  CHECK(w.lines() == 4);
+  CHECK_FALSE(w.broken());
+  p.CloseWrite();
+  std::string got = ReadBytes(p.r, kAll);
+  CHECK(got == "{\"event_type\":\"a\",\"seq\":1}\n\nwith \"quotes\" and \xC3\xA9\nnul\0inside\n"s);
+}
+
+TEST_CASE("NdjsonWriter: many lines from one thread arrive complete and in order") {
+  Pipe p;
+  NdjsonWriter::Options opts;
+  opts.fd = p.w;
+  NdjsonWriter w(opts);
+  CloseReadOnExit guard{p};
+
+  const int n = 200000;
+  std::string expected;
+  for (int i = 0; i < n; ++i) expected += "{\"seq\":" + std::to_string(i + 1) + ",\"pad\":\"" + std::string(i % 17, 'x') + "\"}\n";
+  REQUIRE(expected.size() > (1u << 20));  // far more than a pipe holds: the reader must keep up
+
+  std::future<std::string> reader = std::async(std::launch::async, ReadBytes, p.r, expected.size() + 1);
+  size_t at = 0;
+  for (int i = 0; i < n; ++i) {
+    size_t nl = expected.find('\n', at);
+    w.Write(std::string_view(expected).substr(at, nl - at));
+    at = nl + 1;
+  }
+  w.Close();
+  p.CloseWrite();  // so that the reader sees end of file after the last byte
+  REQUIRE(reader.wait_for(std::chrono::milliseconds(2 * kTimeoutMs)) == std::future_status::ready);
+  std::string got = reader.get();
+  CHECK(got.size() == expected.size());
+  CHECK(got == expected);
+  CHECK(w.lines() == static_cast<uint64_t>(n));
+  CHECK_FALSE(w.broken());
+  CHECK(w.max_pending() > 0);
+}
+
+TEST_CASE("NdjsonWriter: a closed reader makes it broken, OnBroken runs once, later writes are dropped") {
+  std::signal(SIGPIPE, SIG_IGN);
+  Pipe p;
+  p.CloseRead();
+  NdjsonWriter::Options opts;
+  opts.fd = p.w;
+  opts.high_water = 16;
+  opts.low_water = 8;
+  NdjsonWriter w(opts);
+
+  std::atomic<int> calls{0};
+  std::promise<void> broke;
+  w.OnBroken([&] {
+    if (calls.fetch_add(1) == 0) broke.set_value();
+  });
+  CHECK_FALSE(w.broken());
+  w.Write("first line");
+  REQUIRE(broke.get_future().wait_for(std::chrono::milliseconds(kTimeoutMs)) == std::future_status::ready);
+  CHECK(w.broken());
+  CHECK(w.lines() == 1);
+
+  for (int i = 0; i < 1000; ++i) w.Write("dropped line that is long enough to pass the high water mark");
+  CHECK(w.lines() == 1);
+  // A broken writer never asks the producer to pause.
+  CHECK_FALSE(w.AboveHighWater());
+  w.Close();
+  CHECK(calls.load() == 1);
+  CHECK(w.broken());
+}
+
+TEST_CASE("NdjsonWriter: AboveHighWater while the reader lags, OnDrained once it caught up") {
+  Pipe p;
+  int capacity = ::fcntl(p.w, F_GETPIPE_SZ);
+  REQUIRE(capacity > 0);
+
+  NdjsonWriter::Options opts;
+  opts.fd = p.w;
+  opts.high_water = 1024;
+  opts.low_water = 512;
+  NdjsonWriter w(opts);
+  CloseReadOnExit guard{p};
+
+  std::atomic<int> drained_calls{0};
+  std::promise<void> drained;
+  w.OnDrained([&] {
+    if (drained_calls.fetch_add(1) == 0) drained.set_value();
+  });
+  std::future<void> drained_future = drained.get_future();
+
+  CHECK_FALSE(w.AboveHighWater());  // nothing pending yet
+
+  // One line larger than the pipe: the writer thread blocks in write() until the reader reads.
+  const std::string big(static_cast<size_t>(capacity) * 4, 'b');
+  w.Write(big);
+  w.Write("small");
+  CHECK(w.AboveHighWater());
+  CHECK(w.max_pending() >= big.size());
+  // Nobody read yet: no drained callback can have run.
+  CHECK(drained_calls.load() == 0);
+
+  const size_t total = big.size() + 1 + 6;
+  std::future<std::string> reader = std::async(std::launch::async, ReadBytes, p.r, total);
+  REQUIRE(drained_future.wait_for(std::chrono::milliseconds(kTimeoutMs)) == std::future_status::ready);
+  REQUIRE(reader.wait_for(std::chrono::milliseconds(2 * kTimeoutMs)) == std::future_status::ready);
+  std::string got = reader.get();
+  CHECK(got.size() == total);
+  CHECK(got == big + "\nsmall\n");
+  CHECK_FALSE(w.AboveHighWater());
+  w.Close();
+  CHECK(drained_calls.load() == 1);
+  CHECK_FALSE(w.broken());
+}
+
+TEST_CASE("NdjsonWriter: OnDrained does not run when the high-water mark was never reported") {
+  Pipe p;
+  NdjsonWriter::Options opts;
+  opts.fd = p.w;
+  opts.high_water = 1u << 20;
+  opts.low_water = 1u << 10;
+  NdjsonWriter w(opts);
+  CloseReadOnExit guard{p};
+  std::atomic<int> drained_calls{0};
+  w.OnDrained([&] { ++drained_calls; });
+  for (int i = 0; i < 100; ++i) w.Write("line " + std::to_string(i));
+  CHECK_FALSE(w.AboveHighWater());
+  w.Close();  // joins the writer thread: every callback it would make has been made
+  CHECK(drained_calls.load() == 0);
+  p.CloseWrite();
+  std::string got = ReadBytes(p.r, kAll);
+  CHECK(got.substr(0, 7) == "line 0\n");
+  CHECK(got.size() == 100 * 6 + 90 + 100);
+}
