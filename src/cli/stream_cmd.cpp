@@ -29,7 +29,12 @@ void AddOutputOptions(CLI::App* sub, StreamFlags* f) {
 CLI::App* SetupWatch(CLI::App& app, StreamFlags* f) {
   auto* sub = app.add_subcommand("watch", "print a run's events (history, then live) until it ends");
   sub->add_option("run", f->run_id, "run id")->required();
-  sub->add_option("--since-seq", f->since_seq, "print only events after this seq")->check(CLI::NonNegativeNumber);
+  auto* since = sub->add_option("--since-seq", f->since_seq, "print only events after this seq")
+                    ->check(CLI::NonNegativeNumber);
+  auto* tail = sub->add_option("--tail", f->tail, "start with the last N events")->check(CLI::NonNegativeNumber);
+  auto* none = sub->add_flag("--no-history", f->no_history, "print only events from now on");
+  since->excludes(tail)->excludes(none);
+  tail->excludes(none);
   AddOutputOptions(sub, f);
   sub->footer("Example: wsflow watch r-1234 --type step_completed | jq -r .data.result");
   return sub;
@@ -69,6 +74,7 @@ int RunStream(const StreamFlags& f) {
     o.config_json = ToJson(config);
   }
   o.since_seq = f.since_seq;
+  o.tail = f.no_history ? 0 : f.tail;
   o.raw = f.raw;
   o.follow = f.follow;
   o.auto_approve = f.auto_approve;

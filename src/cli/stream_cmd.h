@@ -22,6 +22,8 @@ struct StreamFlags {
   bool strict = false;
   bool connection_events = false;
   int64_t since_seq = 0;
+  int64_t tail = -1;
+  bool no_history = false;
   std::vector<std::string> types;
   std::vector<std::string> exclude_types;
   std::string summary;

@@ -42,14 +42,20 @@ std::string ExecuteFrame(std::string_view task, std::string_view config_json, st
   return Done(buf);
 }
 
-std::string SubscribeFrame(std::string_view run_id, int64_t since_seq, std::string_view request_id) {
+std::string SubscribeFrame(std::string_view run_id, int64_t since_seq, std::string_view request_id,
+                           int64_t tail) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
   Put(w, "type", "subscribe");
   Put(w, "run_id", run_id);
-  w.Key("since_seq");
-  w.Int64(since_seq);
+  if (tail >= 0) {
+    w.Key("tail");
+    w.Int64(tail);
+  } else {
+    w.Key("since_seq");
+    w.Int64(since_seq);
+  }
   PutIf(w, "request_id", request_id);
   w.EndObject();
   return Done(buf);
@@ -102,6 +108,7 @@ Frame Classify(const JsonValue& v) {
     f.kind = FrameKind::kAck;
     f.action = GetString(d, "action");
     f.last_seq = GetInt(d, "last_seq", -1);
+    f.from_seq = GetInt(d, "from_seq", -1);
   } else if (type == "error") {
     f.kind = FrameKind::kError;
     f.error_type = GetString(d, "error_type");

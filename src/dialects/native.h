@@ -17,7 +17,10 @@ namespace wsflow::native {
 /// execute already saw events of the run it started.
 std::string ExecuteFrame(std::string_view task, std::string_view config_json, std::string_view run_id,
                          std::string_view request_id, int64_t since_seq = 0);
-std::string SubscribeFrame(std::string_view run_id, int64_t since_seq, std::string_view request_id);
+/// Attaches to a run: every event after `since_seq`, then live ones. With `tail` >= 0 instead: the
+/// last `tail` events (0: live ones only).
+std::string SubscribeFrame(std::string_view run_id, int64_t since_seq, std::string_view request_id,
+                           int64_t tail = -1);
 /// pause, resume, cancel.
 std::string ControlFrame(std::string_view type, std::string_view run_id, std::string_view request_id);
 std::string ResolveApprovalFrame(std::string_view run_id, std::string_view approval_id,
@@ -44,6 +47,7 @@ struct Frame {
   std::string_view error_type;  ///< error
   std::string_view message;     ///< error
   int64_t last_seq = -1;        ///< ack of subscribe/execute: the run's last seq then
+  int64_t from_seq = -1;        ///< ack of subscribe/execute: events after this seq follow
 };
 
 /// What a parsed server frame is.

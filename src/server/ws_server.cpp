@@ -4,6 +4,9 @@
 #include <websocketpp/server.hpp>
 #include <websocketpp/concurrency/none.hpp>
 
+#include <algorithm>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <cstdio>
 #include <deque>
 #include <fstream>
@@ -60,6 +63,7 @@ struct Conn {
   bool dead = false;
   bool stalled = false;
   bool pump_scheduled = false;
+  bool held_back = false;  // backpressure was applied (logged once)
 };
 
 struct RunState {
@@ -277,11 +281,13 @@ class Server {
     return WithRequestId(line, request_id);
   }
 
-  std::string AckLine(const RunState& run, std::string_view request_id, std::string_view action) {
+  std::string AckLine(const RunState& run, std::string_view request_id, std::string_view action,
+                      int64_t from_seq = -1) {
     JsonDoc data(rapidjson::kObjectType);
     auto& a = data.GetAllocator();
     data.AddMember("action", Str(action, a), a);
     data.AddMember("last_seq", static_cast<int64_t>(run.events.size()), a);
+    if (from_seq >= 0) data.AddMember("from_seq", from_seq, a);
     return WithRequestId(EnvelopeLine({"ack", "", run.id, -1, &data}), request_id);
   }
 
@@ -352,7 +358,12 @@ class Server {
     }
     RunState& run = *r->second;
     auto seen = request_id.empty() ? run.replies.end() : run.replies.find(request_id);
-    if (type == "subscribe") return Subscribe(c, run, GetInt(doc, "since_seq", 0), request_id);
+    if (type == "subscribe") {
+      int64_t since = GetInt(doc, "since_seq", 0);
+      int64_t tail = GetInt(doc, "tail", -1);
+      if (tail >= 0) since = std::max<int64_t>(0, static_cast<int64_t>(run.events.size()) - tail);
+      return Subscribe(c, run, since, request_id);
+    }
     if (type == "unsubscribe") {
       c.subs.erase(run.id);
       run.subscribers.erase(&c);
@@ -456,7 +467,7 @@ class Server {
                  std::string_view action = "subscribe") {
     if (since_seq < 0) since_seq = 0;
     size_t from = std::min(static_cast<size_t>(since_seq), run.events.size());
-    SendReply(c, AckLine(run, request_id, action));
+    SendReply(c, AckLine(run, request_id, action, static_cast<int64_t>(from)));
     c.subs[run.id] = from;
     run.subscribers.insert(&c);
     Pump(c);
@@ -527,7 +538,12 @@ class Server {
       if (r == runs_.end()) continue;
       RunState& run = *r->second;
       while (next < run.events.size()) {
-        if (c.con->get_buffered_amount() >= kSendHighWater) return SchedulePump(c);
+        if (c.con->get_buffered_amount() >= kSendHighWater) {
+          if (!c.held_back && opts_.verbose)
+            std::cerr << "wsflow serve: backpressure: a client reads slowly; holding back its events\n";
+          c.held_back = true;
+          return SchedulePump(c);
+        }
         websocketpp::lib::error_code ec = c.con->send(run.events[next], text);
         if (ec) return;
         ++next;
@@ -559,18 +575,29 @@ class Server {
         CloseLater(c, opts_.close_code, "fault injection");
       } else {
         c.dead = true;
-        if (opts_.verbose) std::cerr << "wsflow serve: fault: dropped a connection after " << c.sent << " events\n";
-        ConPtr con = c.con;
-        // Later: terminate() can call our close handler, which frees this Conn.
-        asio::post(ioc_, [con] {
-          websocketpp::lib::error_code ec;
-          con->get_raw_socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-          con->get_raw_socket().close(ec);
-        });
+        if (opts_.verbose) std::cerr << "wsflow serve: fault: dropping a connection after " << c.sent << " events\n";
+        DropWhenFlushed(c.con, 0);
       }
       return true;
     }
     return false;
+  }
+
+  // The N events go out first; then the TCP connection ends without a close frame. websocketpp
+  // says nothing of writes in flight, so wait until its queue and the kernel's are empty twice in a
+  // row. Later, not now: closing can call our close handler, which frees the Conn the caller uses.
+  void DropWhenFlushed(ConPtr con, int waited_ms, int quiet_checks = 0) {
+    ws_.set_timer(5, [this, con, waited_ms, quiet_checks](const websocketpp::lib::error_code&) {
+      if (con->get_state() != websocketpp::session::state::open) return;
+      int unsent = 0;
+      ::ioctl(con->get_raw_socket().native_handle(), SIOCOUTQ, &unsent);
+      bool quiet = con->get_buffered_amount() == 0 && unsent == 0;
+      if ((!quiet || quiet_checks < 1) && waited_ms < 5000)
+        return DropWhenFlushed(con, waited_ms + 5, quiet ? quiet_checks + 1 : 0);
+      websocketpp::lib::error_code ec;
+      con->get_raw_socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+      con->get_raw_socket().close(ec);
+    });
   }
 
   void CloseLater(Conn& c, int code, std::string reason) {

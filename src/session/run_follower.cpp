@@ -28,6 +28,7 @@ std::string RandomHex(int n) {
 RunFollower::RunFollower(FollowOptions opts) : opts_(std::move(opts)), writer_(NdjsonWriter::Options{}) {
   if (opts_.run_id.empty()) opts_.run_id = "r-" + RandomHex(12);
   tracker_ = SeqTracker(opts_.since_seq);
+  start_known_ = opts_.tail < 0;
   WsUrl url;
   std::string err;
   ParseWsUrl(opts_.base_url, &url, &err);  // validated by the caller
@@ -48,9 +49,16 @@ int RunFollower::Run() {
   session_->Run();
   writer_.Close();
   if (exit_ < 0) exit_ = kExitProtocol;
-  if (!opts_.session.quiet && opts_.session.verbose) {
-    std::cerr << "wsflow: " << ExitStatusName(exit_) << ": " << printed_ << " events printed, "
-              << session_->stats().reconnects << " reconnects\n";
+  // The run ended (or we were stopped): one line that a CI log can show. Errors said theirs already.
+  bool ended = exit_ == kExitCompleted || exit_ == kExitFailed || exit_ == kExitCancelled ||
+               exit_ == kExitInterrupted || exit_ == kExitTerminated;
+  if (!opts_.session.quiet && ended && !writer_.broken()) {
+    std::cerr << "wsflow: run " << opts_.run_id << " " << (outcome_ == Outcome::kNone ? "not finished" : ExitStatusName(ExitStatusFor(outcome_)))
+              << ": " << printed_ << " events printed, last seq " << tracker_.last() << ", "
+              << session_->stats().reconnects << " reconnects";
+    if (gaps_) std::cerr << ", " << gaps_ << " gaps re-requested";
+    if (garbage_) std::cerr << ", " << garbage_ << " invalid frames ignored";
+    std::cerr << "\n";
   }
   WriteSummary();
   return exit_;
@@ -87,7 +95,8 @@ void RunFollower::OnOpen(bool reconnect) {
     session_->SendNow(native::ExecuteFrame(opts_.task, opts_.config_json, opts_.run_id, exec_request_, tracker_.last()));
   } else {
     sub_request_ = NewRequestId();
-    session_->SendNow(native::SubscribeFrame(opts_.run_id, tracker_.last(), sub_request_));
+    session_->SendNow(native::SubscribeFrame(opts_.run_id, tracker_.last(), sub_request_,
+                                             start_known_ ? -1 : opts_.tail));
   }
   for (auto& [id, frame] : pending_) session_->SendNow(frame);  // applied once: the server knows the ids
 }
@@ -124,12 +133,23 @@ void RunFollower::OnText(std::string_view frame) {
         if (opts_.session.verbose) std::cerr << "wsflow: run " << opts_.run_id << " started\n";
       }
       if (rid == resub_request_) resub_request_.clear();
+      if ((rid == sub_request_ || rid == exec_request_) && f.last_seq > history_end_) history_end_ = f.last_seq;
+      if (rid == sub_request_ && !start_known_) {  // --tail/--no-history: now we know where we start
+        start_known_ = true;
+        if (f.from_seq > tracker_.last()) tracker_ = SeqTracker(f.from_seq);
+      }
       return;
     }
     case native::FrameKind::kError: {
       if (opts_.raw) Print(frame, v);
       std::string rid(f.request_id);
       std::string msg(f.message);
+      if ((rid == sub_request_ || rid == resub_request_) && session_->stats().reconnects > 0) {
+        // We lost the connection and the backend will not take us back: say what may be missing.
+        return Finish(kExitIncomplete, "wsflow: the backend cannot resume run " + opts_.run_id +
+                                           " after the connection was lost (" + msg + "); events after seq " +
+                                           std::to_string(tracker_.last()) + " may be missing");
+      }
       if (rid == exec_request_ || rid == sub_request_ || (!rid.empty() && rid == resub_request_)) {
         return Finish(kExitProtocol, "wsflow: the server refused " + std::string(opts_.execute && !exec_acked_ ? "to start" : "to attach to") +
                                          " run " + opts_.run_id + ": " + msg);
@@ -173,7 +193,22 @@ void RunFollower::HandleEvent(std::string_view frame, const JsonValue& v, int64_
   }
   session_->MarkProgress();
   if (opts_.filter.Accepts(type)) Print(frame, v);
-  if (type == "approval_requested" && opts_.auto_approve) AutoApprove(v);
+  if (opts_.auto_approve) {
+    if (type == "approval_requested") AutoApprove(v, seq);
+    if (type == "approval_received") {  // answered (by us or anyone): nothing left to do for it
+      const JsonValue* data = GetObject(v, "data");
+      std::string id(data ? GetString(*data, "approval_id") : std::string_view());
+      std::vector<std::pair<std::string, std::string>> left;
+      for (auto& d : deferred_approvals_)
+        if (d.first != id) left.push_back(d);
+      deferred_approvals_.swap(left);
+    }
+    if (!deferred_approvals_.empty() && seq >= history_end_) {
+      auto open = std::move(deferred_approvals_);
+      deferred_approvals_.clear();
+      for (auto& [id, choice] : open) Answer(id, choice);
+    }
+  }
   Outcome outcome = native::TerminalOutcome(type, v);
   if (outcome != Outcome::kNone && outcome_ == Outcome::kNone) {
     outcome_ = outcome;
@@ -199,7 +234,7 @@ void RunFollower::PrintClientEvent(std::string_view type, const JsonValue& data)
   ++printed_;
 }
 
-void RunFollower::AutoApprove(const JsonValue& v) {
+void RunFollower::AutoApprove(const JsonValue& v, int64_t seq) {
   const JsonValue* data = GetObject(v, "data");
   if (!data) return;
   std::string approval_id(GetString(*data, "approval_id"));
@@ -216,6 +251,12 @@ void RunFollower::AutoApprove(const JsonValue& v) {
     std::cerr << "wsflow: approval " << approval_id << " offers no approve-like option; left unanswered\n";
     return;
   }
+  // One from the history may have been answered already: the rest of the history will tell.
+  if (seq < history_end_) deferred_approvals_.emplace_back(approval_id, choice);
+  else Answer(approval_id, choice);
+}
+
+void RunFollower::Answer(const std::string& approval_id, const std::string& choice) {
   if (!opts_.session.quiet) std::cerr << "wsflow: auto-approving " << approval_id << " with '" << choice << "'\n";
   std::string rid = "approve-" + approval_id + "-" + exec_request_;
   SendRequest(rid, native::ResolveApprovalFrame(opts_.run_id, approval_id, choice, "auto-approved by wsflow", rid));

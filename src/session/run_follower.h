@@ -8,6 +8,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/event_filter.h"
 #include "core/exit_status.h"
@@ -25,6 +27,7 @@ struct FollowOptions {
   std::string task;
   std::string config_json;  ///< execute: a JSON object text (model already merged in)
   int64_t since_seq = 0;    ///< print events after this seq
+  int64_t tail = -1;        ///< >= 0: start with the last `tail` events instead (0: live only)
   bool raw = false;
   bool follow = false;  ///< keep going after the terminal event
   bool auto_approve = false;
@@ -55,7 +58,8 @@ class RunFollower : public SessionHandler {
   void HandleEvent(std::string_view frame, const JsonValue& v, int64_t seq, std::string_view type);
   void Print(std::string_view frame, const JsonValue& v);
   void PrintClientEvent(std::string_view type, const JsonValue& data);
-  void AutoApprove(const JsonValue& v);
+  void AutoApprove(const JsonValue& v, int64_t seq);
+  void Answer(const std::string& approval_id, const std::string& choice);
   void SendRequest(const std::string& request_id, std::string frame);
   void Finish(int status, const std::string& message, bool close = true);
   std::string NewRequestId();
@@ -69,9 +73,13 @@ class RunFollower : public SessionHandler {
   SeqTracker tracker_;
   std::string exec_request_;   ///< the execute request's id, stable across retries
   bool exec_acked_ = false;
+  bool start_known_ = false;   ///< the first subscription was acknowledged: tracker_ is the resume point
   std::string sub_request_;    ///< the current subscription's request id
   std::string resub_request_;  ///< a re-subscription after a gap, until acknowledged
   std::map<std::string, std::string> pending_;  ///< sent requests awaiting an answer, re-sent on reconnect
+  int64_t history_end_ = 0;  ///< the run's last seq when we attached: events up to it are history
+  /// Approvals requested in the history: answered only if still open once the history is read.
+  std::vector<std::pair<std::string, std::string>> deferred_approvals_;
   uint64_t request_counter_ = 0;
   int exit_ = -1;
   bool finished_ = false;

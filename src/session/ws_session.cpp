@@ -228,7 +228,7 @@ struct Session::Impl {
       if (d.close_code == websocketpp::close::status::abnormal_close || d.close_code == 0) {
         d.close_code = 1006;
         auto tec = c->get_transport_ec();
-        d.reason = "connection lost" + (tec ? ": " + tec.message() : std::string());
+        d.reason = "closed without a close frame" + (tec ? " (" + tec.message() + ")" : std::string());
       } else {
         d.reason = CloseText(d.close_code, reason);
       }
