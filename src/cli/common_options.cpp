@@ -10,7 +10,7 @@ namespace wsflow {
 void AddConnectionOptions(CLI::App* app, ConnectionFlags* f) {
   auto* g = "Connection";
   app->add_option("--url", f->url, "backend URL (default: $WSFLOW_URL, else ws://127.0.0.1:8000)")->group(g);
-  app->add_option("--dialect", f->dialect, "backend protocol")->check(CLI::IsMember({"native", "auto"}))->group(g);
+  app->add_option("--dialect", f->dialect, "backend protocol")->check(CLI::IsMember({"native"}))->group(g);
   app->add_option("--connect-timeout", f->connect_timeout, "bound on each attempt (TCP + upgrade)")->group(g);
   app->add_option("--ping-interval", f->ping_interval, "ping the peer this often (0: never)")->group(g);
   app->add_option("--pong-timeout", f->pong_timeout, "peer is dead without a pong within this")->group(g);
