@@ -5,6 +5,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/control_cmd.h"
+#include "cli/docs_gen.h"
+#include "cli/send_cmd.h"
 #include "cli/serve_cmd.h"
 #include "cli/stream_cmd.h"
 #include "core/envelope.h"
@@ -26,9 +29,19 @@ int RunApp(int argc, char** argv) {
   StreamFlags watch, execute;
   execute.execute = true;
   ServeOptions serve;
+  SendFlags send;
+  ControlFlags controls[4];
   CLI::App* watch_cmd = SetupWatch(app, &watch);
   CLI::App* execute_cmd = SetupExecute(app, &execute);
+  CLI::App* control_cmds[4];
+  const char* control_names[4] = {"approve", "cancel", "pause", "resume"};
+  for (int i = 0; i < 4; ++i) control_cmds[i] = SetupControl(app, control_names[i], &controls[i]);
+  CLI::App* send_cmd = SetupSend(app, &send);
   CLI::App* serve_cmd = SetupServe(app, &serve);
+  // Hidden: prints the man page or a completion generated from these definitions.
+  std::string gen_kind;
+  CLI::App* gen_cmd = app.add_subcommand("__gen", "generate docs")->group("");
+  gen_cmd->add_option("kind", gen_kind, "man, bash, zsh or fish")->required();
 
   try {
     app.parse(argc, argv);
@@ -41,7 +54,15 @@ int RunApp(int argc, char** argv) {
   }
   if (watch_cmd->parsed()) return RunStream(watch);
   if (execute_cmd->parsed()) return RunStream(execute);
+  for (int i = 0; i < 4; ++i)
+    if (control_cmds[i]->parsed()) return RunControl(controls[i]);
+  if (send_cmd->parsed()) return RunSend(send);
   if (serve_cmd->parsed()) return RunServe(serve);
+  if (gen_cmd->parsed()) {
+    if (GenerateDocs(app, gen_kind, std::cout)) return kExitCompleted;
+    std::cerr << "wsflow: __gen takes man, bash, zsh or fish\n";
+    return kExitUsage;
+  }
   return kExitUsage;
 }
 

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/predicate.h"
 #include "session/ws_session.h"
 
 namespace wsflow {
@@ -31,6 +32,26 @@ struct ConnectionFlags {
 inline constexpr const char* kDefaultUrl = "ws://127.0.0.1:8000";
 
 void AddConnectionOptions(CLI::App* app, ConnectionFlags* flags);
+
+/// What ends watch/execute/send besides the run's end: --until, --until-match, --max-events, --timeout.
+struct WaitFlags {
+  std::vector<std::string> until;
+  std::vector<std::string> until_match;
+  int64_t max_events = 0;
+  std::string timeout = "0";
+};
+
+struct WaitSpec {
+  std::vector<std::string> until_types;  ///< empty: the run's terminal event
+  bool until_approval = false;
+  std::vector<Predicate> until_match;
+  int64_t max_events = 0;
+  Millis timeout{0};
+};
+
+void AddWaitOptions(CLI::App* app, WaitFlags* flags);
+bool ResolveWait(const WaitFlags& flags, WaitSpec* out, std::string* err);
+bool ParsePredicates(const std::vector<std::string>& texts, std::vector<Predicate>* out, std::string* err);
 
 /// Validates `flags` into session options and the URL to use (--url, else $WSFLOW_URL, else
 /// the default). False with a one-line reason in `*err`.

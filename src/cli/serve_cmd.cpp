@@ -7,9 +7,11 @@ CLI::App* SetupServe(CLI::App& app, ServeOptions* o) {
   sub->add_option("--host", o->host, "address to listen on")->capture_default_str();
   sub->add_option("--port", o->port, "port to listen on (0: any free port)")
       ->check(CLI::Range(0, 65535))->capture_default_str();
-  sub->add_option("--port-file", o->port_file, "write the port listened on to this file");
-  sub->add_option("--data-dir", o->data_dir, "keep runs here so that a restarted server still serves them");
-  sub->add_option("--scenario-dir", o->scenario_dir, "config.scenario NAME also loads NAME.json from here");
+  sub->add_option("--port-file", o->port_file, "write the port listened on to this file")->type_name("FILE");
+  sub->add_option("--data-dir", o->data_dir, "keep runs here so that a restarted server still serves them")
+      ->type_name("DIR");
+  sub->add_option("--scenario-dir", o->scenario_dir, "config.scenario NAME also loads NAME.json from here")
+      ->type_name("DIR");
   auto* g = "Fault injection (per connection)";
   sub->add_option("--drop-every", o->drop_every, "drop TCP (no close frame) after every N events")
       ->check(CLI::NonNegativeNumber)->group(g);

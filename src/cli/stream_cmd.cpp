@@ -1,5 +1,7 @@
 #include "cli/stream_cmd.h"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -10,21 +12,52 @@
 namespace wsflow {
 
 namespace {
-void AddOutputOptions(CLI::App* sub, StreamFlags* f) {
+void AddStreamOptions(CLI::App* sub, StreamFlags* f) {
   auto* g = "Output";
-  sub->add_option("--type", f->types, "print only these event types (repeatable, comma lists)")->group(g);
-  sub->add_option("--exclude-type", f->exclude_types, "do not print these event types")->group(g);
+  sub->add_option("--type", f->types, "print only these event types (comma lists)")->type_name("TYPES")->group(g);
+  sub->add_option("--exclude-type", f->exclude_types, "do not print these event types")->type_name("TYPES")->group(g);
+  sub->add_option("--match", f->match, "print only events where this holds (PATH=V, PATH!=V, PATH~RE)")
+      ->type_name("PREDICATE")->group(g);
   sub->add_flag("--raw", f->raw, "print every received frame unchanged")->group(g);
   sub->add_flag("--follow", f->follow, "keep going after the terminal event")->group(g);
   sub->add_flag("--strict", f->strict, "a frame that is not JSON ends with exit 4")->group(g);
   sub->add_flag("--connection-events", f->connection_events, "print connected/disconnected/reconnected events")
       ->group(g);
-  sub->add_option("--summary", f->summary, "write a JSON summary of the stream to this file")->group(g);
-  sub->add_flag("--auto-approve", f->auto_approve, "answer every approval with its approve-like option")
-      ->group("Approvals");
+  sub->add_option("--summary", f->summary, "write a JSON summary of the stream to this file")
+      ->type_name("FILE")->group(g);
+  auto* a = "Approvals";
+  sub->add_option("--approve", f->approve_rules, "answer approvals of CHECKPOINT with RESOLUTION (* any)")
+      ->type_name("CHECKPOINT=RESOLUTION")->group(a);
+  sub->add_flag("--auto-approve", f->auto_approve, "answer approvals with their approve-like option")->group(a);
+  sub->add_option("--on-approval", f->on_approval, "run CMD to answer (request on stdin; prints the resolution)")
+      ->type_name("CMD")->group(a);
+  sub->add_option("--on-approval-timeout", f->on_approval_timeout, "how long CMD may take")
+      ->type_name("DURATION")->group(a);
+  sub->add_flag("--no-input", f->no_input, "never ask: an approval no rule answers is exit 4")->group(a);
+  AddWaitOptions(sub, &f->wait);
+  sub->add_flag("--cancel-on-timeout", f->cancel_on_timeout, "cancel the run when --timeout is reached")
+      ->group("Waiting");
+  sub->add_flag("--cancel-on-interrupt", f->cancel_on_interrupt, "cancel the run on Ctrl-C or SIGTERM")
+      ->group("Waiting");
   AddConnectionOptions(sub, &f->conn);
 }
 }  // namespace
+
+bool ReadConfigArg(const std::string& arg, std::string* text, std::string* err) {
+  if (arg.empty() || arg[0] != '@') {
+    *text = arg;
+    return true;
+  }
+  std::ifstream in(arg.substr(1));
+  if (!in) {
+    *err = "cannot read --config file " + arg.substr(1);
+    return false;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *text = ss.str();
+  return true;
+}
 
 CLI::App* SetupWatch(CLI::App& app, StreamFlags* f) {
   auto* sub = app.add_subcommand("watch", "print a run's events (history, then live) until it ends");
@@ -35,8 +68,8 @@ CLI::App* SetupWatch(CLI::App& app, StreamFlags* f) {
   auto* none = sub->add_flag("--no-history", f->no_history, "print only events from now on");
   since->excludes(tail)->excludes(none);
   tail->excludes(none);
-  AddOutputOptions(sub, f);
-  sub->footer("Example: wsflow watch r-1234 --type step_completed | jq -r .data.result");
+  AddStreamOptions(sub, f);
+  sub->footer("Example: wsflow watch r-1234 --until step_completed --match data.step_id=s2 --timeout 15m");
   return sub;
 }
 
@@ -44,29 +77,42 @@ CLI::App* SetupExecute(CLI::App& app, StreamFlags* f) {
   auto* sub = app.add_subcommand("execute", "start a run and print its events until it ends");
   sub->add_option("task", f->task, "what the workflow should do")->required();
   sub->add_option("--model", f->model, "model to use (config.model)");
-  sub->add_option("--config", f->config, "run configuration, a JSON object (e.g. '{\"scenario\":\"fail\"}')");
+  sub->add_option("--config", f->config, "run configuration: a JSON object, or @FILE")->type_name("JSON|@FILE");
   sub->add_option("--run-id", f->run_id, "choose the run id (default: a random r-...)");
-  AddOutputOptions(sub, f);
-  sub->footer("Example: wsflow execute 'summarise the logs' --auto-approve > events.ndjson; echo $?");
+  sub->add_flag("--detach", f->detach, "print {\"run_id\":...} once the run started, and exit");
+  AddStreamOptions(sub, f);
+  sub->footer("Example: wsflow execute 'summarise the logs' --approve '*=approve' --timeout 30m > events.ndjson");
   return sub;
 }
 
 int RunStream(const StreamFlags& f) {
   FollowOptions o;
   std::string err;
-  if (!ResolveConnection(f.conn, &o.session, &o.base_url, &err)) {
-    std::cerr << "wsflow: " << err << "\n";
+  WaitSpec wait;
+  auto usage = [](const std::string& msg) {
+    std::cerr << "wsflow: " << msg << "\n";
     return kExitUsage;
+  };
+  if (!ResolveConnection(f.conn, &o.session, &o.base_url, &err)) return usage(err);
+  if (!ResolveWait(f.wait, &wait, &err)) return usage(err);
+  if (!ParsePredicates(f.match, &o.match, &err)) return usage("--match " + err);
+  if (!ParseDuration(f.on_approval_timeout, &o.on_approval_timeout, &err)) return usage("--on-approval-timeout: " + err);
+  for (const auto& r : f.approve_rules) {
+    ApprovalRule rule;
+    if (!ParseApprovalRule(r, &rule, &err)) return usage("--approve " + err);
+    o.approvals.rules.push_back(rule);
   }
+  if (f.cancel_on_timeout && wait.timeout.count() == 0) return usage("--cancel-on-timeout needs --timeout");
   o.run_id = f.run_id;
   o.execute = f.execute;
   o.task = f.task;
+  o.detach = f.detach;
   if (f.execute) {
+    std::string text;
+    if (!ReadConfigArg(f.config, &text, &err)) return usage(err);
     JsonDoc config;
-    if (!ParseJson(f.config, &config, &err) || !config.IsObject()) {
-      std::cerr << "wsflow: --config is not a JSON object" << (err.empty() ? "" : ": " + err) << "\n";
-      return kExitUsage;
-    }
+    if (!ParseJson(text, &config, &err) || !config.IsObject())
+      return usage("--config is not a JSON object" + (err.empty() ? std::string() : ": " + err));
     if (!f.model.empty()) {
       config.RemoveMember("model");
       config.AddMember("model", Str(f.model, config.GetAllocator()), config.GetAllocator());
@@ -77,12 +123,22 @@ int RunStream(const StreamFlags& f) {
   o.tail = f.no_history ? 0 : f.tail;
   o.raw = f.raw;
   o.follow = f.follow;
-  o.auto_approve = f.auto_approve;
   o.strict = f.strict;
   o.connection_events = f.connection_events;
   o.summary_file = f.summary;
   o.filter.Include(f.types);
   o.filter.Exclude(f.exclude_types);
+  o.until_types = wait.until_types;
+  o.until_approval = wait.until_approval;
+  o.until_match = std::move(wait.until_match);
+  o.max_events = wait.max_events;
+  o.timeout = wait.timeout;
+  o.cancel_on_timeout = f.cancel_on_timeout;
+  o.cancel_on_interrupt = f.cancel_on_interrupt;
+  o.approvals.auto_approve = f.auto_approve;
+  o.on_approval = f.on_approval;
+  o.no_input = f.no_input;
+  o.interactive = !f.no_input && ::isatty(0) && ::isatty(2);
   RunFollower follower(std::move(o));
   return follower.Run();
 }

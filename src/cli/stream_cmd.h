@@ -16,7 +16,7 @@ struct StreamFlags {
   std::string task;
   std::string model;
   std::string config = "{}";
-  bool auto_approve = false;
+  bool detach = false;
   bool follow = false;
   bool raw = false;
   bool strict = false;
@@ -26,12 +26,25 @@ struct StreamFlags {
   bool no_history = false;
   std::vector<std::string> types;
   std::vector<std::string> exclude_types;
+  std::vector<std::string> match;
   std::string summary;
+  // approvals
+  bool auto_approve = false;
+  std::vector<std::string> approve_rules;
+  std::string on_approval;
+  std::string on_approval_timeout = "60s";
+  bool no_input = false;
+  bool cancel_on_timeout = false;
+  bool cancel_on_interrupt = false;
+  WaitFlags wait;
   ConnectionFlags conn;
 };
 
 CLI::App* SetupWatch(CLI::App& app, StreamFlags* flags);
 CLI::App* SetupExecute(CLI::App& app, StreamFlags* flags);
 int RunStream(const StreamFlags& flags);
+
+/// --config JSON or @FILE: the text of the JSON. False with a reason when the file cannot be read.
+bool ReadConfigArg(const std::string& arg, std::string* text, std::string* err);
 
 }  // namespace wsflow

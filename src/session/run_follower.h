@@ -1,24 +1,40 @@
-// Follows one run to its end over a Session: (re)subscribes from the last seq printed, drops
-// duplicates, never prints past a gap, answers approvals it was told to, prints every new event
-// as one NDJSON line, and turns the run's end (or why it could not be seen) into an exit status.
-// `watch` and `execute` are this class with different options.
+// Follows one run over a Session: (re)subscribes from the last seq printed, drops duplicates,
+// never prints past a gap, handles approvals as told, and turns how the run (or the wait) ended
+// into an exit status. `watch` and `execute` print the stream; `approve`, `cancel`, `pause` and
+// `resume` read it silently to act at the right moment and print only the acknowledging event.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "core/approval_policy.h"
 #include "core/event_filter.h"
 #include "core/exit_status.h"
 #include "core/json.h"
 #include "core/ndjson_writer.h"
+#include "core/predicate.h"
+#include "session/approval_hook.h"
 #include "session/run_tracker.h"
 #include "session/ws_session.h"
 
 namespace wsflow {
+
+/// What `approve`, `cancel`, `pause` and `resume` do once the run's history has been read.
+struct ControlAction {
+  std::string type;  ///< "approve", "cancel", "pause", "resume"
+  std::string approval_id;
+  std::string resolution;  ///< approve: empty = the request's first approve-like option
+  bool reject = false;     ///< approve --reject: its first reject-like option
+  std::string feedback;
+  std::string modifications;
+};
 
 struct FollowOptions {
   std::string base_url;  ///< as given; a URL without a path gets /ws/{run_id}
@@ -26,15 +42,35 @@ struct FollowOptions {
   bool execute = false;
   std::string task;
   std::string config_json;  ///< execute: a JSON object text (model already merged in)
+  bool detach = false;      ///< execute: print {"run_id":...} once started and leave
   int64_t since_seq = 0;    ///< print events after this seq
   int64_t tail = -1;        ///< >= 0: start with the last `tail` events instead (0: live only)
   bool raw = false;
   bool follow = false;  ///< keep going after the terminal event
-  bool auto_approve = false;
   bool strict = false;  ///< a frame that is not JSON ends the run with exit 4
   bool connection_events = false;
   std::string summary_file;
   EventFilter filter;
+  std::vector<Predicate> match;  ///< printed events satisfy all of these
+
+  // What ends the command besides the run's end (--until, --max-events, --timeout).
+  std::vector<std::string> until_types;  ///< empty: the terminal event
+  bool until_approval = false;           ///< an approval that waits for an answer
+  std::vector<Predicate> until_match;
+  int64_t max_events = 0;
+  Millis timeout{0};
+  bool cancel_on_timeout = false;
+  bool cancel_on_interrupt = false;
+
+  // Approvals inside watch/execute.
+  ApprovalPolicy approvals;
+  std::string on_approval;  ///< command answering approvals
+  Millis on_approval_timeout{60000};
+  bool no_input = false;     ///< never ask: an unanswered approval is exit 4
+  bool interactive = false;  ///< ask on the terminal when nothing else answers
+
+  std::optional<ControlAction> action;  ///< a control command instead of a stream
+
   SessionOptions session;  ///< url is filled in from base_url
 };
 
@@ -55,20 +91,38 @@ class RunFollower : public SessionHandler {
   void OnSignal(int signo) override;
 
  private:
+  struct Approval {
+    ApprovalRequest request;
+    std::string line;  ///< the approval_requested envelope (input of --on-approval)
+    bool resolved = false;
+    bool handling = false;  ///< a hook or prompt is answering it
+  };
+
   void HandleEvent(std::string_view frame, const JsonValue& v, int64_t seq, std::string_view type);
+  bool WaitConditionMet(std::string_view type, const JsonValue& v) const;
   void Print(std::string_view frame, const JsonValue& v);
   void PrintClientEvent(std::string_view type, const JsonValue& data);
-  void AutoApprove(const JsonValue& v, int64_t seq);
-  void Answer(const std::string& approval_id, const std::string& choice);
+  void CaughtUp();
+  void HandleOpenApprovals();
+  void AnswerApproval(const std::string& approval_id, const std::string& resolution, const std::string& feedback,
+                      const std::string& why);
+  void OnHookAnswer(const std::string& approval_id, const HookAnswer& answer);
+  void StartAction();
+  bool ConfirmsAction(std::string_view type, const JsonValue& v) const;
   void SendRequest(const std::string& request_id, std::string frame);
+  void CancelThenFinish(int status, const std::string& message);
   void Finish(int status, const std::string& message, bool close = true);
   std::string NewRequestId();
   std::string Where() const;  ///< "last seq printed: N"
+  std::string Awaited() const;
+  void PostFromThread(std::function<void()> fn);
   void WriteSummary();
 
   FollowOptions opts_;
   NdjsonWriter writer_;
   std::unique_ptr<Session> session_;
+  std::shared_ptr<std::mutex> post_mu_ = std::make_shared<std::mutex>();
+  std::shared_ptr<Session*> post_target_ = std::make_shared<Session*>(nullptr);
   JsonParser parser_;
   SeqTracker tracker_;
   std::string exec_request_;   ///< the execute request's id, stable across retries
@@ -77,9 +131,14 @@ class RunFollower : public SessionHandler {
   std::string sub_request_;    ///< the current subscription's request id
   std::string resub_request_;  ///< a re-subscription after a gap, until acknowledged
   std::map<std::string, std::string> pending_;  ///< sent requests awaiting an answer, re-sent on reconnect
-  int64_t history_end_ = 0;  ///< the run's last seq when we attached: events up to it are history
-  /// Approvals requested in the history: answered only if still open once the history is read.
-  std::vector<std::pair<std::string, std::string>> deferred_approvals_;
+  int64_t history_end_ = -1;   ///< the run's last seq when we attached (-1: not known yet)
+  bool caught_up_ = false;     ///< the history has been read: what is open now is really open
+  std::map<std::string, Approval> approvals_;  ///< every approval requested, by id
+  std::vector<std::string> approval_order_;
+  std::string action_request_;  ///< the control command's request, once sent
+  bool cancelling_ = false;     ///< --cancel-on-*: the cancel is out, leaving when it is confirmed
+  int cancel_exit_ = 0;
+  std::string cancel_message_;
   uint64_t request_counter_ = 0;
   int exit_ = -1;
   bool finished_ = false;
@@ -88,7 +147,6 @@ class RunFollower : public SessionHandler {
   int64_t duplicates_ = 0;
   int64_t gaps_ = 0;
   Outcome outcome_ = Outcome::kNone;
-  std::string last_error_;
 };
 
 }  // namespace wsflow

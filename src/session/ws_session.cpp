@@ -71,7 +71,7 @@ struct Session::Impl {
   bool paused = false;
   int sigints = 0;
   std::string drop_reason;  // why we ended the connection ourselves (pong timeout, idle, ...)
-  std::deque<std::string> queue;
+  std::deque<std::pair<std::string, bool>> queue;  // frame, binary
   SessionStats stats;
   Clock::time_point last_rx;
   Client::timer_ptr attempt_timer, ping_timer, idle_timer, retry_timer;
@@ -173,7 +173,7 @@ struct Session::Impl {
     if (opts.verbose) std::cerr << "wsflow: connected to " << opts.url << "\n";
     handler->OnOpen(reconnect);
     while (open && !queue.empty()) {  // what the user asked for while we were away, in order
-      SendNow(queue.front());
+      SendNow(queue.front().first, queue.front().second);
       queue.pop_front();
     }
     SchedulePing();
@@ -258,6 +258,7 @@ struct Session::Impl {
     if (stopped) return;
     if (closing) return StopLoop();
     if (!d.retryable) return GiveUp(d, false);
+    if (!handler->ShouldReconnect(d)) return StopLoop();
     if (backoff.Exhausted()) return GiveUp(d, true);
     Millis delay = backoff.Next();
     handler->OnRetry(d, delay, backoff.attempt(), backoff.policy().retries);
@@ -272,9 +273,10 @@ struct Session::Impl {
     StopLoop();
   }
 
-  void SendNow(const std::string& frame) {
+  void SendNow(const std::string& frame, bool binary = false) {
     if (!open || !con) return;
-    websocketpp::lib::error_code ec = con->send(frame, websocketpp::frame::opcode::text);
+    websocketpp::lib::error_code ec =
+        con->send(frame, binary ? websocketpp::frame::opcode::binary : websocketpp::frame::opcode::text);
     if (ec && opts.verbose) std::cerr << "wsflow: send failed: " << ec.message() << "\n";
   }
 
@@ -317,15 +319,17 @@ void Session::Run() {
   impl_->ioc.run();
 }
 
-bool Session::Send(std::string frame) {
+bool Session::Send(std::string frame, bool binary) {
   if (impl_->open && !impl_->closing) {
-    impl_->SendNow(frame);
+    impl_->SendNow(frame, binary);
     return true;
   }
   if (impl_->queue.size() >= impl_->opts.queue_size) return false;
-  impl_->queue.push_back(std::move(frame));
+  impl_->queue.emplace_back(std::move(frame), binary);
   return true;
 }
+
+size_t Session::queued() const { return impl_->queue.size(); }
 
 void Session::SendNow(const std::string& frame) { impl_->SendNow(frame); }
 void Session::Close(int code, const std::string& reason) { impl_->Close(code, reason); }

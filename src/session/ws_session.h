@@ -52,6 +52,12 @@ class SessionHandler {
   virtual void OnRetry(const Disconnect& why, Millis delay, int attempt, int max_attempts) {
     (void)why, (void)delay, (void)attempt, (void)max_attempts;
   }
+  /// The connection ended: false stops the session instead of reconnecting (the handler has
+  /// decided how the command ends).
+  virtual bool ShouldReconnect(const Disconnect& why) {
+    (void)why;
+    return true;
+  }
   /// The session gives up: not retryable, or retries exhausted. It stops after this returns.
   virtual void OnGiveUp(const Disconnect& why, bool exhausted) = 0;
   /// SIGINT or SIGTERM arrived (the second SIGINT exits at once without calling this).
@@ -76,7 +82,9 @@ class Session {
   void Run();
 
   /// Sends now when open; when not, queues (FIFO, bounded). False when the queue is full.
-  bool Send(std::string frame);
+  bool Send(std::string frame, bool binary = false);
+  /// Frames queued while disconnected, not sent yet.
+  size_t queued() const;
   /// Sends on the open connection, bypassing the queue (re-subscriptions in OnOpen).
   void SendNow(const std::string& frame);
   /// Closes with a close frame (bounded by ~2 s for the handshake), then stops the loop.

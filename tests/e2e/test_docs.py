@@ -1,45 +1,53 @@
-"""The man page and the completions name exactly the subcommands and options the binary has."""
+"""The man page and the completions are generated from the command definitions and committed:
+the committed copies must be exactly what the binary generates, and must work."""
 import os
 import re
 import shutil
 import subprocess
 
-from wsflow_e2e import Skip, wsflow
+from wsflow_e2e import BIN, Skip, wsflow
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-SUBCOMMANDS = ["execute", "watch", "serve"]
+FILES = {"man": "man/wsflow.1", "bash": "completions/wsflow.bash", "zsh": "completions/_wsflow",
+         "fish": "completions/wsflow.fish"}
+
+
+def read(path):
+    with open(os.path.join(ROOT, path)) as f:
+        return f.read()
+
+
+def subcommands():
+    text = wsflow("--help").out.decode()
+    return re.findall(r"^  (\w+) {2,}", text.split("Subcommands:")[1], re.M)
 
 
 def options_of(sub):
     r = wsflow(sub, "--help")
     assert r.rc == 0
-    opts = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]+)", r.out.decode()))
-    opts.discard("--help")
-    return opts
+    return set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]+)", r.out.decode())) - {"--help"}
 
 
-def read(*path):
-    with open(os.path.join(ROOT, *path)) as f:
-        return f.read()
+def test_committed_docs_are_what_the_binary_generates():
+    for kind, path in FILES.items():
+        r = wsflow("__gen", kind)
+        assert r.rc == 0, r
+        assert r.out.decode() == read(path), \
+            "%s is stale: run `cmake --build build --target gen-docs` and commit it" % path
 
 
-def test_man_page_and_completions_cover_every_option():
-    man = read("man", "wsflow.1").replace("\\-", "-")
-    comps = {name: read("completions", name) for name in ("wsflow.bash", "_wsflow", "wsflow.fish")}
-    main_help = wsflow("--help").out.decode()
-    listed = re.findall(r"^  (\w+) {2,}", main_help.split("Subcommands:")[1], re.M)
-    assert sorted(listed) == sorted(SUBCOMMANDS), listed
-    for sub in SUBCOMMANDS:
-        assert re.search(r"\.B(I)? \"?%s" % sub, read("man", "wsflow.1")), sub
-        for name, text in comps.items():
-            assert sub in text, (name, sub)
+def test_every_subcommand_and_option_is_documented_and_nothing_else():
+    man = read(FILES["man"]).replace("\\-", "-")
+    subs = subcommands()
+    assert set(subs) == {"watch", "execute", "approve", "cancel", "pause", "resume", "send", "serve"}, subs
+    known = {"--help", "--version"}
+    for sub in subs:
+        assert ".SS \"wsflow %s" % sub in read(FILES["man"]), sub
         for opt in options_of(sub):
+            known.add(opt)
             assert opt in man, ("man page lacks", sub, opt)
-            for name, text in comps.items():
-                needle = opt if name != "wsflow.fish" else "-l " + opt[2:]
-                assert needle in text, (name, "lacks", sub, opt)
-    # nothing documented that the binary does not have
-    known = set().union(*(options_of(s) for s in SUBCOMMANDS)) | {"--help", "--version"}
+            assert opt in read(FILES["bash"]) and opt in read(FILES["zsh"]), (sub, opt)
+            assert "-l " + opt[2:] in read(FILES["fish"]), (sub, opt)
     documented = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]+)", man))
     assert documented <= known, documented - known
 
@@ -47,15 +55,39 @@ def test_man_page_and_completions_cover_every_option():
 def test_man_page_renders_without_warnings():
     if not shutil.which("groff"):
         raise Skip("groff is not installed")
-    r = subprocess.run(["groff", "-man", "-ww", "-z", os.path.join(ROOT, "man", "wsflow.1")],
-                       capture_output=True, timeout=30)
+    r = subprocess.run(["groff", "-man", "-ww", "-z", os.path.join(ROOT, FILES["man"])], capture_output=True, timeout=30)
     assert r.returncode == 0 and r.stderr == b"", r.stderr
 
 
 def test_completions_parse():
-    r = subprocess.run(["bash", "-n", os.path.join(ROOT, "completions", "wsflow.bash")], capture_output=True, timeout=30)
-    assert r.returncode == 0, r.stderr
-    for shell, name in (("zsh", "_wsflow"), ("fish", "wsflow.fish")):
+    checked = 0
+    for shell, name in (("bash", "bash"), ("zsh", "zsh"), ("fish", "fish")):
         if shutil.which(shell):
-            r = subprocess.run([shell, "-n", os.path.join(ROOT, "completions", name)], capture_output=True, timeout=30)
+            r = subprocess.run([shell, "-n", os.path.join(ROOT, FILES[name])], capture_output=True, timeout=30)
             assert r.returncode == 0, (shell, r.stderr)
+            checked += 1
+    assert checked >= 1
+
+
+def bash_complete(words):
+    if not os.path.exists("/usr/share/bash-completion/bash_completion"):
+        raise Skip("bash-completion is not installed")
+    script = ('source /usr/share/bash-completion/bash_completion; source %s; COMP_WORDS=(%s); COMP_CWORD=%d; '
+              'COMP_LINE="${COMP_WORDS[*]}"; COMP_POINT=${#COMP_LINE}; _wsflow; printf "%%s\\n" "${COMPREPLY[@]}"'
+              % (os.path.join(ROOT, FILES["bash"]), " ".join("'%s'" % w for w in words), len(words) - 1))
+    r = subprocess.run(["bash", "-c", script], capture_output=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.decode().split()
+
+
+def test_bash_completion_completes_commands_options_and_values():
+    assert bash_complete(["wsflow", "wa"]) == ["watch"]
+    assert bash_complete(["wsflow", "watch", "--dia"]) == ["--dialect"]
+    assert bash_complete(["wsflow", "watch", "--retry-jitter", ""]) == ["full", "none"]
+    assert "--drop-every" in bash_complete(["wsflow", "serve", "--d"])
+
+
+def test_help_of_every_subcommand_shows_an_example():
+    for sub in subcommands():
+        r = wsflow(sub, "--help")
+        assert r.rc == 0 and b"Example" in r.out, sub

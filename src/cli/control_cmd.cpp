@@ -1,0 +1,64 @@
+#include "cli/control_cmd.h"
+
+#include <iostream>
+
+#include "core/json.h"
+#include "session/run_follower.h"
+
+namespace wsflow {
+
+CLI::App* SetupControl(CLI::App& app, const std::string& type, ControlFlags* f) {
+  f->type = type;
+  static const char* what[][2] = {{"approve", "answer an approval request of a run"},
+                                  {"cancel", "cancel a run"},
+                                  {"pause", "pause a run"},
+                                  {"resume", "resume a paused run"}};
+  std::string description;
+  for (auto& w : what)
+    if (type == w[0]) description = w[1];
+  auto* sub = app.add_subcommand(type, description + " and wait until the run acknowledges it");
+  sub->add_option("run", f->run_id, "run id")->required();
+  if (type == "approve") {
+    sub->add_option("approval_id", f->approval_id, "the approval_id of the approval_requested event")->required();
+    auto* res = sub->add_option("--resolution", f->resolution, "one of the request's options (default: approve-like)");
+    auto* rej = sub->add_flag("--reject", f->reject, "answer with the request's reject-like option");
+    res->excludes(rej);
+    sub->add_option("--feedback", f->feedback, "text for the agents");
+    sub->add_option("--modifications", f->modifications, "changes requested")->type_name("JSON");
+    sub->footer("Example: wsflow approve r-1234 approval-s3 --resolution approve --feedback 'looks good'");
+  } else {
+    sub->footer("Example: wsflow " + type + " r-1234 --timeout 30s");
+  }
+  sub->add_option("--timeout", f->timeout, "give up after this long (exit 124)")->type_name("DURATION")->group("Waiting");
+  AddConnectionOptions(sub, &f->conn);
+  return sub;
+}
+
+int RunControl(const ControlFlags& f) {
+  FollowOptions o;
+  std::string err;
+  if (!ResolveConnection(f.conn, &o.session, &o.base_url, &err) || !ParseDuration(f.timeout, &o.timeout, &err)) {
+    std::cerr << "wsflow: " << err << "\n";
+    return kExitUsage;
+  }
+  if (!f.modifications.empty()) {
+    JsonDoc d;
+    if (!ParseJson(f.modifications, &d, &err)) {
+      std::cerr << "wsflow: --modifications is not JSON: " << err << "\n";
+      return kExitUsage;
+    }
+  }
+  o.run_id = f.run_id;
+  ControlAction act;
+  act.type = f.type;
+  act.approval_id = f.approval_id;
+  act.resolution = f.resolution;
+  act.reject = f.reject;
+  act.feedback = f.feedback;
+  act.modifications = f.modifications;
+  o.action = act;
+  RunFollower follower(std::move(o));
+  return follower.Run();
+}
+
+}  // namespace wsflow

@@ -1,0 +1,391 @@
+#include "cli/docs_gen.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include "core/envelope.h"
+
+namespace wsflow {
+
+namespace {
+
+struct Opt {
+  std::vector<std::string> longs;   // without dashes
+  std::vector<std::string> shorts;  // without dashes
+  std::string description, group, value;  // value: "" for flags, else the type name ("DURATION", ...)
+  std::vector<std::string> choices;
+  bool file = false, dir = false, repeat = false;
+};
+
+struct Cmd {
+  std::string name, description, footer;
+  std::vector<std::string> positionals;  // names, in order
+  std::vector<Opt> opts;
+};
+
+std::vector<Cmd> Collect(const CLI::App& app) {
+  std::vector<Cmd> cmds;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); })) {
+    Cmd c;
+    c.name = sub->get_name();
+    c.description = sub->get_description();
+    c.footer = sub->get_footer();
+    for (const CLI::Option* o : sub->get_options()) {
+      if (o->get_name() == "--help") continue;
+      if (o->get_positional() && o->get_lnames().empty() && o->get_snames().empty()) {
+        c.positionals.push_back(o->get_name());
+        continue;
+      }
+      Opt x;
+      x.longs = o->get_lnames();
+      x.shorts = o->get_snames();
+      x.description = o->get_description();
+      x.group = o->get_group();
+      x.repeat = o->get_expected_max() > 1;
+      if (o->get_expected_max() > 0) {  // flags expect no value
+        std::string t = o->get_type_name();
+        size_t brace = t.find('{');
+        if (brace != std::string::npos) {  // IsMember: "TEXT:{a,b}"
+          std::string list = t.substr(brace + 1, t.find('}') - brace - 1);
+          std::stringstream ss(list);
+          for (std::string item; std::getline(ss, item, ',');) x.choices.push_back(item);
+          t = t.substr(0, t.find(':'));
+        }
+        x.file = t == "FILE";
+        x.dir = t == "DIR";
+        x.value = t.empty() ? "VALUE" : t.substr(0, t.find(':'));
+      }
+      c.opts.push_back(x);
+    }
+    cmds.push_back(c);
+  }
+  return cmds;
+}
+
+std::string Roff(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '-') out += "\\-";
+    else if (ch == '\\') out += "\\e";
+    else out += ch;
+  }
+  if (!out.empty() && (out[0] == '.' || out[0] == '\'')) out = "\\&" + out;
+  return out;
+}
+
+std::string Names(const Opt& o, const char* dash1 = "-", const char* dash2 = "--") {
+  std::string s;
+  for (auto& n : o.shorts) s += (s.empty() ? "" : ", ") + std::string(dash1) + n;
+  for (auto& n : o.longs) s += (s.empty() ? "" : ", ") + std::string(dash2) + n;
+  return s;
+}
+
+const char* kManDescription = R"(.B wsflow
+follows and drives workflow runs on agent and workflow backends over WebSocket.
+Every event of a run leaves on standard output as one compact JSON object per line (NDJSON), so that
+scripts can pipe it into
+.BR jq (1),
+and the exit status says how the run ended.
+The connection is kept whole: wsflow reconnects with capped, jittered exponential backoff, detects a
+dead peer with ping/pong, re\-subscribes from the last sequence number it printed and drops
+duplicates, so no event is lost and none is printed twice.
+Standard output carries data only; status lines, warnings and errors go to standard error.
+.PP
+Each line is an envelope:
+.PP
+.EX
+{"event_type":"step_progress","timestamp":"2026\-01\-22T10:00:00.123Z","run_id":"r\-1","seq":17,"data":{...}}
+.EE
+.PP
+.B seq
+counts a run's events from 1 without gaps.
+Events that wsflow makes itself (connection changes, frames of unknown shape) carry
+.B \(dqorigin\(dq:\(dqclient\(dq
+and no seq.
+See docs/events.md for every field and jq recipes.
+.PP
+Durations take
+.BR 500ms ", " 2s ", " 15m ", " 1h ;
+a bare number is seconds.
+Predicates
+.RB ( \-\-match ", " \-\-until\-match )
+are
+.IB PATH = VALUE\fR,
+.IB PATH != VALUE\fR,
+.IB PATH ~ REGEX
+or a bare
+.I PATH
+(present and not empty), where
+.I PATH
+is a dotted path into the envelope such as
+.BR data.step_number .
+)";
+
+const char* kManTail = R"(.SH EXIT STATUS
+.TP
+.B 0
+The run completed, or a wait condition was met, or a control command was acknowledged; also when
+standard output was closed by its reader.
+.TP
+.B 1
+The run failed.
+.TP
+.B 2
+Usage or configuration error, including an approval answer that the request does not offer.
+.TP
+.B 3
+The run was cancelled.
+.TP
+.B 4
+Protocol error: the peer sent something unusable, refused a request, or does not know the run;
+an approval that nothing may answer (\fB\-\-no\-input\fR); a run that completed without the awaited event.
+.TP
+.B 5
+Connection failed: refused, DNS, handshake rejected, retries exhausted.
+.TP
+.B 6
+Authentication rejected (HTTP 401 or 403).
+.TP
+.B 7
+Stream incomplete: the connection was lost and the backend cannot resume; the message names the
+last seq printed.
+.TP
+.B 124
+.B \-\-timeout
+reached.
+.TP
+.B 130
+Interrupted (SIGINT).
+.TP
+.B 143
+Terminated (SIGTERM).
+.PP
+Every non\-zero status comes with one line on standard error saying why.
+A close before the run's terminal event, even with code 1000, is not success: wsflow reconnects.
+.SH ENVIRONMENT
+.TP
+.B WSFLOW_URL
+The backend URL when
+.B \-\-url
+is not given (default ws://127.0.0.1:8000, where
+.B wsflow serve
+listens by default).
+.SH EXAMPLES
+Fail a CI job when the run fails, keeping its events:
+.PP
+.EX
+wsflow execute "nightly evaluation" \-\-approve '*=approve' \-\-timeout 30m > events.ndjson
+.EE
+.PP
+Print each step's result as it completes:
+.PP
+.EX
+wsflow watch r\-1234 \-\-type step_completed | jq \-r .data.result
+.EE
+.PP
+Wait until a run needs an approval, then answer it from another terminal:
+.PP
+.EX
+wsflow watch r\-1234 \-\-until approval \-\-no\-history \-\-timeout 1h
+wsflow approve r\-1234 approval\-s3 \-\-resolution approve \-\-feedback "looks good"
+.EE
+.PP
+Let a script decide approvals (the request arrives on its standard input):
+.PP
+.EX
+wsflow execute "deploy" \-\-on\-approval ./decide.sh \-\-on\-approval\-timeout 2m
+.EE
+.PP
+A backend for tests, on a free port, dropping connections on purpose:
+.PP
+.EX
+wsflow serve \-\-port 0 \-\-port\-file /tmp/port \-\-drop\-every 1000 &
+wsflow execute t \-\-url ws://127.0.0.1:$(cat /tmp/port) \-\-config '{"scenario":"long","events":50000}'
+.EE
+.SH SEE ALSO
+.BR jq (1);
+docs/events.md, docs/protocol.md and docs/scenarios.md in the source tree.
+)";
+
+void Man(const CLI::App& app, const std::vector<Cmd>& cmds, std::ostream& o) {
+  o << ".\\\" Generated by `wsflow __gen man` from the command definitions; do not edit.\n";
+  o << ".TH WSFLOW 1 \"\" \"wsflow " << WSFLOW_VERSION << "\" \"User Commands\"\n";
+  o << ".SH NAME\nwsflow \\- " << Roff(app.get_description().substr(app.get_description().find(':') + 2)) << "\n";
+  o << ".SH SYNOPSIS\n";
+  for (const auto& c : cmds) {
+    o << ".B wsflow " << c.name << "\n";
+    for (auto& p : c.positionals) o << ".I " << Roff(p == "approval_id" ? "APPROVAL_ID" : p == "run" ? "RUN" : "TASK") << "\n";
+    o << ".RI [ options ]\n.br\n";
+  }
+  o << ".B wsflow \\-\\-version\n";
+  o << ".SH DESCRIPTION\n" << kManDescription;
+  o << ".SH COMMANDS\n";
+  for (const auto& c : cmds) {
+    o << ".SS \"wsflow " << c.name;
+    for (auto& p : c.positionals) o << " " << (p == "approval_id" ? "APPROVAL_ID" : p == "run" ? "RUN" : "TASK");
+    o << "\"\n" << Roff(c.description) << ".\n";
+    std::vector<std::string> groups;
+    for (auto& x : c.opts)
+      if (std::find(groups.begin(), groups.end(), x.group) == groups.end()) groups.push_back(x.group);
+    for (auto& g : groups) {
+      if (g != "Options") o << ".PP\n" << Roff(g) << " options:\n";
+      for (auto& x : c.opts) {
+        if (x.group != g) continue;
+        if (x.value.empty()) {
+          o << ".TP\n.B " << Roff(Names(x)) << "\n";
+        } else {
+          std::string value = x.value;
+          if (!x.choices.empty()) {
+            value.clear();
+            for (auto& ch : x.choices) value += (value.empty() ? "" : "|") + ch;
+          }
+          o << ".TP\n.BI \"" << Roff(Names(x)) << " \" " << Roff(value) << "\n";
+        }
+        o << Roff(x.description) << (x.repeat ? " (repeatable)" : "") << ".\n";
+      }
+    }
+    if (!c.footer.empty()) o << ".PP\n.EX\n" << Roff(c.footer.substr(c.footer.find(':') + 2)) << "\n.EE\n";
+  }
+  o << kManTail;
+}
+
+void Bash(const std::vector<Cmd>& cmds, std::ostream& o) {
+  o << "# bash completion for wsflow. Generated by `wsflow __gen bash`; do not edit.\n";
+  o << "_wsflow() {\n  local cur prev words cword\n  _init_completion || return\n";
+  o << "  local cmd= i\n  for ((i = 1; i < cword; i++)); do\n    case ${words[i]} in\n     ";
+  for (auto& c : cmds) o << " " << c.name << (&c == &cmds.back() ? "" : " |");
+  o << ") cmd=${words[i]}; break ;;\n    esac\n  done\n";
+  o << "  if [ -z \"$cmd\" ]; then\n    COMPREPLY=($(compgen -W \"";
+  for (auto& c : cmds) o << c.name << " ";
+  o << "--help --version\" -- \"$cur\"))\n    return\n  fi\n  case $cmd:$prev in\n";
+  for (auto& c : cmds) {
+    for (auto& x : c.opts) {
+      if (x.value.empty()) continue;
+      o << "    " << c.name << ":--" << x.longs.front() << ") ";
+      if (!x.choices.empty()) {
+        o << "COMPREPLY=($(compgen -W \"";
+        for (auto& ch : x.choices) o << ch << (&ch == &x.choices.back() ? "" : " ");
+        o << "\" -- \"$cur\")); return ;;\n";
+      } else if (x.file) {
+        o << "_filedir; return ;;\n";
+      } else if (x.dir) {
+        o << "_filedir -d; return ;;\n";
+      } else {
+        o << "return ;;\n";
+      }
+    }
+  }
+  o << "  esac\n  case $cmd in\n";
+  for (auto& c : cmds) {
+    o << "    " << c.name << ") COMPREPLY=($(compgen -W \"";
+    for (auto& x : c.opts) o << Names(x, "-", "--") << " ";
+    o << "--help\" -- \"$cur\")) ;;\n";
+  }
+  o << "  esac\n}\ncomplete -F _wsflow wsflow\n";
+}
+
+std::string ZshEscape(std::string s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '[' || ch == ']' || ch == ':') out += '\\';
+    if (ch == '\'') {
+      out += "'\\''";
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}
+
+void Zsh(const std::vector<Cmd>& cmds, std::ostream& o) {
+  o << "#compdef wsflow\n# zsh completion for wsflow. Generated by `wsflow __gen zsh`; do not edit.\n\n";
+  o << "_wsflow() {\n  local curcontext=$curcontext state line\n";
+  o << "  _arguments -C '--version[print the version]' '(-h --help)'{-h,--help}'[print help]' \\\n";
+  o << "    '1:command:->command' '*::arg:->args'\n  case $state in\n    command)\n      _values 'command'";
+  for (auto& c : cmds) o << " \\\n        '" << c.name << "[" << ZshEscape(c.description) << "]'";
+  o << " ;;\n    args)\n      case $line[1] in\n";
+  for (auto& c : cmds) {
+    o << "        " << c.name << ")\n          _arguments";
+    int n = 1;
+    for (auto& p : c.positionals) o << " \\\n            '" << n++ << ":" << p << ":'";
+    for (auto& x : c.opts) {
+      std::string action;
+      if (!x.value.empty()) {
+        action = ":" + x.value + ":";
+        if (!x.choices.empty()) {
+          action += "(";
+          for (auto& ch : x.choices) action += ch + (&ch == &x.choices.back() ? "" : " ");
+          action += ")";
+        } else if (x.file) {
+          action += "_files";
+        } else if (x.dir) {
+          action += "_files -/";
+        }
+      }
+      std::string desc = "[" + ZshEscape(x.description) + "]";
+      std::string star = x.repeat || (x.value.empty() && x.shorts.size() && x.shorts[0] == "v") ? "*" : "";
+      for (auto& s : x.shorts) o << " \\\n            '" << star << "-" << s << desc << action << "'";
+      for (auto& l : x.longs) o << " \\\n            '" << star << "--" << l << desc << action << "'";
+    }
+    o << " ;;\n";
+  }
+  o << "      esac ;;\n  esac\n}\n\n_wsflow \"$@\"\n";
+}
+
+std::string FishQuote(const std::string& s) {
+  std::string out = "'";
+  for (char ch : s) {
+    if (ch == '\'' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out + "'";
+}
+
+void Fish(const std::vector<Cmd>& cmds, std::ostream& o) {
+  o << "# fish completion for wsflow. Generated by `wsflow __gen fish`; do not edit.\n";
+  std::string all;
+  for (auto& c : cmds) all += (all.empty() ? "" : " ") + c.name;
+  o << "complete -c wsflow -f\n";
+  for (auto& c : cmds)
+    o << "complete -c wsflow -n 'not __fish_seen_subcommand_from " << all << "' -a " << c.name << " -d "
+      << FishQuote(c.description) << "\n";
+  o << "complete -c wsflow -n 'not __fish_seen_subcommand_from " << all << "' -l version -d 'print the version'\n";
+  for (auto& c : cmds) {
+    for (auto& x : c.opts) {
+      o << "complete -c wsflow -n '__fish_seen_subcommand_from " << c.name << "'";
+      for (auto& s : x.shorts) o << " -s " << s;
+      for (auto& l : x.longs) o << " -l " << l;
+      if (!x.value.empty()) {
+        if (!x.choices.empty()) {
+          std::string list;
+          for (auto& ch : x.choices) list += (list.empty() ? "" : " ") + ch;
+          o << " -x -a " << FishQuote(list);
+        } else if (x.file) {
+          o << " -r -F";
+        } else if (x.dir) {
+          o << " -r -a '(__fish_complete_directories)'";
+        } else {
+          o << " -r";
+        }
+      }
+      o << " -d " << FishQuote(x.description) << "\n";
+    }
+  }
+}
+
+}  // namespace
+
+bool GenerateDocs(const CLI::App& app, const std::string& kind, std::ostream& out) {
+  std::vector<Cmd> cmds = Collect(app);
+  if (kind == "man") Man(app, cmds, out);
+  else if (kind == "bash") Bash(cmds, out);
+  else if (kind == "zsh") Zsh(cmds, out);
+  else if (kind == "fish") Fish(cmds, out);
+  else return false;
+  return true;
+}
+
+}  // namespace wsflow

@@ -1,0 +1,41 @@
+#include "cli/send_cmd.h"
+
+#include <iostream>
+
+#include "core/exit_status.h"
+#include "session/send_pipe.h"
+
+namespace wsflow {
+
+CLI::App* SetupSend(CLI::App& app, SendFlags* f) {
+  auto* sub = app.add_subcommand("send", "send stdin lines as frames; print received frames as NDJSON");
+  auto* text = sub->add_flag("--text", f->text, "send lines as they are (no JSON check)");
+  auto* binary = sub->add_flag("--binary", f->binary, "send lines as binary frames");
+  text->excludes(binary);
+  sub->add_option("--linger", f->linger, "after stdin ends, wait this long for answers")->type_name("DURATION");
+  AddWaitOptions(sub, &f->wait);
+  AddConnectionOptions(sub, &f->conn);
+  sub->footer("Example: echo '{\"type\":\"ping\"}' | wsflow send --url ws://127.0.0.1:8000/ws --until pong");
+  return sub;
+}
+
+int RunSend(const SendFlags& f) {
+  SendOptions o;
+  std::string err;
+  WaitSpec wait;
+  if (!ResolveConnection(f.conn, &o.session, &o.url, &err) || !ResolveWait(f.wait, &wait, &err) ||
+      !ParseDuration(f.linger, &o.linger, &err)) {
+    std::cerr << "wsflow: " << err << "\n";
+    return kExitUsage;
+  }
+  if (wait.until_approval) wait.until_types.push_back("approval_requested");
+  o.mode = f.binary ? SendOptions::Mode::kBinary : f.text ? SendOptions::Mode::kText : SendOptions::Mode::kJson;
+  o.until_types = wait.until_types;
+  o.until_match = std::move(wait.until_match);
+  o.max_events = wait.max_events;
+  o.timeout = wait.timeout;
+  SendPipe pipe(std::move(o));
+  return pipe.Run();
+}
+
+}  // namespace wsflow

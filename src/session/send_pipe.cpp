@@ -1,0 +1,187 @@
+#include "session/send_pipe.h"
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include "core/envelope.h"
+#include "core/exit_status.h"
+
+namespace wsflow {
+
+namespace {
+std::string Base64(std::string_view in) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
+    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], t[v & 63]};
+  }
+  if (i + 1 == in.size()) {
+    unsigned v = (unsigned char)in[i] << 16;
+    out += {t[v >> 18], t[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8;
+    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], '='};
+  }
+  return out;
+}
+}  // namespace
+
+SendPipe::SendPipe(SendOptions opts) : opts_(std::move(opts)), writer_(NdjsonWriter::Options{}) {
+  opts_.session.url = opts_.url;
+}
+
+int SendPipe::Run() {
+  session_ = std::make_unique<Session>(opts_.session, this);
+  {
+    std::lock_guard<std::mutex> lk(*post_mu_);
+    *post_target_ = session_.get();
+  }
+  writer_.OnDrained([this] { session_->ResumeReading(); });
+  writer_.OnBroken([this] { session_->Post([this] { Finish(kExitCompleted, ""); }); });
+  if (opts_.timeout.count() > 0) {
+    session_->After(opts_.timeout, [this] {
+      Finish(kExitTimeout, "wsflow: timed out after " + FormatDuration(opts_.timeout) + " (" +
+                               std::to_string(sent_) + " frames sent, " + std::to_string(received_) + " received)");
+    });
+  }
+  // stdin is read on a thread of its own (a blocking read must not stop the loop); detached
+  // because a read that never returns must not keep us from exiting.
+  auto mu = post_mu_;
+  auto target = post_target_;
+  std::thread([this, mu, target] {
+    std::string line;
+    int64_t n = 0;
+    while (std::getline(std::cin, line)) {
+      ++n;
+      std::lock_guard<std::mutex> lk(*mu);
+      if (!*target) return;
+      (*target)->Post([this, line, n] { OnLine(line, n); });
+    }
+    std::lock_guard<std::mutex> lk(*mu);
+    if (*target) (*target)->Post([this] { OnEof(); });
+  }).detach();
+  session_->Run();
+  {
+    std::lock_guard<std::mutex> lk(*post_mu_);
+    *post_target_ = nullptr;
+  }
+  writer_.Close();
+  return exit_ < 0 ? kExitProtocol : exit_;
+}
+
+void SendPipe::Finish(int status, const std::string& message) {
+  if (finished_) return;
+  finished_ = true;
+  exit_ = status;
+  if (!message.empty()) std::cerr << message << "\n";
+  session_->Close(1000, "done");
+}
+
+void SendPipe::OnLine(std::string line, int64_t number) {
+  if (finished_) return;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) return;
+  if (opts_.mode == SendOptions::Mode::kJson) {
+    std::string err;
+    if (!parser_.Parse(line, &err)) {
+      return Finish(kExitUsage, "wsflow: stdin line " + std::to_string(number) + " is not JSON (" + err +
+                                    "); use --text to send lines as they are");
+    }
+  }
+  if (!session_->Send(line, opts_.mode == SendOptions::Mode::kBinary)) {
+    return Finish(kExitProtocol, "wsflow: " + std::to_string(session_->queued()) +
+                                     " lines wait for the connection already (--queue-size); giving up");
+  }
+  ++sent_;
+}
+
+void SendPipe::OnEof() {
+  eof_ = true;
+  Linger();
+}
+
+// Once stdin ended and every queued line went out, wait --linger for the answers, then leave.
+void SendPipe::Linger() {
+  if (finished_) return;
+  if (session_->queued() > 0 || !session_->is_open()) {
+    session_->After(Millis(50), [this] { Linger(); });
+    return;
+  }
+  session_->After(opts_.linger, [this] { Finish(kExitCompleted, ""); });
+}
+
+void SendPipe::OnOpen(bool reconnect) {
+  if (reconnect && !opts_.session.quiet) std::cerr << "wsflow: reconnected\n";
+}
+
+void SendPipe::Emit(std::string_view line, const JsonValue* v, std::string_view type) {
+  writer_.Write(line);
+  ++received_;
+  if (writer_.AboveHighWater()) session_->PauseReading();
+  bool by_type = false, by_match = false;
+  for (const auto& t : opts_.until_types) by_type = by_type || t == type;
+  if (v && !opts_.until_match.empty()) by_match = MatchesAll(opts_.until_match, *v);
+  bool done = (!opts_.until_types.empty() && !opts_.until_match.empty()) ? by_type && by_match : by_type || by_match;
+  if (done || (opts_.max_events > 0 && received_ >= opts_.max_events)) Finish(kExitCompleted, "");
+}
+
+void SendPipe::OnText(std::string_view frame) {
+  if (finished_) return;
+  std::string err;
+  if (parser_.Parse(frame, &err)) {
+    const JsonValue& v = parser_.doc();
+    std::string_view type = GetString(v, "event_type", GetString(v, "type"));
+    if (frame.find('\n') == std::string_view::npos && IsCompactJson(frame)) Emit(frame, &v, type);
+    else Emit(ToJson(v), &v, type);
+    return;
+  }
+  // Not JSON: still one line of JSON on stdout, made by us.
+  JsonDoc d(rapidjson::kObjectType);
+  d.AddMember("text", Str(frame, d.GetAllocator()), d.GetAllocator());
+  Emit(EnvelopeLine({"text", "", "", -1, &d, true}), &d, "text");
+}
+
+void SendPipe::OnBinary(std::string_view frame) {
+  if (finished_) return;
+  JsonDoc d(rapidjson::kObjectType);
+  d.AddMember("base64", Str(Base64(frame), d.GetAllocator()), d.GetAllocator());
+  Emit(EnvelopeLine({"binary", "", "", -1, &d, true}), &d, "binary");
+}
+
+void SendPipe::OnRetry(const Disconnect& why, Millis delay, int attempt, int max_attempts) {
+  if (!opts_.session.quiet) {
+    std::cerr << "wsflow: " << (why.was_open ? "connection lost: " : "cannot connect: ") << why.reason
+              << "; reconnecting in " << FormatDuration(delay) << " (attempt " << attempt << "/"
+              << (max_attempts > 0 ? std::to_string(max_attempts) : "unlimited") << ")\n";
+  }
+}
+
+bool SendPipe::ShouldReconnect(const Disconnect& why) {
+  // A close frame from the server ends a send; a lost connection is retried.
+  if (!why.was_open || why.close_code == 1006) return true;
+  finished_ = true;
+  if (why.close_code == 1000 || why.close_code == 1001) {
+    exit_ = kExitCompleted;
+  } else {
+    exit_ = kExitProtocol;
+    std::cerr << "wsflow: the server closed the connection: " << why.reason << "\n";
+  }
+  return false;
+}
+
+void SendPipe::OnGiveUp(const Disconnect& why, bool exhausted) {
+  if (finished_) return;
+  finished_ = true;
+  exit_ = (why.http_status == 401 || why.http_status == 403) ? kExitAuth : kExitConnection;
+  std::cerr << "wsflow: " << (exhausted ? "giving up: " : "cannot connect to " + opts_.url + ": ") << why.reason << "\n";
+}
+
+void SendPipe::OnSignal(int signo) {
+  Finish(signo == SIGINT ? kExitInterrupted : kExitTerminated,
+         std::string("wsflow: ") + (signo == SIGINT ? "interrupted" : "terminated"));
+}
+
+}  // namespace wsflow
