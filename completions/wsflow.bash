@@ -5,11 +5,11 @@ _wsflow() {
   local cmd= i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
-      watch | execute | approve | cancel | pause | resume | send | serve) cmd=${words[i]}; break ;;
+      watch | execute | approve | cancel | pause | resume | send | replay | serve | sessions | config) cmd=${words[i]}; break ;;
     esac
   done
   if [ -z "$cmd" ]; then
-    COMPREPLY=($(compgen -W "watch execute approve cancel pause resume send serve --help --version" -- "$cur"))
+    COMPREPLY=($(compgen -W "watch execute approve cancel pause resume send replay serve sessions config --help --version" -- "$cur"))
     return
   fi
   case $cmd:$prev in
@@ -18,7 +18,11 @@ _wsflow() {
     watch:--type) return ;;
     watch:--exclude-type) return ;;
     watch:--match) return ;;
+    watch:--record) _filedir; return ;;
     watch:--summary) _filedir; return ;;
+    watch:--output) COMPREPLY=($(compgen -W "json pretty auto" -- "$cur")); return ;;
+    watch:--color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
+    watch:--progress) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
     watch:--approve) return ;;
     watch:--on-approval) return ;;
     watch:--on-approval-timeout) return ;;
@@ -27,7 +31,7 @@ _wsflow() {
     watch:--max-events) return ;;
     watch:--timeout) return ;;
     watch:--url) return ;;
-    watch:--dialect) COMPREPLY=($(compgen -W "native" -- "$cur")); return ;;
+    watch:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     watch:--connect-timeout) return ;;
     watch:--ping-interval) return ;;
     watch:--pong-timeout) return ;;
@@ -37,13 +41,18 @@ _wsflow() {
     watch:--retry-max-delay) return ;;
     watch:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
     watch:--queue-size) return ;;
+    watch:--profile) return ;;
     execute:--model) return ;;
     execute:--config) return ;;
     execute:--run-id) return ;;
     execute:--type) return ;;
     execute:--exclude-type) return ;;
     execute:--match) return ;;
+    execute:--record) _filedir; return ;;
     execute:--summary) _filedir; return ;;
+    execute:--output) COMPREPLY=($(compgen -W "json pretty auto" -- "$cur")); return ;;
+    execute:--color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
+    execute:--progress) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
     execute:--approve) return ;;
     execute:--on-approval) return ;;
     execute:--on-approval-timeout) return ;;
@@ -52,7 +61,7 @@ _wsflow() {
     execute:--max-events) return ;;
     execute:--timeout) return ;;
     execute:--url) return ;;
-    execute:--dialect) COMPREPLY=($(compgen -W "native" -- "$cur")); return ;;
+    execute:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     execute:--connect-timeout) return ;;
     execute:--ping-interval) return ;;
     execute:--pong-timeout) return ;;
@@ -62,12 +71,13 @@ _wsflow() {
     execute:--retry-max-delay) return ;;
     execute:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
     execute:--queue-size) return ;;
+    execute:--profile) return ;;
     approve:--resolution) return ;;
     approve:--feedback) return ;;
     approve:--modifications) return ;;
     approve:--timeout) return ;;
     approve:--url) return ;;
-    approve:--dialect) COMPREPLY=($(compgen -W "native" -- "$cur")); return ;;
+    approve:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     approve:--connect-timeout) return ;;
     approve:--ping-interval) return ;;
     approve:--pong-timeout) return ;;
@@ -77,9 +87,10 @@ _wsflow() {
     approve:--retry-max-delay) return ;;
     approve:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
     approve:--queue-size) return ;;
+    approve:--profile) return ;;
     cancel:--timeout) return ;;
     cancel:--url) return ;;
-    cancel:--dialect) COMPREPLY=($(compgen -W "native" -- "$cur")); return ;;
+    cancel:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     cancel:--connect-timeout) return ;;
     cancel:--ping-interval) return ;;
     cancel:--pong-timeout) return ;;
@@ -89,9 +100,10 @@ _wsflow() {
     cancel:--retry-max-delay) return ;;
     cancel:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
     cancel:--queue-size) return ;;
+    cancel:--profile) return ;;
     pause:--timeout) return ;;
     pause:--url) return ;;
-    pause:--dialect) COMPREPLY=($(compgen -W "native" -- "$cur")); return ;;
+    pause:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     pause:--connect-timeout) return ;;
     pause:--ping-interval) return ;;
     pause:--pong-timeout) return ;;
@@ -101,9 +113,10 @@ _wsflow() {
     pause:--retry-max-delay) return ;;
     pause:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
     pause:--queue-size) return ;;
+    pause:--profile) return ;;
     resume:--timeout) return ;;
     resume:--url) return ;;
-    resume:--dialect) COMPREPLY=($(compgen -W "native" -- "$cur")); return ;;
+    resume:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     resume:--connect-timeout) return ;;
     resume:--ping-interval) return ;;
     resume:--pong-timeout) return ;;
@@ -113,13 +126,15 @@ _wsflow() {
     resume:--retry-max-delay) return ;;
     resume:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
     resume:--queue-size) return ;;
+    resume:--profile) return ;;
     send:--linger) return ;;
+    send:--record) _filedir; return ;;
     send:--until) return ;;
     send:--until-match) return ;;
     send:--max-events) return ;;
     send:--timeout) return ;;
     send:--url) return ;;
-    send:--dialect) COMPREPLY=($(compgen -W "native" -- "$cur")); return ;;
+    send:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     send:--connect-timeout) return ;;
     send:--ping-interval) return ;;
     send:--pong-timeout) return ;;
@@ -129,25 +144,78 @@ _wsflow() {
     send:--retry-max-delay) return ;;
     send:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
     send:--queue-size) return ;;
+    send:--profile) return ;;
+    replay:--speed) return ;;
+    replay:--host) return ;;
+    replay:--port) return ;;
+    replay:--port-file) _filedir; return ;;
+    replay:--lock) _filedir; return ;;
+    replay:--lock-wait) return ;;
+    replay:--record-dir) _filedir -d; return ;;
+    replay:--keep) return ;;
+    replay:--type) return ;;
+    replay:--exclude-type) return ;;
+    replay:--match) return ;;
+    replay:--record) _filedir; return ;;
+    replay:--summary) _filedir; return ;;
+    replay:--output) COMPREPLY=($(compgen -W "json pretty auto" -- "$cur")); return ;;
+    replay:--color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
+    replay:--progress) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
+    replay:--approve) return ;;
+    replay:--on-approval) return ;;
+    replay:--on-approval-timeout) return ;;
+    replay:--until) return ;;
+    replay:--until-match) return ;;
+    replay:--max-events) return ;;
+    replay:--timeout) return ;;
+    replay:--url) return ;;
+    replay:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
+    replay:--connect-timeout) return ;;
+    replay:--ping-interval) return ;;
+    replay:--pong-timeout) return ;;
+    replay:--idle-timeout) return ;;
+    replay:--retries) return ;;
+    replay:--retry-initial) return ;;
+    replay:--retry-max-delay) return ;;
+    replay:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
+    replay:--queue-size) return ;;
+    replay:--profile) return ;;
     serve:--host) return ;;
     serve:--port) return ;;
     serve:--port-file) _filedir; return ;;
     serve:--data-dir) _filedir -d; return ;;
     serve:--scenario-dir) _filedir -d; return ;;
+    serve:--dialect) COMPREPLY=($(compgen -W "native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
+    serve:--heartbeat-interval) return ;;
     serve:--drop-every) return ;;
     serve:--stall-after) return ;;
     serve:--garbage-every) return ;;
     serve:--close-code) return ;;
+    config:--url) return ;;
+    config:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
+    config:--connect-timeout) return ;;
+    config:--ping-interval) return ;;
+    config:--pong-timeout) return ;;
+    config:--idle-timeout) return ;;
+    config:--retries) return ;;
+    config:--retry-initial) return ;;
+    config:--retry-max-delay) return ;;
+    config:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
+    config:--queue-size) return ;;
+    config:--profile) return ;;
   esac
   case $cmd in
-    watch) COMPREPLY=($(compgen -W "--since-seq --tail --no-history --type --exclude-type --match --raw --follow --strict --connection-events --summary --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size -q, --quiet -v, --verbose --help" -- "$cur")) ;;
-    execute) COMPREPLY=($(compgen -W "--model --config --run-id --detach --type --exclude-type --match --raw --follow --strict --connection-events --summary --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size -q, --quiet -v, --verbose --help" -- "$cur")) ;;
-    approve) COMPREPLY=($(compgen -W "--resolution --reject --feedback --modifications --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size -q, --quiet -v, --verbose --help" -- "$cur")) ;;
-    cancel) COMPREPLY=($(compgen -W "--timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size -q, --quiet -v, --verbose --help" -- "$cur")) ;;
-    pause) COMPREPLY=($(compgen -W "--timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size -q, --quiet -v, --verbose --help" -- "$cur")) ;;
-    resume) COMPREPLY=($(compgen -W "--timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size -q, --quiet -v, --verbose --help" -- "$cur")) ;;
-    send) COMPREPLY=($(compgen -W "--text --binary --linger --until --until-match --max-events --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size -q, --quiet -v, --verbose --help" -- "$cur")) ;;
-    serve) COMPREPLY=($(compgen -W "--host --port --port-file --data-dir --scenario-dir --drop-every --stall-after --garbage-every --close-code -v, --verbose -q, --quiet --help" -- "$cur")) ;;
+    watch) COMPREPLY=($(compgen -W "--since-seq --tail --no-history --direct --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --profile -q, --quiet -v, --verbose --help" -- "$cur")) ;;
+    execute) COMPREPLY=($(compgen -W "--model --config --run-id --detach --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --profile -q, --quiet -v, --verbose --help" -- "$cur")) ;;
+    approve) COMPREPLY=($(compgen -W "--resolution --reject --feedback --modifications --direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --profile -q, --quiet -v, --verbose --help" -- "$cur")) ;;
+    cancel) COMPREPLY=($(compgen -W "--direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --profile -q, --quiet -v, --verbose --help" -- "$cur")) ;;
+    pause) COMPREPLY=($(compgen -W "--direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --profile -q, --quiet -v, --verbose --help" -- "$cur")) ;;
+    resume) COMPREPLY=($(compgen -W "--direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --profile -q, --quiet -v, --verbose --help" -- "$cur")) ;;
+    send) COMPREPLY=($(compgen -W "--text --binary --linger --record --until --until-match --max-events --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --profile -q, --quiet -v, --verbose --help" -- "$cur")) ;;
+    replay) COMPREPLY=($(compgen -W "--speed --skip-bad --serve --host --port --port-file --loop --rerun --same-run-id --lock --lock-wait --record-dir --keep --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --profile -q, --quiet -v, --verbose --help" -- "$cur")) ;;
+    serve) COMPREPLY=($(compgen -W "--host --port --port-file --data-dir --scenario-dir --dialect --mars-strict --ryx-documented --a2a-coordinator --heartbeat-interval --drop-every --stall-after --garbage-every --close-code -v, --verbose -q, --quiet --help" -- "$cur")) ;;
+    sessions) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
+    config) COMPREPLY=($(compgen -W "show --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --profile -q, --quiet -v, --verbose --help" -- "$cur")) ;;
   esac
 }
 complete -F _wsflow wsflow

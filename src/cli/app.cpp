@@ -5,10 +5,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/config_cmd.h"
 #include "cli/control_cmd.h"
 #include "cli/docs_gen.h"
+#include "cli/replay_cmd.h"
 #include "cli/send_cmd.h"
 #include "cli/serve_cmd.h"
+#include "cli/sessions_cmd.h"
 #include "cli/stream_cmd.h"
 #include "core/envelope.h"
 #include "core/exit_status.h"
@@ -37,7 +40,12 @@ int RunApp(int argc, char** argv) {
   const char* control_names[4] = {"approve", "cancel", "pause", "resume"};
   for (int i = 0; i < 4; ++i) control_cmds[i] = SetupControl(app, control_names[i], &controls[i]);
   CLI::App* send_cmd = SetupSend(app, &send);
+  ReplayFlags replay;
+  CLI::App* replay_cmd = SetupReplay(app, &replay);
   CLI::App* serve_cmd = SetupServe(app, &serve);
+  CLI::App* sessions_cmd = SetupSessions(app);
+  ConfigFlags config;
+  CLI::App* config_cmd = SetupConfig(app, &config);
   // Hidden: prints the man page or a completion generated from these definitions.
   std::string gen_kind;
   CLI::App* gen_cmd = app.add_subcommand("__gen", "generate docs")->group("");
@@ -57,7 +65,10 @@ int RunApp(int argc, char** argv) {
   for (int i = 0; i < 4; ++i)
     if (control_cmds[i]->parsed()) return RunControl(controls[i]);
   if (send_cmd->parsed()) return RunSend(send);
+  if (replay_cmd->parsed()) return RunReplay(replay);
   if (serve_cmd->parsed()) return RunServe(serve);
+  if (sessions_cmd->parsed()) return RunSessions();
+  if (config_cmd->parsed()) return RunConfig(config);
   if (gen_cmd->parsed()) {
     if (GenerateDocs(app, gen_kind, std::cout)) return kExitCompleted;
     std::cerr << "wsflow: __gen takes man, bash, zsh or fish\n";

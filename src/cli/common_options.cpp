@@ -1,5 +1,6 @@
 #include "cli/common_options.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "core/duration.h"
@@ -10,9 +11,10 @@ namespace wsflow {
 
 void AddConnectionOptions(CLI::App* app, ConnectionFlags* f) {
   auto* g = "Connection";
-  app->add_option("--url", f->url, "backend URL (default: $WSFLOW_URL, else ws://127.0.0.1:8000)")
+  app->add_option("--url", f->url, "backend URL (default: $WSFLOW_URL, the config file, else ws://127.0.0.1:8000)")
       ->type_name("URL")->group(g);
-  app->add_option("--dialect", f->dialect, "backend protocol")->check(CLI::IsMember({"native"}))->group(g);
+  app->add_option("--dialect", f->dialect, "backend protocol (auto: from the URL's path, else the first frames)")
+      ->check(CLI::IsMember({"auto", "native", "cmbagent", "ryx", "a2a", "aladdin", "chat"}))->group(g);
   app->add_option("--connect-timeout", f->connect_timeout, "bound on each attempt (TCP + upgrade)")->type_name("DURATION")->group(g);
   app->add_option("--ping-interval", f->ping_interval, "ping the peer this often (0: never)")->type_name("DURATION")->group(g);
   app->add_option("--pong-timeout", f->pong_timeout, "peer is dead without a pong within this")->type_name("DURATION")->group(g);
@@ -25,16 +27,96 @@ void AddConnectionOptions(CLI::App* app, ConnectionFlags* f) {
       ->check(CLI::IsMember({"full", "none"}))->group(g);
   app->add_option("--queue-size", f->queue_size, "requests kept while disconnected")
       ->check(CLI::PositiveNumber)->group(g);
+  app->add_option("--profile", f->profile, "use this profile of the config file (default: $WSFLOW_PROFILE)")
+      ->type_name("NAME")->group(g);
   app->add_flag("-q,--quiet", f->quiet, "no status lines on stderr (errors still)")->group("Output");
   app->add_flag("-v,--verbose", f->verbose, "more detail on stderr (-vv: websocketpp's errors too)")->group("Output");
+  // Remember each setting's flag (the subcommand's own ones, such as --output, too), to tell a
+  // flag the user gave from a default that the environment or the config file may replace.
+  for (const auto& s : Settings()) {
+    std::string flag = std::string("--") + s.key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    if (CLI::Option* o = app->get_option_no_throw(flag)) f->options[s.key] = o;
+  }
 }
 
-bool ResolveConnection(const ConnectionFlags& f, SessionOptions* out, std::string* url, std::string* err) {
-  *url = f.url;
-  if (url->empty()) {
-    const char* env = std::getenv("WSFLOW_URL");
-    *url = env && *env ? env : kDefaultUrl;
+namespace {
+// A value from the environment or the file must pass the flag's own checks (CLI::IsMember, ...).
+bool CheckLikeFlag(CLI::Option* opt, std::string value, std::string* why) {
+  for (int i = 0;; ++i) {
+    CLI::Validator* v = nullptr;
+    try {
+      v = opt->get_validator(i);
+    } catch (const CLI::OptionNotFound&) {
+      return true;
+    }
+    std::string msg = (*v)(value);
+    if (!msg.empty()) {
+      *why = msg;
+      return false;
+    }
   }
+}
+}  // namespace
+
+std::map<std::string, std::string> ConnectionSettings(const ConnectionFlags& f) {
+  return {{"url", f.url.empty() ? kDefaultUrl : f.url},
+          {"dialect", f.dialect},
+          {"connect_timeout", f.connect_timeout},
+          {"ping_interval", f.ping_interval},
+          {"pong_timeout", f.pong_timeout},
+          {"idle_timeout", f.idle_timeout},
+          {"retries", std::to_string(f.retries)},
+          {"retry_initial", f.retry_initial},
+          {"retry_max_delay", f.retry_max_delay},
+          {"retry_jitter", f.retry_jitter},
+          {"queue_size", std::to_string(f.queue_size)}};
+}
+
+bool ResolveSetting(const ConnectionFlags& f, const ConfigFile& config, const std::string& key,
+                    const std::string& flag_value, SettingValue* out, std::string* err) {
+  auto it = f.options.find(key);
+  CLI::Option* opt = it == f.options.end() ? nullptr : it->second;
+  bool given = opt && opt->count() > 0;
+  *out = config.Resolve(key, given ? &flag_value : nullptr, flag_value);
+  if (given || out->source == "default") return true;
+  const SettingInfo* info = FindSetting(key);
+  std::string why;
+  if ((info && !CheckSetting(*info, out->value, &why)) || (opt && !CheckLikeFlag(opt, out->value, &why))) {
+    *err = out->where + ": " + why;
+    return false;
+  }
+  return true;
+}
+
+bool ResolveConnection(const ConnectionFlags& flags, SessionOptions* out, std::string* url, std::string* err,
+                       ConfigFile* config) {
+  ConfigFile local;
+  ConfigFile& cfg = config ? *config : local;
+  if (!cfg.Load(ProcessEnv(), flags.profile, err)) return false;
+  ConnectionFlags f = flags;  // what the user did not give: from the environment, the file, the default
+  for (const auto& [key, text] : ConnectionSettings(flags)) {
+    SettingValue v;
+    if (!ResolveSetting(flags, cfg, key, text, &v, err)) return false;
+    if (key == "url") f.url = v.value;
+    else if (key == "dialect") f.dialect = v.value;
+    else if (key == "connect_timeout") f.connect_timeout = v.value;
+    else if (key == "ping_interval") f.ping_interval = v.value;
+    else if (key == "pong_timeout") f.pong_timeout = v.value;
+    else if (key == "idle_timeout") f.idle_timeout = v.value;
+    else if (key == "retries") f.retries = std::stoi(v.value);  // checked: digits
+    else if (key == "retry_initial") f.retry_initial = v.value;
+    else if (key == "retry_max_delay") f.retry_max_delay = v.value;
+    else if (key == "retry_jitter") f.retry_jitter = v.value;
+    else if (key == "queue_size") f.queue_size = std::stoul(v.value);
+  }
+  if (f.dialect != "auto" && f.dialect != "native" && f.dialect != "cmbagent" && f.dialect != "ryx" &&
+      f.dialect != "a2a" && f.dialect != "aladdin" && f.dialect != "chat") {
+    *err = "unknown dialect '" + f.dialect + "' (auto, native, cmbagent, ryx, a2a, aladdin, chat)";
+    return false;
+  }
+  out->dialect = f.dialect;
+  *url = f.url;
   WsUrl parsed;
   if (!ParseWsUrl(*url, &parsed, err)) return false;
   if (parsed.scheme == "wss") {

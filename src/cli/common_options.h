@@ -2,11 +2,13 @@
 // connection (retries, heartbeat, queue), and how chatty to be on stderr.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "cli/config_file.h"
 #include "core/predicate.h"
 #include "session/ws_session.h"
 
@@ -14,7 +16,7 @@ namespace wsflow {
 
 struct ConnectionFlags {
   std::string url;
-  std::string dialect = "native";
+  std::string dialect = "auto";
   std::string connect_timeout = "10s";
   std::string ping_interval = "15s";
   std::string pong_timeout = "10s";
@@ -26,6 +28,10 @@ struct ConnectionFlags {
   size_t queue_size = 100;
   bool quiet = false;
   int verbose = 0;
+  std::string profile;  ///< --profile: a profile of the config file
+  /// The flag of each setting (by config key: "url", "retries", ...): a setting whose flag was not
+  /// given comes from the environment, then the config file, then the flag's default.
+  std::map<std::string, CLI::Option*> options;
 };
 
 /// The default backend: `wsflow serve` with no flags listens here.
@@ -53,8 +59,19 @@ void AddWaitOptions(CLI::App* app, WaitFlags* flags);
 bool ResolveWait(const WaitFlags& flags, WaitSpec* out, std::string* err);
 bool ParsePredicates(const std::vector<std::string>& texts, std::vector<Predicate>* out, std::string* err);
 
-/// Validates `flags` into session options and the URL to use (--url, else $WSFLOW_URL, else
-/// the default). False with a one-line reason in `*err`.
-bool ResolveConnection(const ConnectionFlags& flags, SessionOptions* out, std::string* url, std::string* err);
+/// Validates `flags` into session options and the URL to use. A setting whose flag was not given
+/// comes from the environment ($WSFLOW_URL, ...), else the config file, else the default; `config`,
+/// when given, receives the loaded config file. False with a one-line reason in `*err`.
+bool ResolveConnection(const ConnectionFlags& flags, SessionOptions* out, std::string* url, std::string* err,
+                       ConfigFile* config = nullptr);
+
+/// One setting: `flag_value` when its flag (flags.options[key]) was given, else the environment,
+/// the config file, or `flag_value` as the default. Values that do not come from a flag are checked
+/// as the flag would check them; false with the reason naming where the value came from.
+bool ResolveSetting(const ConnectionFlags& flags, const ConfigFile& config, const std::string& key,
+                    const std::string& flag_value, SettingValue* out, std::string* err);
+
+/// The connection settings the flags hold, as text by config key (the defaults where not given).
+std::map<std::string, std::string> ConnectionSettings(const ConnectionFlags& flags);
 
 }  // namespace wsflow

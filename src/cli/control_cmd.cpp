@@ -29,6 +29,7 @@ CLI::App* SetupControl(CLI::App& app, const std::string& type, ControlFlags* f) 
   } else {
     sub->footer("Example: wsflow " + type + " r-1234 --timeout 30s");
   }
+  sub->add_flag("--direct", f->direct, "connect to the backend even when a local session holds the run");
   sub->add_option("--timeout", f->timeout, "give up after this long (exit 124)")->type_name("DURATION")->group("Waiting");
   AddConnectionOptions(sub, &f->conn);
   return sub;
@@ -49,6 +50,8 @@ int RunControl(const ControlFlags& f) {
     }
   }
   o.run_id = f.run_id;
+  o.dialect = o.session.dialect;
+  o.direct = f.direct;
   ControlAction act;
   act.type = f.type;
   act.approval_id = f.approval_id;

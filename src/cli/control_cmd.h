@@ -17,6 +17,7 @@ struct ControlFlags {
   std::string approval_id;
   std::string resolution;
   bool reject = false;
+  bool direct = false;
   std::string feedback;
   std::string modifications;
   std::string timeout = "0";

@@ -1,6 +1,7 @@
 #include "cli/docs_gen.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 #include <sstream>
@@ -23,6 +24,7 @@ struct Opt {
 struct Cmd {
   std::string name, description, footer;
   std::vector<std::string> positionals;  // names, in order
+  std::map<std::string, std::vector<std::string>> positional_choices;  // a single choice is a keyword ("show")
   std::vector<Opt> opts;
 };
 
@@ -37,6 +39,11 @@ std::vector<Cmd> Collect(const CLI::App& app) {
       if (o->get_name() == "--help") continue;
       if (o->get_positional() && o->get_lnames().empty() && o->get_snames().empty()) {
         c.positionals.push_back(o->get_name());
+        std::string t = o->get_type_name();
+        if (t.find('{') != std::string::npos) {
+          std::stringstream ss(t.substr(t.find('{') + 1, t.find('}') - t.find('{') - 1));
+          for (std::string item; std::getline(ss, item, ',');) c.positional_choices[o->get_name()].push_back(item);
+        }
         continue;
       }
       Opt x;
@@ -74,6 +81,19 @@ std::string Roff(const std::string& s) {
   }
   if (!out.empty() && (out[0] == '.' || out[0] == '\'')) out = "\\&" + out;
   return out;
+}
+
+// A positional that takes one word only is that word ("config show"); others are placeholders.
+std::string Keyword(const Cmd& c, const std::string& p) {
+  auto it = c.positional_choices.find(p);
+  return it != c.positional_choices.end() && it->second.size() == 1 ? it->second.front() : "";
+}
+
+std::string Placeholder(const Cmd& c, const std::string& p) {
+  std::string k = Keyword(c, p);
+  if (!k.empty()) return k;
+  for (auto& ch : k = p) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return k;
 }
 
 std::string Names(const Opt& o, const char* dash1 = "-", const char* dash2 = "--") {
@@ -166,6 +186,11 @@ Terminated (SIGTERM).
 Every non\-zero status comes with one line on standard error saying why.
 A close before the run's terminal event, even with code 1000, is not success: wsflow reconnects.
 .SH ENVIRONMENT
+.nh
+A setting whose flag is not given comes from the environment, else from the config file (see
+.BR FILES ),
+else from the default: a flag wins over the environment, the environment over the file.
+Variables set to the empty string count as unset.
 .TP
 .B WSFLOW_URL
 The backend URL when
@@ -173,6 +198,77 @@ The backend URL when
 is not given (default ws://127.0.0.1:8000, where
 .B wsflow serve
 listens by default).
+.TP
+.BR WSFLOW_DIALECT ", " WSFLOW_CONNECT_TIMEOUT ", " WSFLOW_PING_INTERVAL ", " WSFLOW_PONG_TIMEOUT ", " \
+WSFLOW_IDLE_TIMEOUT ", " WSFLOW_RETRIES ", " WSFLOW_RETRY_INITIAL ", " WSFLOW_RETRY_MAX_DELAY ", " \
+WSFLOW_RETRY_JITTER ", " WSFLOW_QUEUE_SIZE
+The connection option of the same name
+.RB ( WSFLOW_RETRY_MAX_DELAY
+for
+.BR \-\-retry\-max\-delay ),
+checked as the option is.
+.TP
+.BR WSFLOW_OUTPUT ", " WSFLOW_COLOR ", " WSFLOW_PROGRESS
+.BR \-\-output ", " \-\-color " and " \-\-progress
+of
+.B watch
+and
+.BR execute .
+.TP
+.B WSFLOW_PROFILE
+The profile of the config file when
+.B \-\-profile
+is not given.
+.TP
+.B WSFLOW_CONFIG
+The config file to read instead of the default one; it must exist.
+.TP
+.BR WSFLOW_TOKEN ", " WSFLOW_TOKEN_FILE
+A token for backends that authenticate, or a file that holds one.
+.B wsflow config show
+shows the token masked; a token is never read from the config file.
+.TP
+.B NO_COLOR
+Set to anything but the empty string: pretty output has no colours, unless
+.B \-\-color always
+is given.
+.TP
+.B TERM
+.BR dumb :
+no colours, no progress bar redrawn in place, no live status line.
+.TP
+.BR XDG_CONFIG_HOME ", " HOME
+Where the config file is looked for.
+.SH FILES
+.TP
+.I $XDG_CONFIG_HOME/wsflow/config.json
+The user's settings (else
+.IR ~/.config/wsflow/config.json ,
+or the file that
+.B WSFLOW_CONFIG
+names): a JSON object of settings named like the options with underscores
+(url, dialect, connect_timeout, ping_interval, pong_timeout, idle_timeout, retries, retry_initial,
+retry_max_delay, retry_jitter, queue_size, output, color, progress, token_file), plus
+.B profiles
+(an object of named objects of settings, chosen with
+.B \-\-profile
+or
+.BR WSFLOW_PROFILE )
+and
+.B profile
+(the profile to use when none is named).
+A profile's settings win over the file's top level.
+Durations are strings such as "10s" or numbers of seconds; retries and queue_size are numbers.
+A file that is not JSON, an unknown key, a value of the wrong type or a profile that is not there
+is exit status 2, with one line naming the file and the key.
+.B wsflow config show
+prints every setting with its value and where it came from.
+.PP
+.EX
+{"url": "ws://backend.example:8000", "retries": 3,
+ "profiles": {"ci": {"output": "json", "retries": 0, "idle_timeout": "5m"}}}
+.EE
+.hy
 .SH EXAMPLES
 Fail a CI job when the run fails, keeping its events:
 .PP
@@ -199,6 +295,21 @@ Let a script decide approvals (the request arrives on its standard input):
 wsflow execute "deploy" \-\-on\-approval ./decide.sh \-\-on\-approval\-timeout 2m
 .EE
 .PP
+See which settings apply, and whether each comes from a flag, the environment, the config file or
+the default:
+.PP
+.EX
+wsflow config show \-\-profile ci | jq \-c 'map_values(.source)'
+.EE
+.PP
+Watch a run in a terminal (one coloured line per event, a summary at the end), or save its events
+while a status line on standard error shows how far it got:
+.PP
+.EX
+wsflow watch r\-1234 \-\-output pretty
+wsflow watch r\-1234 > events.ndjson    # a status line on stderr while it runs
+.EE
+.PP
 A backend for tests, on a free port, dropping connections on purpose:
 .PP
 .EX
@@ -217,7 +328,7 @@ void Man(const CLI::App& app, const std::vector<Cmd>& cmds, std::ostream& o) {
   o << ".SH SYNOPSIS\n";
   for (const auto& c : cmds) {
     o << ".B wsflow " << c.name << "\n";
-    for (auto& p : c.positionals) o << ".I " << Roff(p == "approval_id" ? "APPROVAL_ID" : p == "run" ? "RUN" : "TASK") << "\n";
+    for (auto& p : c.positionals) o << (Keyword(c, p).empty() ? ".I " : ".B ") << Roff(Placeholder(c, p)) << "\n";
     o << ".RI [ options ]\n.br\n";
   }
   o << ".B wsflow \\-\\-version\n";
@@ -225,7 +336,7 @@ void Man(const CLI::App& app, const std::vector<Cmd>& cmds, std::ostream& o) {
   o << ".SH COMMANDS\n";
   for (const auto& c : cmds) {
     o << ".SS \"wsflow " << c.name;
-    for (auto& p : c.positionals) o << " " << (p == "approval_id" ? "APPROVAL_ID" : p == "run" ? "RUN" : "TASK");
+    for (auto& p : c.positionals) o << " " << Placeholder(c, p);
     o << "\"\n" << Roff(c.description) << ".\n";
     std::vector<std::string> groups;
     for (auto& x : c.opts)
@@ -281,6 +392,8 @@ void Bash(const std::vector<Cmd>& cmds, std::ostream& o) {
   o << "  esac\n  case $cmd in\n";
   for (auto& c : cmds) {
     o << "    " << c.name << ") COMPREPLY=($(compgen -W \"";
+    for (auto& p : c.positionals)
+      if (!Keyword(c, p).empty()) o << Keyword(c, p) << " ";
     for (auto& x : c.opts) o << Names(x, "-", "--") << " ";
     o << "--help\" -- \"$cur\")) ;;\n";
   }
@@ -310,7 +423,16 @@ void Zsh(const std::vector<Cmd>& cmds, std::ostream& o) {
   for (auto& c : cmds) {
     o << "        " << c.name << ")\n          _arguments";
     int n = 1;
-    for (auto& p : c.positionals) o << " \\\n            '" << n++ << ":" << p << ":'";
+    for (auto& p : c.positionals) {
+      o << " \\\n            '" << n++ << ":" << p << ":";
+      auto ch = c.positional_choices.find(p);
+      if (ch != c.positional_choices.end()) {
+        o << "(";
+        for (auto& x : ch->second) o << x << (&x == &ch->second.back() ? "" : " ");
+        o << ")";
+      }
+      o << "'";
+    }
     for (auto& x : c.opts) {
       std::string action;
       if (!x.value.empty()) {
@@ -354,6 +476,9 @@ void Fish(const std::vector<Cmd>& cmds, std::ostream& o) {
       << FishQuote(c.description) << "\n";
   o << "complete -c wsflow -n 'not __fish_seen_subcommand_from " << all << "' -l version -d 'print the version'\n";
   for (auto& c : cmds) {
+    for (auto& p : c.positionals)
+      if (!Keyword(c, p).empty())
+        o << "complete -c wsflow -n '__fish_seen_subcommand_from " << c.name << "' -a " << Keyword(c, p) << "\n";
     for (auto& x : c.opts) {
       o << "complete -c wsflow -n '__fish_seen_subcommand_from " << c.name << "'";
       for (auto& s : x.shorts) o << " -s " << s;

@@ -13,6 +13,8 @@ CLI::App* SetupSend(CLI::App& app, SendFlags* f) {
   auto* binary = sub->add_flag("--binary", f->binary, "send lines as binary frames");
   text->excludes(binary);
   sub->add_option("--linger", f->linger, "after stdin ends, wait this long for answers")->type_name("DURATION");
+  sub->add_option("--record", f->record, "record every frame in and out, with timing, to this file")
+      ->type_name("FILE");
   AddWaitOptions(sub, &f->wait);
   AddConnectionOptions(sub, &f->conn);
   sub->footer("Example: echo '{\"type\":\"ping\"}' | wsflow send --url ws://127.0.0.1:8000/ws --until pong");
@@ -33,6 +35,7 @@ int RunSend(const SendFlags& f) {
   o.until_types = wait.until_types;
   o.until_match = std::move(wait.until_match);
   o.max_events = wait.max_events;
+  o.record_file = f.record;
   o.timeout = wait.timeout;
   SendPipe pipe(std::move(o));
   return pipe.Run();

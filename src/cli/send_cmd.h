@@ -13,6 +13,7 @@ struct SendFlags {
   bool text = false;
   bool binary = false;
   std::string linger = "1s";
+  std::string record;
   WaitFlags wait;
   ConnectionFlags conn;
 };

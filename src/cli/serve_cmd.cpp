@@ -1,5 +1,8 @@
 #include "cli/serve_cmd.h"
 
+#include "core/duration.h"
+#include "server/server_dialect.h"
+
 namespace wsflow {
 
 CLI::App* SetupServe(CLI::App& app, ServeOptions* o) {
@@ -12,6 +15,24 @@ CLI::App* SetupServe(CLI::App& app, ServeOptions* o) {
       ->type_name("DIR");
   sub->add_option("--scenario-dir", o->scenario_dir, "config.scenario NAME also loads NAME.json from here")
       ->type_name("DIR");
+  auto* d = "Dialect";
+  sub->add_option("--dialect", o->dialect, "the backend protocol to speak")
+      ->check(CLI::IsMember(serve::ServerDialectNames()))->capture_default_str()->group(d);
+  sub->add_flag("--mars-strict", o->mars_strict,
+                "cmbagent: as the real server: no replay, no resume")
+      ->group(d);
+  sub->add_flag("--ryx-documented", o->ryx_documented, "ryx: the documented {\"event\":...} frames")->group(d);
+  sub->add_flag("--a2a-coordinator", o->a2a_coordinator, "a2a: a coordinator answers controls")->group(d);
+  sub->add_option_function<std::string>(
+         "--heartbeat-interval",
+         [o](const std::string& text) {
+           Millis d;
+           std::string err;
+           if (!ParseDuration(text, &d, &err)) throw CLI::ValidationError("--heartbeat-interval", err);
+           o->heartbeat_ms = d.count();
+         },
+         "the dialect's heartbeat (0: none; default: the backend's)")
+      ->type_name("DURATION")->group(d);
   auto* g = "Fault injection (per connection)";
   sub->add_option("--drop-every", o->drop_every, "drop TCP (no close frame) after every N events")
       ->check(CLI::NonNegativeNumber)->group(g);

@@ -1,7 +1,9 @@
 #include "cli/stream_cmd.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -11,7 +13,6 @@
 
 namespace wsflow {
 
-namespace {
 void AddStreamOptions(CLI::App* sub, StreamFlags* f) {
   auto* g = "Output";
   sub->add_option("--type", f->types, "print only these event types (comma lists)")->type_name("TYPES")->group(g);
@@ -19,12 +20,23 @@ void AddStreamOptions(CLI::App* sub, StreamFlags* f) {
   sub->add_option("--match", f->match, "print only events where this holds (PATH=V, PATH!=V, PATH~RE)")
       ->type_name("PREDICATE")->group(g);
   sub->add_flag("--raw", f->raw, "print every received frame unchanged")->group(g);
+  sub->add_flag("--keep-raw", f->keep_raw, "converted events keep the backend's frame under \"raw\"")->group(g);
+  sub->add_flag("--show-heartbeats", f->show_heartbeats, "print the backend's heartbeat frames too")->group(g);
   sub->add_flag("--follow", f->follow, "keep going after the terminal event")->group(g);
   sub->add_flag("--strict", f->strict, "a frame that is not JSON ends with exit 4")->group(g);
   sub->add_flag("--connection-events", f->connection_events, "print connected/disconnected/reconnected events")
       ->group(g);
+  sub->add_option("--record", f->record, "record every frame in and out, with timing, to this file")
+      ->type_name("FILE")->group(g);
   sub->add_option("--summary", f->summary, "write a JSON summary of the stream to this file")
       ->type_name("FILE")->group(g);
+  sub->add_option("--output", f->output, "json: NDJSON; pretty: a line per event for people; auto: pretty on a terminal")
+      ->check(CLI::IsMember({"json", "pretty", "auto"}))->group(g);
+  auto* color = sub->add_option("--color", f->color, "colour pretty output: auto (on a terminal, unless NO_COLOR)")
+                    ->check(CLI::IsMember({"auto", "always", "never"}))->group(g);
+  sub->add_flag("--no-color", f->no_color, "no colours (--color never)")->excludes(color)->group(g);
+  sub->add_option("--progress", f->progress, "live status line on stderr: auto (stdout piped, stderr a terminal)")
+      ->check(CLI::IsMember({"auto", "always", "never"}))->group(g);
   auto* a = "Approvals";
   sub->add_option("--approve", f->approve_rules, "answer approvals of CHECKPOINT with RESOLUTION (* any)")
       ->type_name("CHECKPOINT=RESOLUTION")->group(a);
@@ -40,6 +52,41 @@ void AddStreamOptions(CLI::App* sub, StreamFlags* f) {
   sub->add_flag("--cancel-on-interrupt", f->cancel_on_interrupt, "cancel the run on Ctrl-C or SIGTERM")
       ->group("Waiting");
   AddConnectionOptions(sub, &f->conn);
+}
+
+namespace {
+int Columns(int fd) {
+  struct winsize ws {};
+  if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  const char* env = std::getenv("COLUMNS");
+  return env && std::atoi(env) > 0 ? std::atoi(env) : 80;
+}
+
+// --output, --color, --progress (each also from the environment or the config file).
+bool SetupHumanOutput(const StreamFlags& f, const ConfigFile& config, FollowOptions* o, std::string* err) {
+  SettingValue output, color, progress;
+  if (!ResolveSetting(f.conn, config, "output", f.output, &output, err) ||
+      !ResolveSetting(f.conn, config, "color", f.no_color ? "never" : f.color, &color, err) ||
+      !ResolveSetting(f.conn, config, "progress", f.progress, &progress, err))
+    return false;
+  if (f.no_color) color = {"never", "flag", "--no-color"};
+  bool out_tty = ::isatty(1), err_tty = ::isatty(2);
+  const char* term = std::getenv("TERM");
+  // --raw prints frames exactly as received, and --detach prints only {"run_id":...}: JSON.
+  if (!f.raw && !f.detach && (output.value == "pretty" || (output.value == "auto" && out_tty))) {
+    ColorMode mode = ColorMode::kAuto;
+    ParseColorMode(color.value, &mode);
+    Style style;
+    style.color = ColorWanted(mode, out_tty, std::getenv("NO_COLOR"), term);
+    style.tty = out_tty && !(term && std::string(term) == "dumb");
+    style.width = out_tty ? Columns(1) : 0;
+    o->pretty = std::make_shared<PrettyPrinter>(style);
+  }
+  bool dumb = term && std::string(term) == "dumb";
+  bool status = progress.value == "always" ||
+                (progress.value == "auto" && !out_tty && err_tty && !dumb && !f.conn.quiet && !f.detach);
+  if (status) o->status = std::make_shared<StatusLine>(err_tty ? Columns(2) : 80);
+  return true;
 }
 }  // namespace
 
@@ -66,6 +113,7 @@ CLI::App* SetupWatch(CLI::App& app, StreamFlags* f) {
                     ->check(CLI::NonNegativeNumber);
   auto* tail = sub->add_option("--tail", f->tail, "start with the last N events")->check(CLI::NonNegativeNumber);
   auto* none = sub->add_flag("--no-history", f->no_history, "print only events from now on");
+  sub->add_flag("--direct", f->direct, "open a connection even when a local session holds the run");
   since->excludes(tail)->excludes(none);
   tail->excludes(none);
   AddStreamOptions(sub, f);
@@ -93,7 +141,9 @@ int RunStream(const StreamFlags& f) {
     std::cerr << "wsflow: " << msg << "\n";
     return kExitUsage;
   };
-  if (!ResolveConnection(f.conn, &o.session, &o.base_url, &err)) return usage(err);
+  ConfigFile config;
+  if (!ResolveConnection(f.conn, &o.session, &o.base_url, &err, &config)) return usage(err);
+  if (!SetupHumanOutput(f, config, &o, &err)) return usage(err);
   if (!ResolveWait(f.wait, &wait, &err)) return usage(err);
   if (!ParsePredicates(f.match, &o.match, &err)) return usage("--match " + err);
   if (!ParseDuration(f.on_approval_timeout, &o.on_approval_timeout, &err)) return usage("--on-approval-timeout: " + err);
@@ -122,10 +172,15 @@ int RunStream(const StreamFlags& f) {
   o.since_seq = f.since_seq;
   o.tail = f.no_history ? 0 : f.tail;
   o.raw = f.raw;
+  o.keep_raw = f.keep_raw;
+  o.direct = f.direct;
+  o.show_heartbeats = f.show_heartbeats;
+  o.dialect = o.session.dialect;
   o.follow = f.follow;
   o.strict = f.strict;
   o.connection_events = f.connection_events;
   o.summary_file = f.summary;
+  o.record_file = f.record;
   o.filter.Include(f.types);
   o.filter.Exclude(f.exclude_types);
   o.until_types = wait.until_types;

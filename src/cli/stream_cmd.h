@@ -19,8 +19,15 @@ struct StreamFlags {
   bool detach = false;
   bool follow = false;
   bool raw = false;
+  bool keep_raw = false;
+  bool direct = false;
+  bool show_heartbeats = false;
   bool strict = false;
   bool connection_events = false;
+  std::string output = "auto";    // json, pretty, auto (pretty on a terminal)
+  std::string color = "auto";     // auto, always, never
+  bool no_color = false;          // --no-color: --color never
+  std::string progress = "auto";  // the live status line on stderr: auto, always, never
   int64_t since_seq = 0;
   int64_t tail = -1;
   bool no_history = false;
@@ -28,6 +35,7 @@ struct StreamFlags {
   std::vector<std::string> exclude_types;
   std::vector<std::string> match;
   std::string summary;
+  std::string record;
   // approvals
   bool auto_approve = false;
   std::vector<std::string> approve_rules;
@@ -40,6 +48,8 @@ struct StreamFlags {
   ConnectionFlags conn;
 };
 
+/// The output, approval, waiting and connection options of watch and execute (replay --rerun too).
+void AddStreamOptions(CLI::App* sub, StreamFlags* flags);
 CLI::App* SetupWatch(CLI::App& app, StreamFlags* flags);
 CLI::App* SetupExecute(CLI::App& app, StreamFlags* flags);
 int RunStream(const StreamFlags& flags);

@@ -19,6 +19,16 @@ void NdjsonWriter::Write(std::string_view line) {
   if (waiting_) cv_.notify_one();
 }
 
+void NdjsonWriter::WriteText(std::string_view text) {
+  if (text.empty()) return;
+  std::lock_guard<std::mutex> lk(mu_);
+  if (broken_) return;
+  pending_.append(text.data(), text.size());
+  for (char c : text) lines_ += c == '\n';
+  if (pending_.size() + inflight_ > max_pending_) max_pending_ = pending_.size() + inflight_;
+  if (waiting_) cv_.notify_one();
+}
+
 bool NdjsonWriter::AboveHighWater() {
   std::lock_guard<std::mutex> lk(mu_);
   bool above = !broken_ && pending_.size() + inflight_ >= opts_.high_water;

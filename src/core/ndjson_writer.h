@@ -29,6 +29,10 @@ class NdjsonWriter {
   /// Queues `line` and a newline. Dropped silently once the reader has gone (see broken()).
   void Write(std::string_view line);
 
+  /// Queues `text` as it is, no newline added (pretty output: several lines, or a progress bar
+  /// that the next text redraws). Counts the newlines in it as lines.
+  void WriteText(std::string_view text);
+
   /// True when pending output reached the high-water mark. The producer then pauses its input;
   /// the drained callback tells it when output fell under the low-water mark.
   bool AboveHighWater();

@@ -74,7 +74,7 @@ std::string ControlFrame(std::string_view type, std::string_view run_id, std::st
 
 std::string ResolveApprovalFrame(std::string_view run_id, std::string_view approval_id,
                                  std::string_view resolution, std::string_view feedback,
-                                 std::string_view request_id) {
+                                 std::string_view request_id, std::string_view modifications) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
@@ -83,7 +83,7 @@ std::string ResolveApprovalFrame(std::string_view run_id, std::string_view appro
   Put(w, "approval_id", approval_id);
   Put(w, "resolution", resolution);
   Put(w, "feedback", feedback);
-  Put(w, "modifications", "");
+  Put(w, "modifications", modifications);
   PutIf(w, "request_id", request_id);
   w.EndObject();
   return Done(buf);

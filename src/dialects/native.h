@@ -25,7 +25,7 @@ std::string SubscribeFrame(std::string_view run_id, int64_t since_seq, std::stri
 std::string ControlFrame(std::string_view type, std::string_view run_id, std::string_view request_id);
 std::string ResolveApprovalFrame(std::string_view run_id, std::string_view approval_id,
                                  std::string_view resolution, std::string_view feedback,
-                                 std::string_view request_id);
+                                 std::string_view request_id, std::string_view modifications = {});
 std::string PingFrame();
 
 // ---- server -> client ----

@@ -28,20 +28,27 @@ bool IsApproveLike(std::string_view r) {
 }
 
 RunEngine::RunEngine(Scenario scenario, const std::vector<std::pair<std::string, std::string>>& vars)
-    : items_(std::move(scenario.items)) {
-  for (auto& item : items_)
-    for (auto& [key, value] : vars) {
-      std::string esc = JsonEscape(value);
-      item.data_template = Substitute(item.data_template, key, "\"" + esc + "\"", esc);
-    }
+    : items_(std::move(scenario.items)), vars_(vars) {}
+
+// {i}, {n}, {pct} and the run's variables in one pass: text that came from a user (the task) is
+// never scanned for placeholders again.
+std::string RunEngine::Render(const ScenarioItem& item) const {
+  if (item.data_template.find('{', 1) == std::string::npos) return item.data_template;  // no placeholder
+  std::string i = std::to_string(rep_ + 1), n = std::to_string(item.repeat);
+  std::string pct = std::to_string(item.repeat ? (rep_ + 1) * 100 / item.repeat : 100);
+  std::vector<Placeholder> values = {{"i", i, i}, {"n", n, n}, {"pct", pct, pct}};
+  for (const auto& [key, value] : vars_) {
+    std::string esc = JsonEscape(value);
+    values.push_back({key, "\"" + esc + "\"", esc});
+  }
+  return SubstituteAll(item.data_template, values);
 }
 
 RunEngine::State RunEngine::state() const {
   if (outcome_ != Outcome::kNone) return State::kFinished;
   if (paused_) return State::kPaused;
   if (awaiting_) return State::kAwaitingApproval;
-  if (item_ >= items_.size() && !reject_pending_) return State::kFinished;
-  return State::kRunning;
+  return State::kRunning;  // a scenario that ran out still owes its terminal event
 }
 
 int RunEngine::NextDelayMs(int run_delay_ms) const {
@@ -73,16 +80,14 @@ bool RunEngine::Next(EngineEvent* out) {
     return true;
   }
   while (item_ < items_.size() && items_[item_].repeat == 0) ++item_;
-  if (item_ >= items_.size()) return false;
+  if (item_ >= items_.size()) {  // every run ends with exactly one terminal event
+    *out = {"workflow_completed", R"({"message":"Workflow completed","status":"completed"})"};
+    Finish(out->type);
+    return true;
+  }
   const ScenarioItem& item = items_[item_];
   out->type = item.event_type;
-  if (item.repeat > 1 || item.data_template.find("{i}") != std::string::npos) {
-    std::string i = std::to_string(rep_ + 1), n = std::to_string(item.repeat);
-    std::string pct = std::to_string(item.repeat ? (rep_ + 1) * 100 / item.repeat : 100);
-    out->data = Substitute(Substitute(Substitute(item.data_template, "i", i, i), "n", n, n), "pct", pct, pct);
-  } else {
-    out->data = item.data_template;
-  }
+  out->data = Render(item);
   if (item.kind == ScenarioItem::Kind::kApproval) {
     JsonDoc d;
     std::string err;

@@ -53,8 +53,10 @@ class RunEngine {
  private:
   void Advance();
   void Finish(std::string_view type);
+  std::string Render(const ScenarioItem& item) const;
 
   std::vector<ScenarioItem> items_;
+  std::vector<std::pair<std::string, std::string>> vars_;
   size_t item_ = 0;
   int64_t rep_ = 0;
   bool paused_ = false;

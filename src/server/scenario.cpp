@@ -100,6 +100,33 @@ std::string Substitute(const std::string& tmpl, const std::string& key, const st
   return out;
 }
 
+std::string SubstituteAll(const std::string& tmpl, const std::vector<Placeholder>& values) {
+  std::string out;
+  out.reserve(tmpl.size());
+  for (size_t i = 0; i < tmpl.size();) {
+    bool done = false;
+    if (tmpl[i] == '"' || tmpl[i] == '{') {
+      for (const auto& p : values) {
+        const std::string whole = "\"{" + p.key + "}\"", inner = "{" + p.key + "}";
+        if (tmpl.compare(i, whole.size(), whole) == 0) {
+          out += p.json_value;
+          i += whole.size();
+          done = true;
+          break;
+        }
+        if (tmpl.compare(i, inner.size(), inner) == 0) {
+          out += p.text_value;
+          i += inner.size();
+          done = true;
+          break;
+        }
+      }
+    }
+    if (!done) out += tmpl[i++];
+  }
+  return out;
+}
+
 bool LoadScenario(const JsonValue& v, Scenario* out, std::string* err) {
   *out = Scenario{};
   if (!v.IsObject()) {

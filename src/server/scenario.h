@@ -41,6 +41,13 @@ const char* BuiltinScenarioNames();
 std::string Substitute(const std::string& tmpl, const std::string& key, const std::string& json_value,
                        const std::string& text_value);
 
+/// One value for Substitute: what "{key}" as a whole string becomes, and what {key} inside a string becomes.
+struct Placeholder {
+  std::string key, json_value, text_value;
+};
+/// All of `values` in one pass: text that was put in is not scanned again.
+std::string SubstituteAll(const std::string& tmpl, const std::vector<Placeholder>& values);
+
 /// JSON-escapes `s` without the surrounding quotes.
 std::string JsonEscape(const std::string& s);
 

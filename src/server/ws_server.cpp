@@ -24,10 +24,13 @@
 #include "server/run_engine.h"
 #include "server/run_store.h"
 #include "server/scenario.h"
+#include "server/server_dialect.h"
 
 namespace wsflow {
 
 namespace {
+
+using namespace serve;  // the server-side dialects
 
 // One thread runs everything: no locks, no strands.
 struct ServerConfig : public websocketpp::config::asio {
@@ -64,6 +67,18 @@ struct Conn {
   bool stalled = false;
   bool pump_scheduled = false;
   bool held_back = false;  // backpressure was applied (logged once)
+  std::chrono::steady_clock::time_point play_start;  // replay --serve: when this client's playback began
+  // --dialect other than native (server_dialect.h)
+  Endpoint ep;                  // what the path and query said
+  std::string client_id;        // a2a
+  bool started = false;         // cmbagent: the first frame was handled
+  bool orphaned = false;        // cmbagent --mars-strict: a newer socket whose control answers are lost
+  std::string drive;            // cmbagent, ryx, chat: the run this socket drives
+  bool busy = false;            // ryx, chat: a run goes on; frames wait for its end
+  std::deque<std::pair<bool, std::string>> waiting;  // ryx, chat: (binary, payload) received meanwhile
+  std::set<std::string> watch;  // aladdin: the ids subscribed to
+  bool watch_all = false;       // aladdin: executionId "all"
+  bool awaiting_pong = false;   // aladdin: the last protocol ping is not answered yet
 };
 
 struct RunState {
@@ -77,11 +92,26 @@ struct RunState {
   bool tick_scheduled = false;
   std::map<std::string, std::string> replies;  // request_id -> the reply it got
   std::deque<std::string> reply_order;
+  std::vector<int64_t> offsets_ms;  // replay --serve: when each event happened in the recording
+  // --dialect other than native: what the backend sends (the native events stay in `events`)
+  RunContext ctx;
+  std::vector<std::string> frames;
+  std::vector<double> frame_times;  // unix seconds (cmbagent request_state)
+  std::vector<char> frame_cm;       // cmbagent: sent by the connection manager
+  int deferred = 0;                 // frames still to come after a delay
+  bool closing = false;             // the backend closes the run's sockets after its last frame
 };
 
 class Server {
  public:
-  explicit Server(const ServeOptions& opts) : opts_(opts), store_(opts.data_dir), rng_(std::random_device{}()) {}
+  explicit Server(const ServeOptions& opts) : opts_(opts), store_(opts.data_dir), rng_(std::random_device{}()) {
+    ParseServerDialect(opts.dialect, &dopts_.dialect);  // the command line checked the name
+    native_ = dopts_.dialect == ServerDialect::kNative;
+    dopts_.mars_strict = opts.mars_strict;
+    dopts_.ryx_documented = opts.ryx_documented;
+    dopts_.a2a_coordinator = opts.a2a_coordinator;
+    dopts_.heartbeat_ms = opts.heartbeat_ms < 0 ? DefaultHeartbeatMs(dopts_.dialect) : opts.heartbeat_ms;
+  }
 
   int Run() {
     std::string err;
@@ -102,6 +132,12 @@ class Server {
     ws_.set_close_handler([this](Hdl h) { OnGone(h); });
     ws_.set_fail_handler([this](Hdl h) { OnGone(h); });
     ws_.set_message_handler([this](Hdl h, WsServer::message_ptr m) { OnMessage(h, m); });
+    if (dopts_.dialect == ServerDialect::kAladdin) {
+      ws_.set_pong_handler([this](Hdl h, std::string) {
+        auto it = conns_.find(ws_.get_con_from_hdl(h).get());
+        if (it != conns_.end()) it->second->awaiting_pong = false;
+      });
+    }
     asio::ip::address addr = asio::ip::make_address(opts_.host, ec);
     if (ec) {
       std::cerr << "wsflow serve: bad --host '" << opts_.host << "': " << ec.message() << "\n";
@@ -116,13 +152,21 @@ class Server {
     ws_.start_accept(ec);
     int port = ws_.get_local_endpoint(ec).port();
     if (!opts_.port_file.empty() && !WritePortFile(port)) return kExitUsage;
-    if (!opts_.quiet) std::cerr << "wsflow serve: listening on ws://" << opts_.host << ":" << port << "\n";
+    if (!opts_.quiet) {
+      std::cerr << "wsflow serve: listening on ws://" << opts_.host << ":" << port;
+      if (!native_) std::cerr << " (dialect " << ServerDialectName(dopts_.dialect) << ")";
+      std::cerr << "\n";
+    }
 
     asio::signal_set signals(ioc_, SIGINT, SIGTERM);
     signals.async_wait([this](const asio::error_code& e, int) {
       if (!e) Shutdown();
     });
-    for (auto& [id, run] : runs_) ScheduleTick(*run, 0);  // runs cut short by a restart go on
+    if (!opts_.replay_events.empty()) LoadRecordedRun();
+    for (auto& [id, run] : runs_) {  // runs cut short by a restart go on
+      if (!native_) AutoApprove(*run);
+      ScheduleTick(*run, 0);
+    }
     ioc_.run();
     store_.Flush();
     return kExitCompleted;
@@ -155,8 +199,9 @@ class Server {
       ParseJson(s.meta, &meta, err);
       const JsonValue* config = GetObject(meta, "config");
       JsonDoc empty(rapidjson::kObjectType);
+      std::string public_id(GetString(meta, "public_id", s.run_id));
       auto run = MakeRun(s.run_id, std::string(GetString(meta, "task")), std::string(GetString(meta, "model")),
-                         config ? *config : empty, err);
+                         config ? *config : empty, err, public_id);
       if (!run) {
         *err = "run " + s.run_id + " in the data dir: " + *err;
         return false;
@@ -171,31 +216,44 @@ class Server {
         ParseIsoTimestamp(std::string(GetString(ev, "timestamp")), &t);
         run->times.push_back(t);
         run->events.push_back(std::move(line));
+        if (!native_) {  // the backend's frames again, with the stored times
+          auto at = Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(t)));
+          MapFrames(*run, GetString(ev, "event_type"), data ? *data : empty, at, true);
+        }
       }
       if (run->engine->state() == RunEngine::State::kFinished) store_.Finish(run->id);
+      if (!native_) NoteLatest(public_id, s.run_id);
       runs_[s.run_id] = std::move(run);
     }
     err->clear();
     return true;
   }
 
+  // `public_id`: the id a dialect shows for the run (the task_id of several MARS runs, ...); empty: `id`.
   std::unique_ptr<RunState> MakeRun(const std::string& id, const std::string& task, const std::string& model,
-                                       const JsonValue& config, std::string* err) {
+                                       const JsonValue& config, std::string* err, std::string public_id = "") {
     Scenario scenario;
     if (!LoadScenarioFor(config, &scenario, err)) return nullptr;
+    if (public_id.empty()) public_id = id;
     auto run = std::make_unique<RunState>();
     run->id = id;
     run->delay_ms = static_cast<int>(GetInt(config, "delay_ms", scenario.delay_ms));
     if (run->delay_ms < 0) run->delay_ms = 0;
     run->engine = std::make_unique<RunEngine>(
         std::move(scenario), std::vector<std::pair<std::string, std::string>>{
-                                 {"run_id", id}, {"task", task}, {"model", model.empty() ? "sim-1" : model}});
+                                 {"run_id", public_id}, {"task", task}, {"model", model.empty() ? "sim-1" : model}});
+    if (!native_) InitRunContext(dopts_, id, public_id, task, model, config, &run->ctx);
     return run;
   }
 
   bool LoadScenarioFor(const JsonValue& config, Scenario* out, std::string* err) {
     std::string file(GetString(config, "scenario_file"));
-    std::string name(GetString(config, "scenario", "demo"));
+    bool chat = dopts_.dialect == ServerDialect::kChat;
+    std::string name(GetString(config, "scenario", chat ? "chat" : "demo"));
+    if (file.empty() && chat && name == "chat") {  // the chat dialect's own reply scenario
+      JsonDoc doc;
+      return ParseJson(ChatScenarioJson(), &doc, err) && LoadScenario(doc, out, err);
+    }
     if (file.empty()) {
       if (BuiltinScenario(name, config, out, err)) return true;
       if (opts_.scenario_dir.empty() || name.find('/') != std::string::npos) return false;
@@ -216,10 +274,36 @@ class Server {
     return true;
   }
 
+  void LoadRecordedRun() {
+    auto run = std::make_unique<RunState>();
+    run->id = opts_.replay_run_id;
+    run->engine = std::make_unique<RunEngine>(Scenario{}, std::vector<std::pair<std::string, std::string>>{});
+    run->engine->Restore("workflow_completed", JsonValue(rapidjson::kObjectType));  // nothing left to simulate
+    run->events = opts_.replay_events;
+    run->offsets_ms = opts_.replay_offsets_ms;
+    run->offsets_ms.resize(run->events.size(), 0);
+    run->times.assign(run->events.size(), 0);
+    for (size_t i = 0; i < run->events.size(); ++i) {
+      JsonDoc ev;
+      std::string err;
+      if (ParseJson(run->events[i], &ev, &err)) ParseIsoTimestamp(std::string(GetString(ev, "timestamp")), &run->times[i]);
+    }
+    runs_[run->id] = std::move(run);
+  }
+
+  bool IsReplay(const RunState& run) const { return !run.offsets_ms.empty(); }
+
   // ---- connections ----
   bool Validate(Hdl h) {
     ConPtr con = ws_.get_con_from_hdl(h);
     std::string path = con->get_resource();
+    if (!native_) {
+      Endpoint ep;
+      if (MatchEndpoint(dopts_.dialect, path, &ep)) return true;
+      con->set_status(websocketpp::http::status_code::not_found);
+      con->set_body(EndpointHelp(dopts_.dialect, ep.path));
+      return false;
+    }
     path = path.substr(0, path.find('?'));
     if (path == "/" || path == "/ws" || path.rfind("/ws/", 0) == 0) return true;
     con->set_status(websocketpp::http::status_code::not_found);
@@ -234,7 +318,9 @@ class Server {
     std::string path = con->get_resource();
     path = path.substr(0, path.find('?'));
     if (path.rfind("/ws/", 0) == 0) c->path_run = Decode(path.substr(4));
+    Conn& conn = *c;
     conns_[con.get()] = std::move(c);
+    if (!native_) OnDialectOpen(conn);
   }
 
   void OnGone(Hdl h) {
@@ -245,6 +331,8 @@ class Server {
       auto r = runs_.find(run_id);
       if (r != runs_.end()) r->second->subscribers.erase(it->second.get());
     }
+    auto owner = mars_owner_.find(it->second->ep.id);
+    if (owner != mars_owner_.end() && owner->second == it->second.get()) mars_owner_.erase(owner);
     conns_.erase(it);
     if (shutting_down_ && conns_.empty()) ioc_.stop();
   }
@@ -314,6 +402,7 @@ class Server {
     if (it == conns_.end()) return;
     Conn& c = *it->second;
     if (c.stalled || c.dead) return;
+    if (!native_) return OnDialectMessage(c, msg->get_opcode() != text, msg->get_payload());
     if (msg->get_opcode() != text) {
       SendReply(c, ErrorLine("", "", "invalid_frame", "binary frames are not understood; send JSON text"));
       return;
@@ -386,9 +475,12 @@ class Server {
       std::string approval_id(GetString(doc, "approval_id"));
       std::string resolution(GetString(doc, "resolution"));
       if (type == "approval_response" || (resolution.empty() && doc.HasMember("approved"))) {
-        resolution = run.engine->ResolutionFor(GetBool(doc, "approved", false));
+        auto approved = doc.FindMember("approved");
+        if (approved != doc.MemberEnd() && approved->value.IsBool())
+          resolution = run.engine->ResolutionFor(approved->value.GetBool());
       }
-      ok = run.engine->Resolve(approval_id, resolution, GetString(doc, "feedback"), &caused, &err);
+      if (resolution.empty()) err = "an answer needs \"resolution\" (or a boolean \"approved\")";
+      else ok = run.engine->Resolve(approval_id, resolution, GetString(doc, "feedback"), &caused, &err);
     }
     std::string reply = ok ? AckLine(run, request_id, type)
                            : ErrorLine(run.id, request_id, type == "pause" || type == "resume" || type == "cancel"
@@ -414,12 +506,21 @@ class Server {
 
   void Execute(Conn& c, const JsonDoc& doc, std::string run_id, const std::string& request_id) {
     std::string err;
+    if (!opts_.replay_events.empty()) {
+      SendReply(c, ErrorLine(run_id, request_id, "invalid_request",
+                             "this server replays a recording of run " + opts_.replay_run_id + "; it starts no runs"));
+      return;
+    }
     auto existing = runs_.find(run_id);
     if (existing != runs_.end()) {
       // A retried execute (same request id) attaches to the run it started; anything else is refused.
       if (!request_id.empty() && existing->second->request_id == request_id)
         return Subscribe(c, *existing->second, GetInt(doc, "since_seq", 0), request_id, "execute");
       SendReply(c, ErrorLine(run_id, request_id, "run_exists", "run " + run_id + " already exists"));
+      return;
+    }
+    if (GetString(doc, "task").empty()) {
+      SendReply(c, ErrorLine(run_id, request_id, "invalid_request", "No task provided"));
       return;
     }
     if (run_id.empty()) run_id = NewRunId();
@@ -468,6 +569,11 @@ class Server {
     if (since_seq < 0) since_seq = 0;
     size_t from = std::min(static_cast<size_t>(since_seq), run.events.size());
     SendReply(c, AckLine(run, request_id, action, static_cast<int64_t>(from)));
+    if (IsReplay(run) && opts_.replay_speed > 0) {  // a resumed playback keeps its pace
+      int64_t at = from < run.offsets_ms.size() ? run.offsets_ms[from] : 0;
+      c.play_start = std::chrono::steady_clock::now() -
+                     std::chrono::milliseconds(static_cast<int64_t>(at / opts_.replay_speed));
+    }
     c.subs[run.id] = from;
     run.subscribers.insert(&c);
     Pump(c);
@@ -490,8 +596,11 @@ class Server {
 
   void Tick(RunState& run) {
     EngineEvent e;
-    int budget = run.engine->NextDelayMs(run.delay_ms) > 0 ? 1 : kBatch;
-    for (int i = 0; i < budget && run.engine->Next(&e); ++i) Emit(run, e);
+    // Without a delay, events go out in batches; an item with a delay of its own ends the batch.
+    for (int i = 0; i < kBatch && run.engine->Next(&e); ++i) {
+      Emit(run, e);
+      if (run.engine->NextDelayMs(run.delay_ms) > 0) break;
+    }
     Publish(run);
     ScheduleTick(run, run.engine->NextDelayMs(run.delay_ms));
   }
@@ -509,6 +618,10 @@ class Server {
     if (run.engine->state() == RunEngine::State::kFinished && !opts_.quiet)
       std::cerr << "wsflow serve: run " << run.id << " " << ExitStatusName(ExitStatusFor(run.engine->outcome()))
                 << "\n";
+    if (!native_) {
+      MapFrames(run, e.type, data, now, false);
+      if (e.type == "approval_requested") AutoApprove(run);
+    }
   }
 
   // Written before it is sent: a restarted server still has every event a client saw.
@@ -519,11 +632,13 @@ class Server {
     for (Conn* c : subs) Pump(*c);
   }
 
-  void SchedulePump(Conn& c) {
+  void SchedulePump(Conn& c) { SchedulePumpIn(c, 2); }
+
+  void SchedulePumpIn(Conn& c, int64_t ms) {
     if (c.pump_scheduled) return;
     c.pump_scheduled = true;
     ConPtr con = c.con;
-    ws_.set_timer(2, [this, con](const websocketpp::lib::error_code&) {
+    ws_.set_timer(ms, [this, con](const websocketpp::lib::error_code&) {
       auto it = conns_.find(con.get());
       if (it == conns_.end()) return;
       it->second->pump_scheduled = false;
@@ -537,23 +652,44 @@ class Server {
       auto r = runs_.find(run_id);
       if (r == runs_.end()) continue;
       RunState& run = *r->second;
-      while (next < run.events.size()) {
+      const std::vector<std::string>& lines = Lines(run);
+      while (next < lines.size()) {
+        if (c.orphaned && run.frame_cm[next]) {  // MARS: the connection manager sends these elsewhere
+          ++next;
+          continue;
+        }
+        if (IsReplay(run) && opts_.replay_speed > 0) {
+          auto due = c.play_start + std::chrono::milliseconds(
+                                        static_cast<int64_t>(run.offsets_ms[next] / opts_.replay_speed));
+          auto now = std::chrono::steady_clock::now();
+          if (due > now) {
+            SchedulePumpIn(c, std::chrono::duration_cast<std::chrono::milliseconds>(due - now).count() + 1);
+            return;
+          }
+        }
         if (c.con->get_buffered_amount() >= kSendHighWater) {
           if (!c.held_back && opts_.verbose)
             std::cerr << "wsflow serve: backpressure: a client reads slowly; holding back its events\n";
           c.held_back = true;
           return SchedulePump(c);
         }
-        websocketpp::lib::error_code ec = c.con->send(run.events[next], text);
+        websocketpp::lib::error_code ec = c.con->send(lines[next], text);
         if (ec) return;
         ++next;
         ++c.sent;
         if (Faults(c)) return;
       }
-      if (opts_.close_code && !opts_.drop_every && run.engine->state() == RunEngine::State::kFinished) {
+      if (IsReplay(run) && opts_.replay_loop) {  // again from the start, after a breath
+        next = 0;
+        c.play_start = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        SchedulePumpIn(c, 1000);
+        return;
+      }
+      if (opts_.close_code && !opts_.drop_every && RunDone(run)) {
         CloseLater(c, opts_.close_code, "run finished");
         return;
       }
+      if (!native_ && RunDone(run) && Drained(c, run)) return;
     }
   }
 
@@ -616,12 +752,532 @@ class Server {
     websocketpp::lib::error_code ec;
     ws_.stop_listening(ec);
     store_.Flush();
-    for (auto& [ptr, c] : conns_) {
-      if (c->stalled || c->dead) c->con->terminate({});
-      else c->con->close(websocketpp::close::status::going_away, "server shutting down", ec);
+    std::vector<std::pair<ConPtr, bool>> open;  // copied: terminate() can erase from conns_
+    for (auto& [ptr, c] : conns_) open.emplace_back(c->con, c->stalled || c->dead);
+    for (auto& [con, broken] : open) {
+      if (broken) con->terminate({});
+      else if (dopts_.dialect == ServerDialect::kAladdin) con->close(websocketpp::close::status::normal, "Server shutting down", ec);
+      else con->close(websocketpp::close::status::going_away, "server shutting down", ec);
     }
     if (conns_.empty()) ioc_.stop();
     ws_.set_timer(2000, [this](const websocketpp::lib::error_code&) { ioc_.stop(); });
+  }
+
+  // ---- dialects (docs/dialects.md): the backend's frames, driven by the same runs ----
+  const std::vector<std::string>& Lines(const RunState& run) const { return native_ ? run.events : run.frames; }
+
+  // The run has made its last event and the backend its last frame.
+  bool RunDone(const RunState& run) const {
+    return run.engine->state() == RunEngine::State::kFinished && run.deferred == 0;
+  }
+
+  static double UnixSeconds(Clock::time_point t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
+
+  void MapFrames(RunState& run, std::string_view type, const JsonValue& data, Clock::time_point t, bool restoring) {
+    bool close_after = false;
+    std::vector<DialectFrame> frames = MapEvent(dopts_, run.ctx, type, data, t, &close_after);
+    AppendFrames(run, std::move(frames), 0, close_after, restoring, t);
+  }
+
+  // Appends frames[from..]; a frame with a delay, and all after it, come later (not when restoring).
+  void AppendFrames(RunState& run, std::vector<DialectFrame> frames, size_t from, bool close_after, bool restoring,
+                    Clock::time_point t) {
+    for (size_t i = from; i < frames.size(); ++i) {
+      if (frames[i].delay_ms > 0 && !restoring) {
+        int delay = frames[i].delay_ms;
+        frames[i].delay_ms = 0;
+        ++run.deferred;
+        std::string id = run.id;
+        ws_.set_timer(delay, [this, id, frames, i, close_after](const websocketpp::lib::error_code&) {
+          auto r = runs_.find(id);
+          if (r == runs_.end()) return;
+          --r->second->deferred;
+          AppendFrames(*r->second, frames, i, close_after, false, Clock::now());
+          Publish(*r->second);
+        });
+        return;
+      }
+      run.frames.push_back(std::move(frames[i].text));
+      run.frame_times.push_back(UnixSeconds(t));
+      run.frame_cm.push_back(frames[i].control_answer ? 1 : 0);
+    }
+    if (close_after) run.closing = true;
+  }
+
+  // Backends without approvals: the gate is passed at once, as if approved.
+  void AutoApprove(RunState& run) {
+    if (!AutoApproves(dopts_.dialect) || run.engine->state() != RunEngine::State::kAwaitingApproval) return;
+    std::vector<EngineEvent> caused;
+    std::string err;
+    if (run.engine->Resolve(run.engine->pending_approval_id(), run.engine->ResolutionFor(true), "", &caused, &err))
+      for (auto& e : caused) Emit(run, e);
+  }
+
+  // Events a control caused go out like the run's own.
+  void Apply(RunState& run, const std::vector<EngineEvent>& caused) {
+    for (auto& e : caused) Emit(run, e);
+    Publish(run);
+    ScheduleTick(run, 0);
+  }
+
+  void Attach(Conn& c, RunState& run, size_t from, bool pump = true) {
+    c.subs[run.id] = std::min(from, Lines(run).size());
+    run.subscribers.insert(&c);
+    if (pump) Pump(c);
+  }
+
+  void Detach(Conn& c, const std::string& run_id) {
+    c.subs.erase(run_id);
+    auto r = runs_.find(run_id);
+    if (r != runs_.end()) r->second->subscribers.erase(&c);
+  }
+
+  void NoteLatest(const std::string& public_id, const std::string& key) {
+    auto suffix = [&public_id](const std::string& k) -> long {
+      return k.size() > public_id.size() + 1 ? std::atol(k.c_str() + public_id.size() + 1) : 1;
+    };
+    std::string& cur = latest_[public_id];
+    if (cur.empty() || suffix(key) > suffix(cur)) cur = key;
+  }
+
+  RunState* LatestRun(const std::string& public_id) {
+    auto l = latest_.find(public_id);
+    auto r = runs_.find(l == latest_.end() ? public_id : l->second);
+    return r == runs_.end() ? nullptr : r->second.get();
+  }
+
+  // Starts a run of the dialect: `key` is the server's id, `public_id` the one the backend shows.
+  RunState* StartDialectRun(const std::string& key, const std::string& public_id, const std::string& task,
+                            const std::string& model, const JsonValue& config, std::string* err) {
+    auto run = MakeRun(key, task, model, config, err, public_id);
+    if (!run) return nullptr;
+    JsonDoc meta(rapidjson::kObjectType);
+    auto& a = meta.GetAllocator();
+    meta.AddMember("run_id", Str(key, a), a);
+    meta.AddMember("task", Str(task, a), a);
+    meta.AddMember("model", Str(model, a), a);
+    meta.AddMember("config", JsonValue(config, a), a);
+    meta.AddMember("request_id", Str("", a), a);
+    meta.AddMember("public_id", Str(public_id, a), a);
+    if (!store_.Create(key, ToJson(meta), err)) return nullptr;
+    if (!opts_.quiet) {
+      std::cerr << "wsflow serve: run " << key << " started";
+      if (public_id != key) std::cerr << " (" << public_id << ")";
+      std::cerr << "\n";
+    }
+    RunState& r = *run;
+    runs_[key] = std::move(run);
+    NoteLatest(public_id, key);
+    for (auto& [ptr, conn] : conns_)  // aladdin monitors see every execution
+      if (conn->watch_all && !conn->dead) Attach(*conn, r, 0, false);
+    ScheduleTick(r, 0);
+    return &r;
+  }
+
+  static void ParseConfig(const std::string& text, JsonDoc* doc) {
+    std::string err;
+    if (!ParseJson(text, doc, &err) || !doc->IsObject()) doc->SetObject();
+  }
+
+  std::string NewUuid() {
+    static const char* hex = "0123456789abcdef";
+    std::string id;
+    for (int i = 0; i < 32; ++i) {
+      if (i == 8 || i == 12 || i == 16 || i == 20) id += '-';
+      id += i == 12 ? '4' : i == 16 ? hex[8 + rng_() % 4] : hex[rng_() % 16];
+    }
+    return id;
+  }
+
+  void OnDialectOpen(Conn& c) {
+    MatchEndpoint(dopts_.dialect, c.con->get_resource(), &c.ep);
+    auto now = Clock::now();
+    RunState* run = nullptr;
+    switch (dopts_.dialect) {
+      case ServerDialect::kCmbagent: {
+        // One socket per task_id: a newer one closes the older with "Reconnection".
+        auto o = mars_owner_.find(c.ep.id);
+        if (o != mars_owner_.end() && o->second != &c && !o->second->dead) {
+          CloseLater(*o->second, 1000, "Reconnection");
+          if (dopts_.mars_strict) c.orphaned = true;  // the old handler's clean-up unregisters the new socket
+        }
+        mars_owner_[c.ep.id] = &c;
+        break;
+      }
+      case ServerDialect::kA2a: {
+        auto cid = c.ep.query.find("client_id");
+        c.client_id = cid != c.ep.query.end() && !cid->second.empty() ? cid->second : NewUuid();
+        if (c.ep.kind == Endpoint::Kind::kWorkflow) run = WorkflowRun(c);
+        break;
+      }
+      case ServerDialect::kChat:
+        if (c.ep.id.empty()) c.ep.id = NewUuid();
+        break;
+      default: break;
+    }
+    for (const auto& line : Greeting(dopts_, c.ep, c.client_id, run ? &run->ctx : nullptr, now)) SendReply(c, line);
+    if (run) {  // a2a: the workflow's last 50 frames, on every connect
+      size_t n = run->frames.size();
+      Attach(c, *run, n > 50 ? n - 50 : 0);
+    }
+    int64_t hb = dopts_.heartbeat_ms;
+    bool app_heartbeat = dopts_.dialect == ServerDialect::kCmbagent || dopts_.dialect == ServerDialect::kA2a ||
+                         dopts_.dialect == ServerDialect::kChat;
+    if (app_heartbeat && hb > 0) ScheduleHeartbeat(c.con, hb);
+    int64_t ping = dopts_.dialect == ServerDialect::kAladdin ? hb : ProtocolPingMs(dopts_);
+    if (ping > 0) ScheduleProtocolPing(c.con, ping);
+  }
+
+  // a2a: the run of /ws/workflow/{id}, started by the first socket (?scenario=, ?delay_ms=, ?task=, ?model=).
+  RunState* WorkflowRun(Conn& c) {
+    auto r = runs_.find(c.ep.id);
+    if (r != runs_.end()) return r->second.get();
+    JsonDoc config(rapidjson::kObjectType);
+    auto& a = config.GetAllocator();
+    auto q = [&c](const char* k) {
+      auto it = c.ep.query.find(k);
+      return it == c.ep.query.end() ? std::string() : it->second;
+    };
+    if (!q("scenario").empty()) config.AddMember("scenario", Str(q("scenario"), a), a);
+    if (!q("delay_ms").empty()) config.AddMember("delay_ms", static_cast<int64_t>(std::atoll(q("delay_ms").c_str())), a);
+    if (!q("events").empty()) config.AddMember("events", static_cast<int64_t>(std::atoll(q("events").c_str())), a);
+    std::string task = q("task").empty() ? "workflow " + c.ep.id : q("task");
+    std::string err;
+    RunState* run = StartDialectRun(c.ep.id, c.ep.id, task, q("model"), config, &err);
+    if (!run) SendReply(c, a2a::ErrorFrame("Cannot start workflow " + c.ep.id + ": " + err));
+    return run;
+  }
+
+  void ScheduleHeartbeat(ConPtr con, int64_t ms) {
+    ws_.set_timer(ms, [this, con, ms](const websocketpp::lib::error_code& ec) {
+      if (ec || shutting_down_) return;
+      auto it = conns_.find(con.get());
+      if (it == conns_.end()) return;
+      Conn& c = *it->second;
+      if (c.dead) return;
+      if (!c.stalled) SendHeartbeat(c);
+      ScheduleHeartbeat(con, ms);
+    });
+  }
+
+  void SendHeartbeat(Conn& c) {
+    const RunState* run = nullptr;
+    if (!c.drive.empty()) {
+      auto r = runs_.find(c.drive);
+      if (r != runs_.end()) run = r->second.get();
+    }
+    if (dopts_.dialect == ServerDialect::kCmbagent) {  // while the run executes: not paused, not ended
+      if (!run) return;
+      auto st = run->engine->state();
+      if (st != RunEngine::State::kRunning && st != RunEngine::State::kAwaitingApproval) return;
+    }
+    std::string line = HeartbeatFrame(dopts_, c.ep, run ? &run->ctx : nullptr, Clock::now());
+    if (!line.empty()) SendReply(c, line);
+  }
+
+  // WebSocket pings from the backend's HTTP stack; aladdin closes a client that did not answer the
+  // previous one, without a status code.
+  void ScheduleProtocolPing(ConPtr con, int64_t ms) {
+    ws_.set_timer(ms, [this, con, ms](const websocketpp::lib::error_code& ec) {
+      if (ec || shutting_down_) return;
+      auto it = conns_.find(con.get());
+      if (it == conns_.end()) return;
+      Conn& c = *it->second;
+      if (c.dead) return;
+      websocketpp::lib::error_code e;
+      if (!c.stalled) {
+        if (dopts_.dialect == ServerDialect::kAladdin && c.awaiting_pong) {
+          c.dead = true;
+          con->close(websocketpp::close::status::blank, "", e);
+          return;
+        }
+        c.awaiting_pong = true;
+        con->ping("", e);
+      }
+      ScheduleProtocolPing(con, ms);
+    });
+  }
+
+  // A run event frame outside the cursor (a MARS replay): counted for the faults like the others.
+  bool SendCounted(Conn& c, const std::string& line) {
+    if (c.dead || c.stalled) return true;
+    websocketpp::lib::error_code ec = c.con->send(line, text);
+    if (ec) return true;
+    ++c.sent;
+    return Faults(c);
+  }
+
+  // The connection has every frame of a finished run. True when it must not be pumped further.
+  bool Drained(Conn& c, RunState& run) {
+    if (dopts_.dialect == ServerDialect::kCmbagent && run.closing && c.drive == run.id) {
+      CloseLater(c, 1000, "");
+      return true;
+    }
+    if ((dopts_.dialect == ServerDialect::kRyx || dopts_.dialect == ServerDialect::kChat) && c.busy &&
+        c.drive == run.id) {
+      c.busy = false;  // the next frame that waited is handled now
+      ConPtr con = c.con;
+      asio::post(ioc_, [this, con] { HandleWaiting(con); });
+    }
+    return false;
+  }
+
+  void HandleWaiting(ConPtr con) {
+    auto it = conns_.find(con.get());
+    if (it == conns_.end()) return;
+    Conn& c = *it->second;
+    while (!c.busy && !c.dead && !c.waiting.empty()) {
+      auto frame = std::move(c.waiting.front());
+      c.waiting.pop_front();
+      HandleDialectFrame(c, frame.first, frame.second);
+    }
+  }
+
+  void OnDialectMessage(Conn& c, bool binary, const std::string& payload) {
+    if (c.busy && dopts_.dialect == ServerDialect::kChat) {  // chat: only a new message waits for the reply
+      ClientAction a = ParseClientFrame(dopts_, c.ep, binary, payload, Clock::now());
+      if (a.kind != ClientAction::Kind::kStart) return TurnFrame(c, a);
+    }
+    if (c.busy || !c.waiting.empty()) {  // ryx: one frame at a time; this one waits for the run's end
+      c.waiting.emplace_back(binary, payload);
+      return;
+    }
+    HandleDialectFrame(c, binary, payload);
+  }
+
+  void HandleDialectFrame(Conn& c, bool binary, const std::string& payload) {
+    ClientAction a = ParseClientFrame(dopts_, c.ep, binary, payload, Clock::now());
+    switch (dopts_.dialect) {
+      case ServerDialect::kCmbagent: return MarsFrame(c, a);
+      case ServerDialect::kRyx:
+      case ServerDialect::kChat: return TurnFrame(c, a);
+      case ServerDialect::kA2a: return A2aFrame(c, a);
+      case ServerDialect::kAladdin: return AladdinFrame(c, a);
+      default: return;
+    }
+  }
+
+  // ---- cmbagent ----
+  void MarsFrame(Conn& c, const ClientAction& a) {
+    using K = ClientAction::Kind;
+    auto now = Clock::now();
+    const std::string& task_id = c.ep.id;
+    if (!c.started) {  // the first frame: a task, or (documented resume) a frame for the task's run
+      c.started = true;
+      if (a.kind == K::kBadFrame) {
+        SendReply(c, mars::ErrorFrame(task_id, a.reply, now));
+        return CloseLater(c, 1000, "");
+      }
+      if (a.has_task) return MarsStart(c, a);
+      RunState* run = dopts_.mars_strict ? nullptr : LatestRun(task_id);
+      if (!run) {
+        SendReply(c, mars::ErrorFrame(task_id, "No task provided", now));
+        return CloseLater(c, 1000, "");
+      }
+      c.drive = run->id;
+      Attach(c, *run, run->frames.size(), false);  // a reconnect: live from here on
+      MarsControl(c, *run, a);
+      return Pump(c);
+    }
+    auto r = runs_.find(c.drive);
+    if (r != runs_.end()) MarsControl(c, *r->second, a);
+  }
+
+  void MarsStart(Conn& c, const ClientAction& a) {
+    const std::string& task_id = c.ep.id;
+    std::string key = task_id;  // a task frame on a known task_id starts a new run: key "task_id#N"
+    for (int n = 2; runs_.count(key); ++n) key = task_id + "#" + std::to_string(n);
+    JsonDoc config;
+    ParseConfig(a.config, &config);
+    std::string err;
+    RunState* run = StartDialectRun(key, task_id, a.task, a.model, config, &err);
+    if (!run) {
+      SendReply(c, mars::ErrorFrame(task_id, "Execution error: " + err, Clock::now()));
+      return CloseLater(c, 1000, "");
+    }
+    c.drive = key;
+    Attach(c, *run, 0);
+  }
+
+  static std::string MarsStatus(const RunEngine& e) {
+    switch (e.state()) {
+      case RunEngine::State::kRunning: return "executing";
+      case RunEngine::State::kAwaitingApproval: return "waiting_approval";
+      case RunEngine::State::kPaused: return "paused";
+      case RunEngine::State::kFinished: break;
+    }
+    switch (e.outcome()) {
+      case Outcome::kCompleted: return "completed";
+      case Outcome::kCancelled: return "cancelled";
+      default: return "failed";
+    }
+  }
+
+  void MarsControl(Conn& c, RunState& run, const ClientAction& a) {
+    using K = ClientAction::Kind;
+    auto now = Clock::now();
+    std::vector<EngineEvent> caused;
+    std::string err;
+    switch (a.kind) {
+      case K::kPing:
+        if (!c.orphaned) SendReply(c, a.reply);
+        return;
+      case K::kPause:  // a refused control is not answered
+        if (run.engine->Pause(&caused, &err)) Apply(run, caused);
+        return;
+      case K::kResume:
+        if (run.engine->Resume(&caused, &err)) Apply(run, caused);
+        return;
+      case K::kCancel:
+        if (run.engine->Cancel(&caused, &err)) Apply(run, caused);
+        return;
+      case K::kApprove: {
+        std::string id = a.approval_id.empty() ? run.engine->pending_approval_id() : a.approval_id;
+        std::string resolution = a.resolution;
+        if (resolution.empty() && a.approved >= 0) resolution = run.engine->ResolutionFor(a.approved == 1);
+        bool ok = !id.empty() && run.engine->Resolve(id, resolution, a.feedback, &caused, &err);
+        if (id.empty()) err = "Approval None not found or already resolved";
+        if (ok) Apply(run, caused);
+        else SendReply(c, mars::ErrorFrame(c.ep.id, err, now));
+        return;
+      }
+      case K::kRequestState: {
+        if (c.orphaned) return;
+        std::string status = MarsStatus(*run.engine);
+        SendReply(c, mars::StateFrame(c.ep.id, status, "Workflow is " + status, now));
+        if (dopts_.mars_strict) return;  // the real replay queue discards
+        // The run's frames pushed after `since`: kept 300 s, at most 1000.
+        double horizon = UnixSeconds(now) - 300;
+        std::vector<size_t> picked;
+        for (size_t i = 0; i < run.frames.size(); ++i)
+          if (run.frame_times[i] > a.since && run.frame_times[i] >= horizon) picked.push_back(i);
+        size_t skip = picked.size() > 1000 ? picked.size() - 1000 : 0;
+        for (size_t k = skip; k < picked.size(); ++k)
+          if (SendCounted(c, run.frames[picked[k]])) return;
+        return;
+      }
+      default:  // unknown types, a second task, frames that are not JSON: ignored
+        return;
+    }
+  }
+
+  // ---- ryx and chat: one frame at a time, a run per request ----
+  void TurnFrame(Conn& c, const ClientAction& a) {
+    using K = ClientAction::Kind;
+    switch (a.kind) {
+      case K::kReply:
+      case K::kPing:
+        return SendReply(c, a.reply);
+      case K::kDrop:
+        c.dead = true;
+        return DropWhenFlushed(c.con, 0);
+      case K::kStart: {
+        JsonDoc config;
+        ParseConfig(a.config, &config);
+        std::string err, key = NewRunId();
+        bool chat = dopts_.dialect == ServerDialect::kChat;
+        RunState* run = StartDialectRun(key, chat ? c.ep.id : key, a.task, a.model, config, &err);
+        if (!run) {
+          if (chat)
+            SendReply(c, JsonObj().Str("type", "error").Raw("data", JsonObj().Str("message", err).str())
+                             .Str("timestamp", PyIsoTimestamp(Clock::now(), true, "")).str());
+          else
+            SendReply(c, JsonObj().Str(dopts_.ryx_documented ? "event" : "type", "error").Str("message", err).str());
+          return;
+        }
+        c.drive = key;
+        c.busy = true;
+        return Attach(c, *run, 0);
+      }
+      default:
+        return;
+    }
+  }
+
+  // ---- a2a ----
+  void A2aFrame(Conn& c, const ClientAction& a) {
+    using K = ClientAction::Kind;
+    switch (a.kind) {
+      case K::kReply:
+      case K::kPing:
+        return SendReply(c, a.reply);
+      case K::kClose:
+        return CloseLater(c, 1000, "");
+      case K::kCancel: {
+        auto r = runs_.find(a.target);
+        if (r == runs_.end())
+          return SendReply(c, a2a::ControlResponse("cancel", "error", "Workflow " + a.target + " not found"));
+        std::vector<EngineEvent> caused;
+        std::string err;
+        if (!r->second->engine->Cancel(&caused, &err))
+          return SendReply(c, a2a::ControlResponse("cancel", "error", "Workflow " + a.target + ": " + err));
+        SendReply(c, a2a::ControlResponse("cancel", "success", "Workflow " + a.target + " cancelled"));
+        return Apply(*r->second, caused);
+      }
+      case K::kMetrics: {
+        int64_t frames = 0, active = 0, agents = 0;
+        for (auto& [id, run] : runs_) {
+          frames += static_cast<int64_t>(run->frames.size());
+          if (run->engine->state() != RunEngine::State::kFinished) ++active;
+        }
+        for (auto& [ptr, conn] : conns_)
+          if (conn->ep.kind == Endpoint::Kind::kAgent) ++agents;
+        return SendReply(c, a2a::Metrics(frames, static_cast<int64_t>(runs_.size()), agents, active, Clock::now()));
+      }
+      default:
+        return;
+    }
+  }
+
+  // ---- aladdin ----
+  void AladdinFrame(Conn& c, const ClientAction& a) {
+    using K = ClientAction::Kind;
+    switch (a.kind) {
+      case K::kPing:
+        return SendReply(c, a.reply);
+      case K::kSubscribe: {
+        SendReply(c, a.reply);  // the pong, even for a subscribe without ids
+        if (a.target.empty()) return;
+        if (a.target == "all") {  // a monitor: every execution from now on
+          c.watch_all = true;
+          for (auto& [id, run] : runs_)
+            if (!c.subs.count(id)) Attach(c, *run, Lines(*run).size(), false);
+          return;
+        }
+        c.watch.insert(a.target);
+        auto r = runs_.find(a.target);
+        if (r != runs_.end()) {  // no replay for a late subscriber
+          if (!c.subs.count(a.target)) Attach(c, *r->second, Lines(*r->second).size());
+          return;
+        }
+        JsonDoc config;
+        ParseConfig(a.config, &config);
+        if (a.conversation) config.AddMember("conversation", true, config.GetAllocator());
+        std::string err;
+        std::string task = a.task.empty() ? "execution " + a.target : a.task;
+        RunState* run = StartDialectRun(a.target, a.target, task, a.model, config, &err);
+        if (!run) {
+          if (opts_.verbose) std::cerr << "wsflow serve: cannot start " << a.target << ": " << err << "\n";
+          return;
+        }
+        return Attach(c, *run, 0);
+      }
+      case K::kUnsubscribe: {
+        if (a.target == "all") {
+          c.watch_all = false;
+          std::vector<std::string> drop;
+          for (auto& [id, next] : c.subs)
+            if (!c.watch.count(id)) drop.push_back(id);
+          for (auto& id : drop) Detach(c, id);
+        } else if (!a.target.empty()) {
+          c.watch.erase(a.target);
+          if (!c.watch_all) Detach(c, a.target);
+        }
+        return;
+      }
+      default:  // unknown types, bad JSON, null: no reply
+        return;
+    }
   }
 
   ServeOptions opts_;
@@ -632,6 +1288,10 @@ class Server {
   std::map<std::string, std::unique_ptr<RunState>> runs_;
   std::mt19937_64 rng_;
   bool shutting_down_ = false;
+  DialectOptions dopts_;
+  bool native_ = true;
+  std::map<std::string, Conn*> mars_owner_;      // cmbagent: task_id -> its open socket
+  std::map<std::string, std::string> latest_;    // public id -> the key of its latest run
 };
 
 }  // namespace

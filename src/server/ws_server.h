@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace wsflow {
 
@@ -22,6 +23,23 @@ struct ServeOptions {
                               ///< alone: close with it after a run's terminal event
   bool verbose = false;
   bool quiet = false;
+
+  // Speak a real backend's protocol instead of the native one (docs/dialects.md): native,
+  // cmbagent, ryx, a2a, aladdin or chat.
+  std::string dialect = "native";
+  bool mars_strict = false;      ///< cmbagent: resume refused as the real server does
+  bool ryx_documented = false;   ///< ryx: the documented {"event":...} frames
+  bool a2a_coordinator = false;  ///< a2a: a coordinator answers controls
+  int64_t heartbeat_ms = -1;     ///< application heartbeat; -1: the dialect's default, 0: none
+
+  // `replay --serve`: serve this recorded run (its envelope lines and their offsets) instead of
+  // simulating; each subscriber gets it from the start (or its since_seq) at replay_speed
+  // (0: at once), and with replay_loop again and again.
+  std::string replay_run_id;
+  std::vector<std::string> replay_events;
+  std::vector<int64_t> replay_offsets_ms;
+  double replay_speed = 0;
+  bool replay_loop = false;
 };
 
 /// Runs the server until SIGINT/SIGTERM. Returns the exit status (0, or 2/5 when it cannot start).

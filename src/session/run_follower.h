@@ -20,7 +20,12 @@
 #include "core/json.h"
 #include "core/ndjson_writer.h"
 #include "core/predicate.h"
+#include "core/pretty.h"
+#include "core/status_line.h"
+#include "dialects/dialect.h"
+#include "replay/recording.h"
 #include "session/approval_hook.h"
+#include "session/control_socket.h"
 #include "session/run_tracker.h"
 #include "session/ws_session.h"
 
@@ -37,7 +42,10 @@ struct ControlAction {
 };
 
 struct FollowOptions {
-  std::string base_url;  ///< as given; a URL without a path gets /ws/{run_id}
+  std::string base_url;  ///< as given; a URL without a path gets the dialect's path for the run
+  std::string dialect = "auto";  ///< native, cmbagent, ryx, a2a, aladdin, chat, or auto (detect)
+  bool keep_raw = false;         ///< converted events keep the backend's frame under "raw"
+  bool show_heartbeats = false;  ///< print heartbeat frames too
   std::string run_id;    ///< required for watch; execute makes one when empty
   bool execute = false;
   std::string task;
@@ -70,8 +78,15 @@ struct FollowOptions {
   bool interactive = false;  ///< ask on the terminal when nothing else answers
 
   std::optional<ControlAction> action;  ///< a control command instead of a stream
+  bool direct = false;                  ///< never go through a local session holding the run
+  bool listen = true;                   ///< a holder of the run offers the local control socket
+  std::string record_file;              ///< --record: every frame in and out, with timing
 
   SessionOptions session;  ///< url is filled in from base_url
+
+  // For people (watch/execute --output pretty, --progress). Null: NDJSON only, as always.
+  std::shared_ptr<PrettyPrinter> pretty;  ///< stdout gets its lines instead of the JSON, and a summary
+  std::shared_ptr<StatusLine> status;     ///< a live one-line status on stderr
 };
 
 class RunFollower : public SessionHandler {
@@ -98,7 +113,20 @@ class RunFollower : public SessionHandler {
     bool handling = false;  ///< a hook or prompt is answering it
   };
 
-  void HandleEvent(std::string_view frame, const JsonValue& v, int64_t seq, std::string_view type);
+  void HandleText(std::string_view frame);
+  void HandleEvent(std::string_view frame, const JsonValue& v, int64_t seq, std::string_view type, Outcome outcome);
+  /// A frame of a dialect other than native: converted, de-duplicated and numbered.
+  void HandleConverted(std::string_view frame, const JsonValue& v);
+  void HandleNative(std::string_view frame, const JsonValue& v);
+  /// Whether the first frames tell which backend this is (--dialect auto).
+  bool Detect(const JsonValue& v);
+  /// Sends what starts or attaches to the run in a dialect other than native.
+  void StartOrAttach(bool reconnect);
+  bool ShouldReconnect(const Disconnect& why) override;
+  /// Prints an event (through Print) and remembers it for the recording.
+  void Emit(std::string_view frame, const JsonValue& v);
+  /// Sends on the open connection, recording it.
+  void SendFrame(const std::string& frame);
   bool WaitConditionMet(std::string_view type, const JsonValue& v) const;
   void Print(std::string_view frame, const JsonValue& v);
   void PrintClientEvent(std::string_view type, const JsonValue& data);
@@ -108,6 +136,17 @@ class RunFollower : public SessionHandler {
                       const std::string& why);
   void OnHookAnswer(const std::string& approval_id, const HookAnswer& answer);
   void StartAction();
+  bool BuildAction(ControlAction& act, const std::string& request_id, std::string* frame, int* status, std::string* msg);
+  static bool Confirms(const ControlAction& act, std::string_view type, const JsonValue& v);
+  // The local control socket (session/control_socket.h).
+  void StartControlServer();
+  void OnControlRequest(const std::string& request, ControlServer::Reply reply);
+  void RemoteAction(ControlAction act, ControlServer::Reply reply);
+  /// Sends each new event to local watchers and settles local actions it confirms.
+  void Share(std::string_view line, std::string_view type, const JsonValue& v);
+  void EndShares();
+  /// approve/cancel/pause/resume/watch through a local session holding the run; -1: there is none.
+  int ViaLocalSession();
   bool ConfirmsAction(std::string_view type, const JsonValue& v) const;
   void SendRequest(const std::string& request_id, std::string frame);
   void CancelThenFinish(int status, const std::string& message);
@@ -119,7 +158,24 @@ class RunFollower : public SessionHandler {
   void WriteSummary();
 
   FollowOptions opts_;
+  std::unique_ptr<Dialect> dialect_;  ///< null until detected (--dialect auto)
+  bool started_ = false;              ///< non-native: the start/attach frames went out (never re-sent)
+  bool got_events_ = false;
+  int64_t synth_seq_ = 0;             ///< non-native: our numbering of the run's events
+  double last_event_time_ = 0;        ///< unix seconds of the last event printed (request_state)
+  DedupeWindow dedupe_;
   NdjsonWriter writer_;
+  RecordingWriter recorder_;
+  ControlServer control_;
+  std::vector<std::string> history_;  ///< every event of the run seen, for local watchers
+  std::vector<ControlServer::Reply> watchers_;
+  struct Remote {
+    ControlAction act;
+    ControlServer::Reply reply;
+  };
+  std::map<std::string, Remote> remote_;  ///< local actions sent, by request id
+  std::string since_;                      ///< when this process started following (sessions)
+  std::string printed_now_;  ///< the envelope printed for the frame being handled (for the recording)
   std::unique_ptr<Session> session_;
   std::shared_ptr<std::mutex> post_mu_ = std::make_shared<std::mutex>();
   std::shared_ptr<Session*> post_target_ = std::make_shared<Session*>(nullptr);
@@ -130,7 +186,9 @@ class RunFollower : public SessionHandler {
   bool start_known_ = false;   ///< the first subscription was acknowledged: tracker_ is the resume point
   std::string sub_request_;    ///< the current subscription's request id
   std::string resub_request_;  ///< a re-subscription after a gap, until acknowledged
-  std::map<std::string, std::string> pending_;  ///< sent requests awaiting an answer, re-sent on reconnect
+  /// Requests awaiting an answer (frame, sent yet): native re-sends them on reconnect (the ids make
+  /// that safe); other dialects only send the ones that never went out.
+  std::map<std::string, std::pair<std::string, bool>> pending_;
   int64_t history_end_ = -1;   ///< the run's last seq when we attached (-1: not known yet)
   bool caught_up_ = false;     ///< the history has been read: what is open now is really open
   std::map<std::string, Approval> approvals_;  ///< every approval requested, by id

@@ -34,6 +34,16 @@ SendPipe::SendPipe(SendOptions opts) : opts_(std::move(opts)), writer_(NdjsonWri
 }
 
 int SendPipe::Run() {
+  if (!opts_.record_file.empty()) {
+    RecordingHeader h;
+    h.command = "send";
+    h.url = opts_.url;
+    std::string err;
+    if (!recorder_.Open(opts_.record_file, h, &err)) {
+      std::cerr << "wsflow: " << err << "\n";
+      return kExitUsage;
+    }
+  }
   session_ = std::make_unique<Session>(opts_.session, this);
   {
     std::lock_guard<std::mutex> lk(*post_mu_);
@@ -69,7 +79,9 @@ int SendPipe::Run() {
     *post_target_ = nullptr;
   }
   writer_.Close();
-  return exit_ < 0 ? kExitProtocol : exit_;
+  if (exit_ < 0) exit_ = kExitProtocol;
+  if (recorder_.is_open()) recorder_.End(exit_);
+  return exit_;
 }
 
 void SendPipe::Finish(int status, const std::string& message) {
@@ -91,6 +103,7 @@ void SendPipe::OnLine(std::string line, int64_t number) {
                                     "); use --text to send lines as they are");
     }
   }
+  if (recorder_.is_open()) recorder_.Out(line);
   if (!session_->Send(line, opts_.mode == SendOptions::Mode::kBinary)) {
     return Finish(kExitProtocol, "wsflow: " + std::to_string(session_->queued()) +
                                      " lines wait for the connection already (--queue-size); giving up");
@@ -118,6 +131,7 @@ void SendPipe::OnOpen(bool reconnect) {
 }
 
 void SendPipe::Emit(std::string_view line, const JsonValue* v, std::string_view type) {
+  if (recorder_.is_open()) recorder_.In(in_frame_, line);
   writer_.Write(line);
   ++received_;
   if (writer_.AboveHighWater()) session_->PauseReading();
@@ -130,6 +144,7 @@ void SendPipe::Emit(std::string_view line, const JsonValue* v, std::string_view 
 
 void SendPipe::OnText(std::string_view frame) {
   if (finished_) return;
+  in_frame_ = frame;
   std::string err;
   if (parser_.Parse(frame, &err)) {
     const JsonValue& v = parser_.doc();
@@ -146,6 +161,7 @@ void SendPipe::OnText(std::string_view frame) {
 
 void SendPipe::OnBinary(std::string_view frame) {
   if (finished_) return;
+  in_frame_ = "(binary frame)";
   JsonDoc d(rapidjson::kObjectType);
   d.AddMember("base64", Str(Base64(frame), d.GetAllocator()), d.GetAllocator());
   Emit(EnvelopeLine({"binary", "", "", -1, &d, true}), &d, "binary");

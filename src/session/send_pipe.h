@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "core/ndjson_writer.h"
 #include "core/predicate.h"
+#include "replay/recording.h"
 #include "session/ws_session.h"
 
 namespace wsflow {
@@ -24,6 +25,7 @@ struct SendOptions {
   std::vector<Predicate> until_match;
   int64_t max_events = 0;
   Millis timeout{0};
+  std::string record_file;
   SessionOptions session;
 };
 
@@ -49,10 +51,12 @@ class SendPipe : public SessionHandler {
 
   SendOptions opts_;
   NdjsonWriter writer_;
+  RecordingWriter recorder_;
   std::unique_ptr<Session> session_;
   std::shared_ptr<std::mutex> post_mu_ = std::make_shared<std::mutex>();
   std::shared_ptr<Session*> post_target_ = std::make_shared<Session*>(nullptr);
   JsonParser parser_;
+  std::string_view in_frame_;  ///< the frame being handled (for the recording)
   bool eof_ = false;
   bool finished_ = false;
   int exit_ = -1;

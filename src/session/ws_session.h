@@ -20,6 +20,7 @@ namespace wsflow {
 
 struct SessionOptions {
   std::string url;  ///< the full URL to connect to (dialect path already applied)
+  std::string dialect = "auto";  ///< the protocol spoken (the handler's business; resolved with the URL)
   Millis connect_timeout{10000};
   Millis ping_interval{15000};
   Millis pong_timeout{10000};

@@ -130,10 +130,27 @@ class Result:
                                                         len(self.out), self.out[:300])
 
 
+def isolated_env():
+    """This process's environment without the user's wsflow settings: no WSFLOW_* variables, and
+    a config directory of its own (empty unless a test writes a config file into it)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WSFLOW_") or k in ("WSFLOW_BIN", "WSFLOW_SHARED",
+                                                                                    "WSFLOW_TEST_SCALE")}
+    env["XDG_CONFIG_HOME"] = _config_home()
+    return env
+
+
+_config_home_dir = []
+
+
+def _config_home():
+    if not _config_home_dir:
+        _config_home_dir.append(tmpdir())
+    return _config_home_dir[0]
+
+
 def wsflow(*args, timeout=120, stdin=None, env=None):
     """Runs the real binary to its end (killed after timeout, which fails the test)."""
-    full_env = dict(os.environ)
-    full_env.pop("WSFLOW_URL", None)
+    full_env = isolated_env()
     if env:
         full_env.update(env)
     t0 = time.monotonic()
@@ -151,8 +168,7 @@ def wsflow(*args, timeout=120, stdin=None, env=None):
 
 def start(*args, env=None, stdout=subprocess.PIPE):
     """Starts the real binary in the background; the caller waits for it."""
-    full_env = dict(os.environ)
-    full_env.pop("WSFLOW_URL", None)
+    full_env = isolated_env()
     if env:
         full_env.update(env)
     p = subprocess.Popen([BIN] + [str(a) for a in args], stdin=subprocess.DEVNULL, stdout=stdout,
@@ -162,13 +178,27 @@ def start(*args, env=None, stdout=subprocess.PIPE):
 
 
 def finish(p, timeout=120):
+    """Waits for a started process, reading the rest of its output through the same buffered
+    readers the caller may have used already (communicate() would skip what they buffered)."""
+    import threading
+    out, err = [], []
+    readers = []
+    for stream, sink in ((p.stdout, out), (p.stderr, err)):
+        if stream is not None and not stream.closed:
+            t = threading.Thread(target=lambda s=stream, k=sink: k.append(s.read()), daemon=True)
+            t.start()
+            readers.append(t)
     try:
-        out, err = p.communicate(timeout=timeout)
+        p.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         p.kill()
-        out, err = p.communicate()
-        raise AssertionError("process did not end within %d s; stderr: %s" % (timeout, err.decode()[-2000:]))
-    return Result(p.returncode, out or b"", err or b"", 0)
+        p.wait()
+        for t in readers:
+            t.join(5)
+        raise AssertionError("process did not end within %d s; stderr: %s" % (timeout, b"".join(err).decode()[-2000:]))
+    for t in readers:
+        t.join(30)
+    return Result(p.returncode, b"".join(out), b"".join(err), 0)
 
 
 def parse_ndjson(data):

@@ -580,8 +580,19 @@ TEST_CASE("NextDelayMs: the item's delay, else the run's") {
   CHECK(e.NextDelayMs(100) == 0);
   REQUIRE(e.Next(&ev));
   CHECK(e.NextDelayMs(100) == 100);
-  // A scenario without a terminal event is finished once it has run out.
+  // A scenario without a terminal event still ends with exactly one: workflow_completed.
+  CHECK(e.state() == State::kRunning);
+  REQUIRE(e.Next(&ev));
+  CHECK(ev.type == "workflow_completed");
   CHECK(e.state() == State::kFinished);
-  CHECK(e.outcome() == Outcome::kNone);
+  CHECK(e.outcome() == Outcome::kCompleted);
   CHECK_FALSE(e.Next(&ev));
+}
+
+TEST_CASE("placeholders are filled in one pass: a task is never scanned again") {
+  RunEngine e(LoadCustom(R"({"items":[{"event":"a","data":{"t":"{task}","m":"{model}","n":"{n}","w":"{pct}"}}]})"),
+              {{"run_id", "r"}, {"task", "x {model} {i} \"q\""}, {"model", "sim"}});
+  EngineEvent ev;
+  REQUIRE(e.Next(&ev));
+  CHECK(ev.data == R"({"t":"x {model} {i} \"q\"","m":"sim","n":1,"w":100})");
 }

@@ -1,0 +1,164 @@
+"""Issue 8: output for people. In a terminal, pretty lines with colours (none with NO_COLOR or
+TERM=dumb); piped, pure NDJSON, unchanged; a live status line on stderr when only stderr is a
+terminal. Terminals are pseudo-terminals made with Python's pty module."""
+import fcntl
+import os
+import pty
+import re
+import select
+import struct
+import subprocess
+import termios
+import threading
+import time
+
+from wsflow_e2e import BIN, DEMO_TYPES, Server, _procs, execute, isolated_env, parse_ndjson, wsflow
+
+FAST = '{"delay_ms":1}'
+SGR = re.compile(rb"\x1b\[[0-9;]*m")
+
+
+def in_pty(args, env=None, stdout_tty=True, stderr_tty=False, cols=200, timeout=60):
+    """Runs wsflow with stdout and/or stderr on a pseudo-terminal of `cols` columns.
+    Returns (rc, terminal bytes, stdout bytes when piped, stderr bytes when piped)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, cols, 0, 0))
+    full_env = isolated_env()
+    full_env.update({"TERM": "xterm-256color", "NO_COLOR": ""})
+    full_env.update(env or {})
+    p = subprocess.Popen([BIN] + [str(a) for a in args], stdin=subprocess.DEVNULL,
+                         stdout=slave if stdout_tty else subprocess.PIPE,
+                         stderr=slave if stderr_tty else subprocess.PIPE, env=full_env)
+    _procs.append(p)
+    os.close(slave)
+    piped = {}
+
+    def drain(name, stream):
+        piped[name] = stream.read()
+
+    threads = [threading.Thread(target=drain, args=(n, s), daemon=True)
+               for n, s in (("out", p.stdout), ("err", p.stderr)) if s is not None]
+    for t in threads:
+        t.start()
+    term = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every writer of the terminal has gone
+                break
+            if not chunk:
+                break
+            term += chunk
+        elif p.poll() is not None:
+            break
+    else:
+        p.kill()
+        raise AssertionError("wsflow %s did not end within %d s; terminal: %r" % (args, timeout, term[-2000:]))
+    os.close(master)
+    rc = p.wait(timeout=30)
+    for t in threads:
+        t.join(30)
+    return rc, term, piped.get("out", b""), piped.get("err", b"")
+
+
+def screen(text):
+    """What a terminal shows in the end: on each line, what the last carriage return left."""
+    return [line.split("\r")[-1].replace("\x1b[K", "") for line in text.replace("\r\n", "\n").split("\n")]
+
+
+def test_pretty_in_a_terminal_has_colours_progress_and_a_summary():
+    with Server() as s:
+        rc, term, _, err = in_pty(["execute", "pretty", "--url", s.url, "--auto-approve", "--config", FAST])
+        assert rc == 0, (rc, err, term[-2000:])
+        assert SGR.search(term), term[:500]
+        text = SGR.sub(b"", term).decode()
+        assert "step_started" in text and "step 1: Plan the work (planner)" in text, text
+        assert "[approve | reject | modify]" in text
+        assert "total $0.046" in text
+        assert "\r\x1b[K" in text  # the step_progress bar, redrawn in place
+        assert "5 steps: 5 completed" in text and "cost $0.046" in text  # the summary
+        assert not any(line.startswith("{") for line in text.splitlines()), "JSON in pretty output"
+        assert b"\x1b[1;32mworkflow_completed" in term
+
+
+def test_no_color_and_dumb_terminals_get_no_colours():
+    with Server() as s:
+        rc, term, _, err = in_pty(["execute", "plain", "--url", s.url, "--auto-approve", "--config", FAST],
+                                  env={"NO_COLOR": "1"})
+        assert rc == 0, err
+        assert b"workflow_completed" in term and b"5 steps: 5 completed" in term
+        assert not SGR.search(term), term[:500]
+        # TERM=dumb: no colours, and no bar redrawn with escape sequences either
+        rc, term, _, err = in_pty(["execute", "dumb", "--url", s.url, "--auto-approve", "--config", FAST],
+                                  env={"TERM": "dumb"})
+        assert rc == 0, err
+        assert b"workflow_completed" in term and b"\x1b" not in term, term[:500]
+        # --no-color on a terminal; --color always wins over NO_COLOR
+        rc, term, _, _ = in_pty(["execute", "nc", "--url", s.url, "--auto-approve", "--config", FAST, "--no-color"])
+        assert rc == 0 and not SGR.search(term)
+        rc, term, _, _ = in_pty(["execute", "ca", "--url", s.url, "--auto-approve", "--config", FAST,
+                                 "--color", "always"], env={"NO_COLOR": "1"})
+        assert rc == 0 and SGR.search(term)
+
+
+def test_piped_output_is_pure_ndjson_and_unchanged():
+    with Server() as s:
+        first = execute(s.url, "--auto-approve", "--config", FAST)
+        assert first.rc == 0, first
+        assert [e["event_type"] for e in first.events] == DEMO_TYPES  # every line parses
+        assert b"\x1b" not in first.out
+        run_id = first.events[0]["run_id"]
+        auto = wsflow("watch", run_id, "--url", s.url)
+        as_json = wsflow("watch", run_id, "--url", s.url, "--output", "json", "--color", "always")
+        assert auto.rc == 0 and as_json.rc == 0
+        assert auto.out == first.out and as_json.out == first.out
+
+
+def test_pretty_piped_has_no_colours_unless_asked():
+    with Server() as s:
+        first = execute(s.url, "--auto-approve", "--config", FAST)
+        run_id = first.events[0]["run_id"]
+        pretty = wsflow("watch", run_id, "--url", s.url, "--output", "pretty")
+        assert pretty.rc == 0, pretty
+        lines = pretty.out.decode().splitlines()
+        assert b"\x1b" not in pretty.out and b"\r" not in pretty.out
+        assert len(lines) == len(DEMO_TYPES) + 1 + 5  # an event a line, then the summary and a line per step
+        assert lines[0].split()[1:3] == [run_id, "workflow_started"]
+        assert "step 1 [##########----------]  50% plan drafted" in pretty.out.decode()
+        assert lines[-6].startswith("run %s completed in " % run_id)
+        coloured = wsflow("watch", run_id, "--url", s.url, "--output", "pretty", "--color", "always")
+        assert coloured.rc == 0 and SGR.search(coloured.out)
+        # the same from the environment; a flag still wins
+        env = wsflow("watch", run_id, "--url", s.url, env={"WSFLOW_OUTPUT": "pretty", "WSFLOW_COLOR": "always"})
+        assert env.rc == 0 and SGR.search(env.out)
+        flag = wsflow("watch", run_id, "--url", s.url, "--output", "json", env={"WSFLOW_OUTPUT": "pretty"})
+        assert flag.out == first.out
+        # --no-color and --color exclude each other
+        both = wsflow("watch", run_id, "--url", s.url, "--no-color", "--color", "always")
+        assert both.rc == 2, both
+
+
+def test_live_status_line_on_stderr_when_stdout_is_piped():
+    with Server() as s:
+        rc, term, out, _ = in_pty(["execute", "status", "--url", s.url, "--auto-approve", "--config",
+                                   '{"delay_ms":20}'], stdout_tty=False, stderr_tty=True)
+        assert rc == 0, term
+        assert [e["event_type"] for e in parse_ndjson(out)] == DEMO_TYPES
+        text = term.decode()
+        assert "\r\x1b[K" in text, text
+        assert re.search(r"wsflow: r-[0-9a-f]+ running \| step \d/5 ", text), text
+        assert "$0.012" in text
+        assert "waiting for approval" in text
+        # every other stderr line still arrives whole, and the status is gone at the end
+        lines = screen(text)
+        assert any(re.match(r"wsflow: run r-[0-9a-f]+ completed: 27 events printed", l) for l in lines), lines
+        assert lines[-1].endswith("0 reconnects") or lines[-1] == "", lines  # the status was erased
+        assert not any(" | " in l for l in lines), lines
+        # --progress never, or -q: none
+        for extra in (["--progress", "never"], ["-q"]):
+            rc, term, out, _ = in_pty(["execute", "quiet", "--url", s.url, "--auto-approve", "--config", FAST] + extra,
+                                      stdout_tty=False, stderr_tty=True)
+            assert rc == 0 and b"\x1b[K" not in term, (extra, term)

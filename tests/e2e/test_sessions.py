@@ -1,0 +1,144 @@
+"""Issue 9: one connection per run, shared across processes through the local control socket."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+from wsflow_e2e import BIN, Server, Skip, assert_seq_complete, finish, parse_ndjson, start, tmpdir, wait_for, wsflow
+
+
+def runtime_dir():
+    d = tmpdir()
+    os.chmod(d, 0o700)
+    return {"XDG_RUNTIME_DIR": d}
+
+
+def read_until(p, needle):
+    got = b""
+    while needle not in got:
+        line = p.stdout.readline()
+        assert line, "stream ended before %r" % needle
+        got += line
+    return got
+
+
+def sessions(env):
+    r = wsflow("sessions", env=env)
+    assert r.rc == 0, r
+    return r.events
+
+
+def test_native_actions_go_through_the_holder_then_direct():
+    env = runtime_dir()
+    with Server() as s:
+        holder = start("execute", "t", "--url", s.url, "--run-id", "h1", "--config", '{"delay_ms":1}', env=env)
+        read_until(holder, b"approval_requested")
+        listed = sessions(env)
+        assert [(x["run_id"], x["dialect"], x["state"], x["pid"]) for x in listed] == [("h1", "native", "open", holder.pid)]
+        a = wsflow("approve", "h1", "approval-s3", "--url", s.url, "--feedback", "via holder", "-v", env=env)
+        assert a.rc == 0 and "through the local session of pid %d" % holder.pid in a.err.decode(), a
+        assert a.events[0]["event_type"] == "approval_received" and a.events[0]["data"]["feedback"] == "via holder"
+        r = finish(holder)
+        assert r.rc == 0, r
+        assert sessions(env) == []  # the holder removed its socket
+        # a run nobody holds: the control commands connect directly
+        holder = start("execute", "t", "--url", s.url, "--run-id", "h2",
+                       "--config", '{"scenario":"long","events":100000,"delay_ms":5}', env=env)
+        read_until(holder, b'"seq":2,')
+        c = wsflow("cancel", "h2", "--url", s.url, env=env)
+        assert c.rc == 0 and "local session" in c.err.decode(), c
+        assert finish(holder).rc == 3
+        d = wsflow("execute", "t", "--url", s.url, "--run-id", "h3", "--detach", env=env)
+        assert d.rc == 0
+        c = wsflow("cancel", "h3", "--url", s.url, env=env)
+        assert c.rc == 0 and "local session" not in c.err.decode(), c
+
+
+def test_cmbagent_run_is_steered_through_its_holder():
+    env = runtime_dir()
+    with Server("--dialect", "cmbagent") as s:
+        holder = start("execute", "t", "--url", s.url, "--dialect", "cmbagent", "--run-id", "m1",
+                       "--config", '{"delay_ms":1}', env=env)
+        first = read_until(holder, b"approval_requested")
+        w = wsflow("watch", "m1", "--url", s.url, "--dialect", "cmbagent", "--until", "approval_requested", env=env)
+        assert w.rc == 0 and w.out == first, w  # the holder's history, through its socket
+        bad = wsflow("approve", "m1", "approval-s3", "--url", s.url, "--dialect", "cmbagent", "--resolution", "x", env=env)
+        assert bad.rc == 2 and "allowed: approve, reject, modify" in bad.err.decode(), bad
+        direct = wsflow("approve", "m1", "approval-s3", "--url", s.url, "--dialect", "cmbagent", "--direct", env=env)
+        assert direct.rc == 2 and "one socket per run" in direct.err.decode(), direct
+        a = wsflow("approve", "m1", "approval-s3", "--url", s.url, "--dialect", "cmbagent", env=env)
+        assert a.rc == 0 and a.events[0]["event_type"] == "approval_received", a
+        r = finish(holder)
+        assert r.rc == 0, r
+        events = parse_ndjson(first + r.out)
+        assert_seq_complete(events)
+        assert [e["event_type"] for e in events].count("approval_received") == 1
+    with Server("--dialect", "cmbagent") as s:
+        holder = start("execute", "t", "--url", s.url, "--dialect", "cmbagent", "--run-id", "m2",
+                       "--config", '{"scenario":"long","events":100000,"delay_ms":5}', env=env)
+        read_until(holder, b'"seq":2,')
+        c = wsflow("cancel", "m2", "--url", s.url, "--dialect", "cmbagent", env=env)
+        assert c.rc == 0, c
+        assert finish(holder).rc == 3
+
+
+def test_stale_socket_and_garbage():
+    env = runtime_dir()
+    with Server() as s:
+        holder = start("execute", "t", "--url", s.url, "--run-id", "g1", "--config", '{"delay_ms":1}', env=env)
+        read_until(holder, b"approval_requested")
+        sock_path = next(os.path.join(env["XDG_RUNTIME_DIR"], "wsflow", n)
+                         for n in os.listdir(os.path.join(env["XDG_RUNTIME_DIR"], "wsflow")))
+        assert oct(os.stat(sock_path).st_mode & 0o777) == "0o600"
+        # garbage and an oversized message: refused, the run goes on
+        for payload in (b"not json\n", b"[1,2]\n", b'{"op":"frobnicate"}\n', b"x" * 70000):
+            c = socket.socket(socket.AF_UNIX)
+            c.settimeout(10)
+            c.connect(sock_path)
+            c.sendall(payload)
+            reply = c.recv(4096)
+            c.close()
+            assert b'"ok":false' in reply, (payload[:20], reply)
+        a = wsflow("approve", "g1", "approval-s3", "--url", s.url, env=env)
+        assert a.rc == 0, a
+        assert finish(holder).rc == 0
+        # a holder killed with -9 leaves its socket: it is stale, and cleaned up
+        holder = start("execute", "t", "--url", s.url, "--run-id", "g2", "--config", '{"delay_ms":1}', env=env)
+        read_until(holder, b"approval_requested")
+        holder.kill()
+        holder.wait()
+        left = os.listdir(os.path.join(env["XDG_RUNTIME_DIR"], "wsflow"))
+        assert len(left) == 1
+        a = wsflow("approve", "g2", "approval-s3", "--url", s.url, env=env)
+        assert a.rc == 0 and "local session" not in a.err.decode(), a  # straight to the backend
+        assert sessions(env) == []
+        assert os.listdir(os.path.join(env["XDG_RUNTIME_DIR"], "wsflow")) == []
+
+
+def test_another_user_cannot_use_the_socket():
+    if os.getuid() != 0 or not shutil.which("setpriv"):
+        raise Skip("needs root and setpriv to act as a second user")
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    # make sure that user can run the binary at all, or the test would pass for the wrong reason
+    probe = subprocess.run(as_nobody + [BIN, "--version"], capture_output=True, timeout=30)
+    if probe.returncode != 0:
+        raise Skip("uid 65534 cannot execute %s: %s" % (BIN, probe.stderr.decode()[:200]))
+    env = runtime_dir()
+    with Server() as s:
+        holder = start("execute", "t", "--url", s.url, "--run-id", "u1", "--config", '{"delay_ms":1}', env=env)
+        read_until(holder, b"approval_requested")
+        wsdir = os.path.join(env["XDG_RUNTIME_DIR"], "wsflow")
+        sock_path = os.path.join(wsdir, os.listdir(wsdir)[0])
+        code = "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(sys.argv[1]); print('connected')\nexcept OSError as e:\n print('refused', e.errno)"
+        r = subprocess.run(as_nobody + ["/usr/bin/python3", "-c", code, sock_path], capture_output=True, timeout=30)
+        assert r.stdout.decode().startswith("refused"), (r.stdout, r.stderr)
+        # as that user, wsflow does not find (or use) our session
+        r = subprocess.run(as_nobody + [BIN, "sessions"], capture_output=True, timeout=30,
+                           env=dict(os.environ, **env))
+        assert b"u1" not in r.stdout, r
+        a = wsflow("approve", "u1", "approval-s3", "--url", s.url, env=env)
+        assert a.rc == 0
+        assert finish(holder).rc == 0

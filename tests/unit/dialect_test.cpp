@@ -1,0 +1,209 @@
+#include <catch2/catch.hpp>
+
+#include "dialects/dialect.h"
+
+using namespace wsflow;
+
+namespace {
+Incoming Convert(const char* dialect, const std::string& frame, const std::string& run = "run-1") {
+  auto d = MakeDialect(dialect);
+  REQUIRE(d);
+  JsonDoc v;
+  std::string err;
+  REQUIRE(ParseJson(frame, &v, &err));
+  Incoming in;
+  d->Convert(frame, v, run, &in);
+  return in;
+}
+std::string Field(const Incoming& in, const char* key) { return std::string(GetString(in.envelope, key)); }
+}  // namespace
+
+TEST_CASE("every dialect has an adapter; unknown names none") {
+  for (const auto& name : DialectNames()) {
+    INFO(name);
+    auto d = MakeDialect(name);
+    REQUIRE(d);
+    CHECK(d->name() == name);
+  }
+  CHECK_FALSE(MakeDialect("auto"));
+  CHECK_FALSE(MakeDialect("mars"));
+}
+
+TEST_CASE("paths of base URLs") {
+  CHECK(MakeDialect("native")->Path("r1") == "/ws/r1");
+  CHECK(MakeDialect("cmbagent")->Path("r1") == "/ws/r1");
+  CHECK(MakeDialect("ryx")->Path("r1") == "/api/workflow/stream");
+  CHECK(MakeDialect("a2a")->Path("r1") == "/ws/workflow/r1");
+  CHECK(MakeDialect("chat")->Path("r1") == "/ws/chat?session_id=r1");
+}
+
+TEST_CASE("detection from the path, then from the first frames") {
+  CHECK(DialectFromPath("/api/workflow/stream") == "ryx");
+  CHECK(DialectFromPath("/ws/workflow/w1") == "a2a");
+  CHECK(DialectFromPath("/ws/chat") == "chat");
+  CHECK(DialectFromPath("/ws/r1").empty());
+  auto detect = [](const char* frame, const char* rid = "req-1") {
+    JsonDoc v;
+    std::string err;
+    REQUIRE(ParseJson(frame, &v, &err));
+    return DialectFromFrame(v, rid);
+  };
+  CHECK(detect(R"({"event_type":"ack","data":{},"request_id":"req-1"})") == "native");
+  CHECK(detect(R"({"event_type":"error","data":{"error_type":"unknown_run"},"request_id":"req-1"})") == "native");
+  CHECK(detect(R"({"event_type":"step_progress","seq":3,"data":{}})") == "native");
+  CHECK(detect(R"({"event_type":"workflow_started","run_id":"x","session_id":null,"data":{}})") == "cmbagent");
+  CHECK(detect(R"({"event_type":"error","data":{"message":"No task provided"}})") == "cmbagent");
+  CHECK(detect(R"({"type":"info","message":"hi","client_id":"c","room":"r"})") == "a2a");
+  CHECK(detect(R"({"type":"ping","timestamp":"2026-01-01T00:00:00Z"})") == "aladdin");
+  CHECK(detect(R"({"type":"status","data":{"status":"connected"}})") == "chat");
+  CHECK(detect(R"({"type":"acknowledged","data":{}})") == "ryx");
+  CHECK(detect(R"({"event":"step_start","step":"input"})") == "ryx");
+  CHECK(detect(R"({"hello":1})").empty());
+  CHECK(detect("[1,2]").empty());
+}
+
+TEST_CASE("cmbagent: envelopes keyed by the URL's task id, legacy terminals, one cancellation") {
+  auto ev = Convert("cmbagent", R"({"event_type":"workflow_started","timestamp":"2026-01-22T10:00:00.123Z","run_id":"db-uuid","data":{"agent":"a"}})", "task-7");
+  CHECK(ev.kind == Incoming::kEvent);
+  CHECK(Field(ev, "run_id") == "task-7");
+  CHECK(Field(ev, "dialect") == "cmbagent");
+  CHECK(Field(ev, "timestamp") == "2026-01-22T10:00:00.123Z");
+  CHECK(ev.seq == -1);
+  CHECK_FALSE(ev.dedupe_key.empty());
+  CHECK(Convert("cmbagent", R"({"event_type":"step_start","timestamp":"2026-01-22T10:00:01+00:00","data":{}})").outcome == Outcome::kNone);
+  CHECK(Field(Convert("cmbagent", R"({"event_type":"step_start","timestamp":"2026-01-22T10:00:01+00:00","data":{}})"), "timestamp") ==
+        "2026-01-22T10:00:01.000Z");
+  CHECK(Convert("cmbagent", R"({"event_type":"complete","data":{"message":"ok"}})").outcome == Outcome::kCompleted);
+  CHECK(Convert("cmbagent", R"({"event_type":"result","data":{}})").outcome == Outcome::kCompleted);
+  CHECK(Convert("cmbagent", R"({"event_type":"workflow_failed","data":{"status":"cancelled"}})").outcome == Outcome::kCancelled);
+  CHECK(Convert("cmbagent", R"({"event_type":"workflow_failed","data":{"status":"failed"}})").outcome == Outcome::kFailed);
+  CHECK(Convert("cmbagent", R"({"event_type":"heartbeat","data":{"timestamp":1}})").kind == Incoming::kHeartbeat);
+  CHECK(Convert("cmbagent", R"({"event_type":"pong","data":{}})").kind == Incoming::kPong);
+  auto err = Convert("cmbagent", R"({"event_type":"error","data":{"message":"No task provided"}})");
+  CHECK(err.kind == Incoming::kError);
+  CHECK(err.message == "No task provided");
+  for (const char* legacy : {R"({"event_type":"status","data":{}})", R"({"event_type":"output","data":{"message":"x"}})"})
+    CHECK(Convert("cmbagent", legacy).kind == Incoming::kEvent);
+  CHECK(Convert("cmbagent", R"({"type":"x"})").kind == Incoming::kUnknown);
+}
+
+TEST_CASE("cmbagent frames: task first frame, request_state in seconds, no attach") {
+  auto d = MakeDialect("cmbagent");
+  std::vector<std::string> frames;
+  std::string err;
+  StartRequest r;
+  r.task = "analyse \"data\"";
+  r.config_json = R"({"mode":"one-shot"})";
+  REQUIRE(d->Start(r, &frames, &err));
+  CHECK(frames.back() == R"({"task":"analyse \"data\"","config":{"mode":"one-shot"}})");
+  REQUIRE(d->Resume("t1", 5, 1769076000.25, "", &frames, &err));
+  CHECK(frames.back() == R"({"type":"request_state","since":1769076000.250,"run_id":"t1"})");
+  CHECK_FALSE(d->Attach("t1", 0, -1, "", &frames, &err));
+  CHECK(err.find("one socket per run") != std::string::npos);
+  CHECK(d->one_socket_per_run());
+  std::string frame;
+  REQUIRE(d->Control("cancel", "t1", "", &frame, &err));
+  CHECK(frame == R"({"type":"cancel","run_id":"t1"})");
+}
+
+TEST_CASE("ryx: both key styles, acknowledged, errors, terminals; only cancel") {
+  auto start = Convert("ryx", R"({"type":"step_start","step":1,"action":"Parsing command","timestamp":"2026-01-01T10:00:00"})");
+  CHECK(start.kind == Incoming::kEvent);
+  CHECK(start.event_type == "step_start");
+  CHECK(Field(start, "timestamp") == "2026-01-01T10:00:00.000Z");
+  CHECK(GetInt(*GetObject(start.envelope, "data"), "step", 0) == 1);
+  CHECK_FALSE(GetObject(start.envelope, "data")->HasMember("type"));
+  auto doc = Convert("ryx", R"({"event":"workflow_complete","step":"output","message":"done","latency":12.5,"data":{}})");
+  CHECK(doc.outcome == Outcome::kCompleted);
+  CHECK(Convert("ryx", R"({"type":"task_complete","total_latency_ms":250,"results":[]})").outcome == Outcome::kCompleted);
+  CHECK(Convert("ryx", R"({"type":"acknowledged","data":{"action":"cancel_workflow"}})").kind == Incoming::kAck);
+  CHECK(Convert("ryx", R"({"event":"acknowledged"})").kind == Incoming::kAck);
+  CHECK(Convert("ryx", R"({"type":"error","message":"Invalid JSON data"})").kind == Incoming::kError);
+  CHECK(Convert("ryx", R"({"type":"error","message":"step 2 failed"})").outcome == Outcome::kFailed);
+  auto d = MakeDialect("ryx");
+  std::string frame, err;
+  REQUIRE(d->Control("cancel", "r", "", &frame, &err));
+  CHECK(frame == R"({"action":"cancel_workflow"})");
+  CHECK_FALSE(d->Control("pause", "r", "", &frame, &err));
+  CHECK(err == "pause is not supported by the ryx dialect");
+  std::vector<std::string> frames;
+  StartRequest r;
+  r.task = "t";
+  r.model = "m";
+  REQUIRE(d->Start(r, &frames, &err));
+  CHECK(frames.back() == R"({"action":"execute_workflow","input":"t","model":"m"})");
+  CHECK(d->resume() == ResumeKind::kNone);
+}
+
+TEST_CASE("a2a: info ignored, progress states end the run, control answers") {
+  CHECK(Convert("a2a", R"({"type":"info","message":"Connected","client_id":"c1","room":"workflow:w"})").kind == Incoming::kIgnore);
+  auto p = Convert("a2a", R"({"type":"progress","workflow_id":"w9","timestamp":"2026-01-01T00:00:00.5","state":"running","progress":0.5,"stage":"render","message":"m","details":{}})", "w9");
+  CHECK(p.kind == Incoming::kEvent);
+  CHECK(Field(p, "run_id") == "w9");
+  CHECK(p.outcome == Outcome::kNone);
+  CHECK(Convert("a2a", R"({"type":"progress","state":"completed","progress":1.0})").outcome == Outcome::kCompleted);
+  CHECK(Convert("a2a", R"({"type":"progress","state":"failed","stage":"encode"})").outcome == Outcome::kFailed);
+  CHECK(Convert("a2a", R"({"type":"progress","state":"failed","stage":"cancelled"})").outcome == Outcome::kCancelled);
+  auto ok = Convert("a2a", R"({"type":"control_response","action":"cancel","status":"success","message":"ok"})");
+  CHECK(ok.kind == Incoming::kAck);
+  CHECK(ok.confirms == "cancel");
+  auto ni = Convert("a2a", R"({"type":"control_response","action":"pause","status":"not_implemented"})");
+  CHECK(ni.kind == Incoming::kError);
+  CHECK(ni.message == "pause: not_implemented");
+  CHECK(Convert("a2a", R"({"type":"error","message":"Coordinator not available"})").kind == Incoming::kError);
+  auto run_error = Convert("a2a", R"({"type":"error","message":"encode failed","error_type":"X","retryable":true,"target_type":"workflow","target_id":"w"})");
+  CHECK(run_error.kind == Incoming::kEvent);
+  CHECK(Convert("a2a", R"({"type":"heartbeat","timestamp":"x"})").kind == Incoming::kHeartbeat);
+  CHECK(Convert("a2a", R"({"type":"pong"})").kind == Incoming::kPong);
+  std::string frame, err;
+  REQUIRE(MakeDialect("a2a")->Control("cancel", "w", "", &frame, &err));
+  CHECK(frame == R"({"type":"control","action":"cancel","workflow_id":"w"})");
+}
+
+TEST_CASE("aladdin: wrapped events, ids, the pong acknowledgement, other executions ignored") {
+  auto e = Convert("aladdin", R"({"type":"event","executionId":"ex1","event":{"id":"e7","type":"agent-start","executionId":"ex1","timestamp":"2026-01-01T00:00:00Z","agent":"a"},"timestamp":"2026-01-01T00:00:00Z"})", "ex1");
+  CHECK(e.kind == Incoming::kEvent);
+  CHECK(e.event_type == "agent-start");
+  CHECK(Field(e, "event_id") == "e7");
+  CHECK(e.dedupe_key == "e7");
+  CHECK(std::string(GetString(*GetObject(e.envelope, "data"), "agent")) == "a");
+  CHECK(Convert("aladdin", R"({"type":"event","executionId":"other","event":{"type":"agent-start"}})", "ex1").kind == Incoming::kIgnore);
+  CHECK(Convert("aladdin", R"({"type":"event","executionId":"ex1","event":{"type":"orchestration-complete","result":{}}})", "ex1").outcome == Outcome::kCompleted);
+  CHECK(Convert("aladdin", R"({"type":"event","executionId":"ex1","event":{"type":"error","error":{"message":"m","code":"c","recoverable":false}}})", "ex1").outcome == Outcome::kFailed);
+  CHECK(Convert("aladdin", R"({"type":"event","executionId":"ex1","event":{"type":"error","error":{"recoverable":true}}})", "ex1").outcome == Outcome::kNone);
+  CHECK(Convert("aladdin", R"({"type":"event","executionId":"ex1","event":{"type":"review-status","decision":"approved"}})", "ex1").kind == Incoming::kEvent);
+  CHECK(Convert("aladdin", R"({"type":"pong","timestamp":"t"})").kind == Incoming::kPong);
+  CHECK(Convert("aladdin", R"({"type":"ping","timestamp":"t"})").kind == Incoming::kHeartbeat);
+  CHECK(Convert("aladdin", R"({"type":"event","event":"not an object"})").kind == Incoming::kUnknown);
+  std::vector<std::string> frames;
+  std::string err;
+  REQUIRE(MakeDialect("aladdin")->Attach("ex1", 0, -1, "", &frames, &err));
+  CHECK(frames.back() == R"({"type":"subscribe","executionId":"ex1"})");
+  std::string frame;
+  CHECK_FALSE(MakeDialect("aladdin")->Control("cancel", "ex1", "", &frame, &err));
+}
+
+TEST_CASE("chat: first status ignored, the reply ends the exchange") {
+  CHECK(Convert("chat", R"({"type":"status","data":{"status":"connected"},"timestamp":"t"})").kind == Incoming::kIgnore);
+  CHECK(Convert("chat", R"({"type":"tool_execution","data":{"tool":"search","status":"running"}})").outcome == Outcome::kNone);
+  CHECK(Convert("chat", R"({"type":"message","data":{"content":"hi","role":"assistant"}})").outcome == Outcome::kCompleted);
+  CHECK(Convert("chat", R"({"type":"error","data":{"message":"m"}})").outcome == Outcome::kFailed);
+  std::vector<std::string> frames;
+  std::string err;
+  StartRequest r;
+  r.task = "hello";
+  r.run_id = "s1";
+  REQUIRE(MakeDialect("chat")->Start(r, &frames, &err));
+  CHECK(frames.back() == R"({"type":"message","data":{"content":"hello","session_id":"s1","message_history":[]}})");
+}
+
+TEST_CASE("malformed frames of every dialect convert without crashing") {
+  const char* frames[] = {"{}", "[]", "null", "1", R"({"type":1})", R"({"event_type":1})", R"({"event_type":"x","data":"s"})",
+                          R"({"type":"event","event":null})", R"({"type":"progress","state":5})", R"({"type":"message","data":[1]})"};
+  for (const auto& name : DialectNames())
+    for (const char* f : frames) {
+      INFO(name << " " << f);
+      Incoming in = Convert(name.c_str(), f);
+      if (in.kind == Incoming::kEvent && !in.passthrough) CHECK(in.envelope.IsObject());
+    }
+}

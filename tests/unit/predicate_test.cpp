@@ -1,0 +1,86 @@
+#include <catch2/catch.hpp>
+
+#include "core/predicate.h"
+
+using namespace wsflow;
+
+namespace {
+JsonDoc Doc(const char* text) {
+  JsonDoc d;
+  std::string err;
+  REQUIRE(ParseJson(text, &d, &err));
+  return d;
+}
+bool Holds(const char* pred, const char* json) {
+  Predicate p;
+  std::string err;
+  REQUIRE(Predicate::Parse(pred, &p, &err));
+  JsonDoc d = Doc(json);
+  return p.Matches(d);
+}
+}  // namespace
+
+TEST_CASE("equality compares strings as text and other values as their JSON") {
+  const char* ev = R"({"event_type":"step_completed","data":{"step_number":3,"status":"ok","done":true,"x":null}})";
+  CHECK(Holds("data.step_number=3", ev));
+  CHECK_FALSE(Holds("data.step_number=4", ev));
+  CHECK(Holds("data.status=ok", ev));
+  CHECK(Holds("data.done=true", ev));
+  CHECK(Holds("event_type=step_completed", ev));
+  CHECK_FALSE(Holds("data.missing=3", ev));
+}
+
+TEST_CASE("inequality holds for a missing field") {
+  const char* ev = R"({"data":{"status":"failed"}})";
+  CHECK(Holds("data.status!=ok", ev));
+  CHECK_FALSE(Holds("data.status!=failed", ev));
+  CHECK(Holds("data.other!=x", ev));
+}
+
+TEST_CASE("regex searches the field's text") {
+  const char* ev = R"({"data":{"message":"upstream timeout after 3s","n":1234}})";
+  CHECK(Holds("data.message~timeout", ev));
+  CHECK(Holds("data.message~^upstream", ev));
+  CHECK_FALSE(Holds("data.message~^timeout", ev));
+  CHECK(Holds("data.n~^12", ev));
+}
+
+TEST_CASE("a bare path needs a present, non-empty value") {
+  const char* ev = R"({"data":{"a":"x","b":"","c":0,"d":false,"e":null,"f":[],"g":1}})";
+  CHECK(Holds("data.a", ev));
+  CHECK_FALSE(Holds("data.b", ev));
+  CHECK_FALSE(Holds("data.c", ev));
+  CHECK_FALSE(Holds("data.d", ev));
+  CHECK_FALSE(Holds("data.e", ev));
+  CHECK(Holds("data.f", ev));
+  CHECK(Holds("data.g", ev));
+  CHECK_FALSE(Holds("data.zz", ev));
+}
+
+TEST_CASE("array indexes in paths") {
+  const char* ev = R"({"data":{"nodes":[{"id":"s1"},{"id":"s2"}]}})";
+  CHECK(Holds("data.nodes.1.id=s2", ev));
+  CHECK_FALSE(Holds("data.nodes.2.id=s2", ev));
+  CHECK_FALSE(Holds("data.nodes.x.id=s2", ev));
+}
+
+TEST_CASE("malformed predicates are refused with a reason") {
+  Predicate p;
+  std::string err;
+  for (const char* bad : {"", "=x", "data..x=1", ".a", "a.", "data.x!x", "data.x~("}) {
+    INFO(bad);
+    err.clear();
+    CHECK_FALSE(Predicate::Parse(bad, &p, &err));
+    CHECK_FALSE(err.empty());
+  }
+}
+
+TEST_CASE("MatchesAll needs every predicate") {
+  std::vector<Predicate> ps(2);
+  std::string err;
+  REQUIRE(Predicate::Parse("data.a=1", &ps[0], &err));
+  REQUIRE(Predicate::Parse("data.b=2", &ps[1], &err));
+  CHECK(MatchesAll(ps, Doc(R"({"data":{"a":1,"b":2}})")));
+  CHECK_FALSE(MatchesAll(ps, Doc(R"({"data":{"a":1,"b":3}})")));
+  CHECK(MatchesAll({}, Doc("{}")));
+}

@@ -1,0 +1,99 @@
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include "replay/recording.h"
+
+using namespace wsflow;
+
+namespace {
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+const char* kEv1 = R"({"event_type":"workflow_started","timestamp":"2026-01-01T00:00:00.000Z","run_id":"r","seq":1,"data":{}})";
+const char* kEv2 = R"({"event_type":"workflow_failed","timestamp":"2026-01-01T00:00:01.000Z","run_id":"r","seq":2,"data":{"status":"failed"}})";
+}  // namespace
+
+TEST_CASE("credential-like query values are masked") {
+  CHECK(MaskUrlSecrets("ws://h:1/ws/r?token=abc&x=1&api_key=k&Password=p") ==
+        "ws://h:1/ws/r?token=***&x=1&api_key=***&Password=***");
+  CHECK(MaskUrlSecrets("ws://h:1/ws/r") == "ws://h:1/ws/r");
+  CHECK(MaskUrlSecrets("ws://h/?flag") == "ws://h/?flag");
+}
+
+TEST_CASE("a written recording reads back") {
+  char tmpl[] = "/tmp/wsflow-rec-XXXXXX";
+  int fd = mkstemp(tmpl);
+  REQUIRE(fd >= 0);
+  close(fd);
+  {
+    RecordingWriter w;
+    RecordingHeader h;
+    h.command = "execute";
+    h.url = "ws://h:1/ws/r?token=secret";
+    h.run_id = "r";
+    h.task = "a \"quoted\" task";
+    h.config_json = R"({"scenario":"fail"})";
+    std::string err;
+    REQUIRE(w.Open(tmpl, h, &err));
+    w.Out(R"({"type":"execute"})");
+    w.In(kEv1, kEv1);
+    w.In("not json", "");
+    w.In(kEv2, kEv2);
+    w.End(1);
+  }
+  std::string text = Slurp(tmpl);
+  CHECK(text.find("secret") == std::string::npos);
+  Recording r;
+  std::string err;
+  REQUIRE(ParseRecording(text, tmpl, false, &r, &err));
+  CHECK(r.has_header);
+  CHECK(r.header.task == "a \"quoted\" task");
+  CHECK(r.header.config_json == R"({"scenario":"fail"})");
+  CHECK(r.header.url == "ws://h:1/ws/r?token=***");
+  REQUIRE(r.events.size() == 2);
+  CHECK(r.events[0].line == kEv1);
+  CHECK(r.sent.size() == 1);
+  CHECK(r.end_status == 1);
+  CHECK(RecordedOutcome(r) == Outcome::kFailed);
+  std::remove(tmpl);
+}
+
+TEST_CASE("plain watch output is a recording without timing") {
+  Recording r;
+  std::string err;
+  REQUIRE(ParseRecording(std::string(kEv1) + "\n" + kEv2 + "\n", "x", false, &r, &err));
+  CHECK_FALSE(r.has_header);
+  CHECK(r.events.size() == 2);
+  CHECK(RecordedOutcome(r) == Outcome::kFailed);
+}
+
+TEST_CASE("a torn last line is tolerated, other bad lines are errors naming the line") {
+  Recording r;
+  std::string err;
+  std::string torn = std::string(kEv1) + "\n" + std::string(kEv2).substr(0, 30);
+  REQUIRE(ParseRecording(torn, "f", false, &r, &err));
+  CHECK(r.torn_tail);
+  CHECK(r.events.size() == 1);
+  CHECK(RecordedOutcome(r) == Outcome::kNone);
+
+  std::string bad = std::string(kEv1) + "\ngarbage\n" + kEv2 + "\n";
+  CHECK_FALSE(ParseRecording(bad, "f.ndjson", false, &r, &err));
+  CHECK(err.rfind("f.ndjson:2:", 0) == 0);
+  REQUIRE(ParseRecording(bad, "f.ndjson", true, &r, &err));
+  CHECK(r.skipped == 1);
+  CHECK(r.events.size() == 2);
+
+  std::string not_envelope = std::string(kEv1) + "\n{\"x\":1}\n" + kEv2 + "\n";
+  CHECK_FALSE(ParseRecording(not_envelope, "f", false, &r, &err));
+  CHECK_FALSE(ParseRecording("", "f", false, &r, &err));
+  CHECK(err.find("empty") != std::string::npos);
+  CHECK_FALSE(ParseRecording("{\"wsflow_recording\":2}\n", "f", false, &r, &err));
+  CHECK(err.find("unsupported") != std::string::npos);
+}
