@@ -1,9 +1,20 @@
 #include "core/ndjson_writer.h"
 
 #include <cerrno>
+#include <poll.h>
 #include <unistd.h>
 
+#include <chrono>
+
 namespace wsflow {
+
+namespace {
+// A pipe whose read end is closed reports POLLERR on its write end; a hung-up terminal POLLHUP.
+bool ReaderGone(int fd) {
+  pollfd p{fd, 0, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP)) != 0;
+}
+}  // namespace
 
 NdjsonWriter::NdjsonWriter(Options opts) : opts_(opts), thread_([this] { Loop(); }) {}
 
@@ -76,7 +87,19 @@ void NdjsonWriter::Loop() {
     {
       std::unique_lock<std::mutex> lk(mu_);
       waiting_ = true;
-      cv_.wait(lk, [&] { return !pending_.empty() || closing_; });
+      // While idle, look every half second whether the reader went away (`| jq first(...)`):
+      // a run that waits for an approval may print nothing for hours, and we would never know.
+      while (!cv_.wait_for(lk, std::chrono::milliseconds(500), [&] { return !pending_.empty() || closing_; })) {
+        if (!broken_ && ReaderGone(opts_.fd)) {
+          broken_ = true;
+          waiting_ = false;
+          auto call = on_broken_;
+          lk.unlock();
+          if (call) call();
+          lk.lock();
+          waiting_ = true;
+        }
+      }
       waiting_ = false;
       if (pending_.empty()) return;  // closing, and nothing left
       out.swap(pending_);

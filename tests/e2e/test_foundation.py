@@ -287,3 +287,15 @@ def test_scenario_dir_and_bad_scenario():
         assert r.rc == 0 and [e["event_type"] for e in r.events] == ["step_started", "workflow_completed"], r
         r = execute(s.url, "--config", '{"scenario":"nope"}')
         assert r.rc == 4 and "nope" in r.err.decode(), r
+
+
+def test_closed_stdout_is_noticed_while_the_run_is_quiet():
+    # the demo waits at its approval gate and prints nothing more: the reader's leaving is noticed
+    # anyway (`| jq 'first(...)'`), without waiting for an event that may come hours later
+    with Server() as s:
+        p = start("execute", "t", "--url", s.url, "--config", FAST)
+        while b"approval_requested" not in p.stdout.readline():
+            pass
+        p.stdout.close()
+        _, err = p.communicate(timeout=20)
+        assert p.returncode == 0, (p.returncode, err)
