@@ -46,13 +46,16 @@ class CmbagentDialect : public Dialect {
   }
 
   void Convert(std::string_view text, const JsonValue& v, const std::string& run_id, Incoming* out) const override {
-    std::string_view type = GetString(v, "event_type");
+    // The oldest MARS servers keyed their frames by "type".
+    std::string_view type = GetString(v, "event_type", GetString(v, "type"));
     if (type.empty()) {
       out->kind = Incoming::kUnknown;
       return;
     }
     out->event_type = std::string(type);
     const JsonValue* data = GetObject(v, "data");
+    auto raw_data = v.FindMember("data");  // sometimes a string: kept as {"value": ...}
+    const JsonValue* payload = data ? data : raw_data != v.MemberEnd() && !raw_data->value.IsNull() ? &raw_data->value : nullptr;
     if (type == "heartbeat") {
       out->kind = Incoming::kHeartbeat;
     } else if (type == "pong") {
@@ -68,7 +71,7 @@ class CmbagentDialect : public Dialect {
     }
     // dag_*, workflow_started and workflow_completed carry the database run id; key the run by
     // the task id of the URL, which the stream was opened for.
-    BuildEnvelope(&out->envelope, type, GetString(v, "timestamp"), run_id, "cmbagent", data);
+    BuildEnvelope(&out->envelope, type, GetString(v, "timestamp"), run_id, "cmbagent", payload);
     out->dedupe_key = std::string(text);  // request_state re-sends the same frames
     if (type == "workflow_completed" || type == "complete" || type == "result") out->outcome = Outcome::kCompleted;
     else out->outcome = native::TerminalOutcome(type, v);

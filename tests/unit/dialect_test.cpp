@@ -84,7 +84,8 @@ TEST_CASE("cmbagent: envelopes keyed by the URL's task id, legacy terminals, one
   CHECK(err.message == "No task provided");
   for (const char* legacy : {R"({"event_type":"status","data":{}})", R"({"event_type":"output","data":{"message":"x"}})"})
     CHECK(Convert("cmbagent", legacy).kind == Incoming::kEvent);
-  CHECK(Convert("cmbagent", R"({"type":"x"})").kind == Incoming::kUnknown);
+  CHECK(Convert("cmbagent", R"({"type":"output","data":"text"})").kind == Incoming::kEvent);  // oldest servers
+  CHECK(Convert("cmbagent", R"({"x":1})").kind == Incoming::kUnknown);
 }
 
 TEST_CASE("cmbagent frames: task first frame, request_state in seconds, no attach") {
