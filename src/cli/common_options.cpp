@@ -1,7 +1,11 @@
 #include "cli/common_options.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
 
 #include "core/duration.h"
 #include "core/event_filter.h"
@@ -29,6 +33,22 @@ void AddConnectionOptions(CLI::App* app, ConnectionFlags* f) {
       ->check(CLI::PositiveNumber)->group(g);
   app->add_option("--profile", f->profile, "use this profile of the config file (default: $WSFLOW_PROFILE)")
       ->type_name("NAME")->group(g);
+  auto* t = "TLS and authentication";
+  app->add_option("--ca", f->ca, "wss://: trust the CAs in this PEM file instead of the system's")
+      ->type_name("FILE")->group(t);
+  app->add_option("--capath", f->capath, "wss://: trust the CAs in this hashed directory")->type_name("DIR")->group(t);
+  app->add_option("--cert", f->cert, "wss://: client certificate (PEM; with --key)")->type_name("FILE")->group(t);
+  app->add_option("--key", f->key, "wss://: the client certificate's private key (PEM)")->type_name("FILE")->group(t);
+  app->add_flag("--insecure", f->insecure, "wss://: do not verify the server's certificate (warns on every connect)")
+      ->group(t);
+  app->add_option("--token-file", f->token_file,
+                  "bearer token from this file (default: $WSFLOW_TOKEN_FILE, the config file, $WSFLOW_TOKEN)")
+      ->type_name("FILE")->group(t);
+  app->add_option("--token-query", f->token_query,
+                  "send the token as this URL query parameter instead of 'Authorization: Bearer'")
+      ->type_name("NAME")->group(t);
+  app->add_option("--header", f->headers, "extra upgrade header 'Name: value', or @FILE of such lines (repeatable)")
+      ->type_name("HEADER")->group(t);
   app->add_flag("-q,--quiet", f->quiet, "no status lines on stderr (errors still)")->group("Output");
   app->add_flag("-v,--verbose", f->verbose, "more detail on stderr (-vv: websocketpp's errors too)")->group("Output");
   // Remember each setting's flag (the subcommand's own ones, such as --output, too), to tell a
@@ -41,6 +61,101 @@ void AddConnectionOptions(CLI::App* app, ConnectionFlags* f) {
 }
 
 namespace {
+std::string Trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  return s.substr(i);
+}
+
+bool ReadText(const std::string& path, std::string* out, std::string* err, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *err = std::string(what) + " " + path + ": cannot read it";
+    return false;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+bool Readable(const std::string& path, const char* flag, std::string* err) {
+  if (path.empty() || access(path.c_str(), R_OK) == 0) return true;
+  *err = std::string(flag) + " " + path + ": cannot read it";
+  return false;
+}
+
+bool AddHeader(const std::string& line, SessionOptions* out, std::string* err) {
+  auto colon = line.find(':');
+  std::string name = colon == std::string::npos ? "" : Trim(line.substr(0, colon));
+  if (name.empty() || name.find_first_of(" \t\r\n") != std::string::npos) {
+    *err = "--header: expected 'Name: value'";  // the value may be a secret: not repeated
+    return false;
+  }
+  std::string value = Trim(line.substr(colon + 1));
+  if (value.find_first_of("\r\n") != std::string::npos) {
+    *err = "--header " + name + ": the value has a line break";
+    return false;
+  }
+  out->headers.emplace_back(name, value);
+  return true;
+}
+
+// --ca/--capath/--cert/--key/--insecure, the token, --header.
+bool ResolveSecurity(const ConnectionFlags& flags, const ConfigFile& cfg, SessionOptions* out, std::string* err) {
+  TlsOptions& t = out->tls;
+  t.ca_file = flags.ca;
+  t.ca_path = flags.capath;
+  t.cert_file = flags.cert;
+  t.key_file = flags.key;
+  t.insecure = flags.insecure;
+  if (t.cert_file.empty() != t.key_file.empty()) {
+    *err = t.cert_file.empty() ? "--key needs --cert" : "--cert needs --key";
+    return false;
+  }
+  if (!Readable(t.ca_file, "--ca", err) || !Readable(t.cert_file, "--cert", err) || !Readable(t.key_file, "--key", err))
+    return false;
+  if (!t.ca_path.empty() && access(t.ca_path.c_str(), R_OK | X_OK) != 0) {
+    *err = "--capath " + t.ca_path + ": cannot read it";
+    return false;
+  }
+  SettingValue file;
+  if (!ResolveSetting(flags, cfg, "token_file", flags.token_file, &file, err)) return false;
+  if (!file.value.empty()) {
+    std::string text;
+    if (!ReadText(file.value, &text, err, "token file")) return false;
+    out->token = Trim(text);
+    if (out->token.empty()) {
+      *err = "token file " + file.value + " is empty";
+      return false;
+    }
+  } else {
+    SettingValue env;
+    if (!ResolveSetting(flags, cfg, "token", "", &env, err)) return false;
+    out->token = Trim(env.value);
+  }
+  if (out->token.find_first_of("\r\n") != std::string::npos) {
+    *err = "the token has a line break";
+    return false;
+  }
+  out->token_query = flags.token_query;
+  for (const auto& h : flags.headers) {
+    if (!h.empty() && h[0] == '@') {
+      std::string text;
+      if (!ReadText(h.substr(1), &text, err, "--header")) return false;
+      std::istringstream lines(text);
+      for (std::string line; std::getline(lines, line);) {
+        if (Trim(line).empty() || Trim(line)[0] == '#') continue;
+        if (!AddHeader(line, out, err)) return false;
+      }
+    } else if (!AddHeader(h, out, err)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // A value from the environment or the file must pass the flag's own checks (CLI::IsMember, ...).
 bool CheckLikeFlag(CLI::Option* opt, std::string value, std::string* why) {
   for (int i = 0;; ++i) {
@@ -119,10 +234,7 @@ bool ResolveConnection(const ConnectionFlags& flags, SessionOptions* out, std::s
   *url = f.url;
   WsUrl parsed;
   if (!ParseWsUrl(*url, &parsed, err)) return false;
-  if (parsed.scheme == "wss") {
-    *err = "wss:// is not supported yet (use ws://)";
-    return false;
-  }
+  if (!ResolveSecurity(flags, cfg, out, err)) return false;
   struct {
     const std::string& text;
     Millis* into;

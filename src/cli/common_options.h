@@ -29,6 +29,12 @@ struct ConnectionFlags {
   bool quiet = false;
   int verbose = 0;
   std::string profile;  ///< --profile: a profile of the config file
+  // TLS (wss://) and authentication.
+  std::string ca, capath, cert, key;
+  bool insecure = false;
+  std::string token_file;   ///< else $WSFLOW_TOKEN_FILE, the file's token_file, else $WSFLOW_TOKEN
+  std::string token_query;  ///< send the token as this query parameter instead of a header
+  std::vector<std::string> headers;  ///< 'Name: value' or @FILE (one header a line)
   /// The flag of each setting (by config key: "url", "retries", ...): a setting whose flag was not
   /// given comes from the environment, then the config file, then the flag's default.
   std::map<std::string, CLI::Option*> options;

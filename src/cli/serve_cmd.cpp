@@ -1,5 +1,9 @@
 #include "cli/serve_cmd.h"
 
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
 #include "core/duration.h"
 #include "server/server_dialect.h"
 
@@ -15,6 +19,20 @@ CLI::App* SetupServe(CLI::App& app, ServeOptions* o) {
       ->type_name("DIR");
   sub->add_option("--scenario-dir", o->scenario_dir, "config.scenario NAME also loads NAME.json from here")
       ->type_name("DIR");
+  sub->add_option_function<std::string>(
+         "--token-file",
+         [o](const std::string& path) {
+           std::ifstream in(path, std::ios::binary);
+           if (!in) throw CLI::ValidationError("--token-file", path + ": cannot read it");
+           std::ostringstream ss;
+           ss << in.rdbuf();
+           std::string t = ss.str();
+           while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
+           if (t.empty()) throw CLI::ValidationError("--token-file", path + " is empty");
+           o->token = t;
+         },
+         "refuse upgrades (401) without 'Authorization: Bearer TOKEN' or ?access_token=TOKEN")
+      ->type_name("FILE");
   auto* d = "Dialect";
   sub->add_option("--dialect", o->dialect, "the backend protocol to speak")
       ->check(CLI::IsMember(serve::ServerDialectNames()))->capture_default_str()->group(d);

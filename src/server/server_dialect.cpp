@@ -20,8 +20,8 @@ struct DialectName {
   ServerDialect d;
   const char* name;
 };
-const DialectName kNames[] = {{ServerDialect::kNative, "native"}, {ServerDialect::kCmbagent, "cmbagent"},
-                              {ServerDialect::kRyx, "ryx"},       {ServerDialect::kA2a, "a2a"},
+const DialectName kNames[] = {{ServerDialect::kNative, "native"},   {ServerDialect::kCmbagent, "cmbagent"},
+                              {ServerDialect::kRyx, "ryx"},         {ServerDialect::kA2a, "a2a"},
                               {ServerDialect::kAladdin, "aladdin"}, {ServerDialect::kChat, "chat"}};
 
 uint64_t Fnv1a(std::string_view s, uint64_t h) {
@@ -89,11 +89,14 @@ std::vector<std::string> ServerDialectNames() {
 
 int64_t DefaultHeartbeatMs(ServerDialect d) {
   switch (d) {
-    case ServerDialect::kCmbagent: return 1000;
+    case ServerDialect::kCmbagent:
+      return 1000;
     case ServerDialect::kA2a:
     case ServerDialect::kAladdin:
-    case ServerDialect::kChat: return 30000;
-    default: return 0;
+    case ServerDialect::kChat:
+      return 30000;
+    default:
+      return 0;
   }
 }
 
@@ -101,8 +104,10 @@ int64_t ProtocolPingMs(const DialectOptions& o) {
   switch (o.dialect) {
     case ServerDialect::kCmbagent:
     case ServerDialect::kRyx:
-    case ServerDialect::kA2a: return 20000;
-    default: return 0;
+    case ServerDialect::kA2a:
+      return 20000;
+    default:
+      return 0;
   }
 }
 
@@ -117,11 +122,13 @@ std::string PyIsoTimestamp(Clock::time_point t, bool utc, std::string_view suffi
   std::time_t secs = static_cast<std::time_t>(us / 1000000);
   int frac = static_cast<int>(us % 1000000);
   std::tm tm{};
-  if (utc) gmtime_r(&secs, &tm);
-  else localtime_r(&secs, &tm);
+  if (utc)
+    gmtime_r(&secs, &tm);
+  else
+    localtime_r(&secs, &tm);
   char buf[96];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                        tm.tm_hour, tm.tm_min, tm.tm_sec);
   if (frac) std::snprintf(buf + n, sizeof buf - n, ".%06d", frac);  // isoformat() drops a zero fraction
   return std::string(buf) + std::string(suffix);
 }
@@ -132,8 +139,8 @@ std::string JsIsoTimestamp(Clock::time_point t) {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
   return buf;
 }
 
@@ -205,14 +212,24 @@ bool MatchEndpoint(ServerDialect d, const std::string& resource, Endpoint* out) 
 std::string EndpointHelp(ServerDialect d, const std::string& path) {
   std::string use;
   switch (d) {
-    case ServerDialect::kCmbagent: use = "/ws/{task_id}"; break;
-    case ServerDialect::kRyx: use = "/api/workflow/stream"; break;
-    case ServerDialect::kA2a: use = "/ws/workflow/{id}, /ws/agent/{name} or /ws/coordinator"; break;
-    case ServerDialect::kChat: use = "/ws/chat?session_id=S"; break;
-    default: use = "/ws or /ws/{run_id}"; break;
+    case ServerDialect::kCmbagent:
+      use = "/ws/{task_id}";
+      break;
+    case ServerDialect::kRyx:
+      use = "/api/workflow/stream";
+      break;
+    case ServerDialect::kA2a:
+      use = "/ws/workflow/{id}, /ws/agent/{name} or /ws/coordinator";
+      break;
+    case ServerDialect::kChat:
+      use = "/ws/chat?session_id=S";
+      break;
+    default:
+      use = "/ws or /ws/{run_id}";
+      break;
   }
-  return std::string("wsflow serve --dialect ") + ServerDialectName(d) + ": no such endpoint " + path + " (use " +
-         use + ")\n";
+  return std::string("wsflow serve --dialect ") + ServerDialectName(d) + ": no such endpoint " + path + " (use " + use +
+         ")\n";
 }
 
 // ---- dispatch ----
@@ -220,12 +237,18 @@ ClientAction ParseClientFrame(const DialectOptions& o, const Endpoint& ep, bool 
                               Clock::time_point now) {
   using namespace dialect_detail;
   switch (o.dialect) {
-    case ServerDialect::kCmbagent: return ParseCmbagent(o, ep, binary, payload, now);
-    case ServerDialect::kRyx: return ParseRyx(o, binary, payload);
-    case ServerDialect::kA2a: return ParseA2a(o, ep, binary, payload);
-    case ServerDialect::kAladdin: return ParseAladdin(binary, payload, now);
-    case ServerDialect::kChat: return ParseChat(ep, binary, payload, now);
-    default: return {};
+    case ServerDialect::kCmbagent:
+      return ParseCmbagent(o, ep, binary, payload, now);
+    case ServerDialect::kRyx:
+      return ParseRyx(o, binary, payload);
+    case ServerDialect::kA2a:
+      return ParseA2a(o, ep, binary, payload);
+    case ServerDialect::kAladdin:
+      return ParseAladdin(binary, payload, now);
+    case ServerDialect::kChat:
+      return ParseChat(ep, binary, payload, now);
+    default:
+      return {};
   }
 }
 
@@ -265,12 +288,23 @@ std::vector<DialectFrame> MapEvent(const DialectOptions& o, RunContext& ctx, std
   if (type == "error_occurred") ctx.last_error_type = std::string(GetString(data, "error_type"));
   std::vector<DialectFrame> out;
   switch (o.dialect) {
-    case ServerDialect::kCmbagent: out = MapCmbagent(o, ctx, type, data, t, close_after); break;
-    case ServerDialect::kRyx: out = MapRyx(o, ctx, type, data, t); break;
-    case ServerDialect::kA2a: out = MapA2a(ctx, type, data, t); break;
-    case ServerDialect::kAladdin: out = MapAladdin(ctx, type, data, t); break;
-    case ServerDialect::kChat: out = MapChat(ctx, type, data, t); break;
-    default: break;
+    case ServerDialect::kCmbagent:
+      out = MapCmbagent(o, ctx, type, data, t, close_after);
+      break;
+    case ServerDialect::kRyx:
+      out = MapRyx(o, ctx, type, data, t);
+      break;
+    case ServerDialect::kA2a:
+      out = MapA2a(ctx, type, data, t);
+      break;
+    case ServerDialect::kAladdin:
+      out = MapAladdin(ctx, type, data, t);
+      break;
+    case ServerDialect::kChat:
+      out = MapChat(ctx, type, data, t);
+      break;
+    default:
+      break;
   }
   // After the dialect: it sees where the run was before this event.
   if (type == "step_started") {
@@ -289,20 +323,28 @@ std::vector<std::string> Greeting(const DialectOptions& o, const Endpoint& ep, c
                                   const RunContext* run, Clock::time_point now) {
   using namespace dialect_detail;
   switch (o.dialect) {
-    case ServerDialect::kA2a: return GreetingA2a(o, ep, client_id, run, now);
-    case ServerDialect::kAladdin: return GreetingAladdin(now);
-    case ServerDialect::kChat: return GreetingChat(ep, now);
-    default: return {};
+    case ServerDialect::kA2a:
+      return GreetingA2a(o, ep, client_id, run, now);
+    case ServerDialect::kAladdin:
+      return GreetingAladdin(now);
+    case ServerDialect::kChat:
+      return GreetingChat(ep, now);
+    default:
+      return {};
   }
 }
 
 std::string HeartbeatFrame(const DialectOptions& o, const Endpoint& ep, const RunContext* run, Clock::time_point now) {
   using namespace dialect_detail;
   switch (o.dialect) {
-    case ServerDialect::kCmbagent: return HeartbeatCmbagent(run, ep, now);
-    case ServerDialect::kA2a: return HeartbeatA2a(now);
-    case ServerDialect::kChat: return HeartbeatChat(now);
-    default: return "";
+    case ServerDialect::kCmbagent:
+      return HeartbeatCmbagent(run, ep, now);
+    case ServerDialect::kA2a:
+      return HeartbeatA2a(now);
+    case ServerDialect::kChat:
+      return HeartbeatChat(now);
+    default:
+      return "";
   }
 }
 

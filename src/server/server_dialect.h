@@ -70,10 +70,10 @@ std::string PercentDecode(std::string_view s);
 // ---- client frames ----
 struct ClientAction {
   enum class Kind {
-    kIgnore,        ///< no answer, nothing happens
-    kStart,         ///< start a run: task, model, config
-    kSubscribe,     ///< aladdin: follow `target` (starting its run if new)
-    kUnsubscribe,   ///< aladdin
+    kIgnore,       ///< no answer, nothing happens
+    kStart,        ///< start a run: task, model, config
+    kSubscribe,    ///< aladdin: follow `target` (starting its run if new)
+    kUnsubscribe,  ///< aladdin
     kPause,
     kResume,
     kCancel,
@@ -87,15 +87,15 @@ struct ClientAction {
     kBadFrame,      ///< cmbagent: not a JSON object; `reply` is the "Execution error: ..." message
   };
   Kind kind = Kind::kIgnore;
-  bool has_task = false;        ///< cmbagent: the frame has a non-empty "task" (a first frame starts a run)
-  std::string target;           ///< the run named by the frame; empty: the connection's
+  bool has_task = false;  ///< cmbagent: the frame has a non-empty "task" (a first frame starts a run)
+  std::string target;     ///< the run named by the frame; empty: the connection's
   std::string task, model;
-  std::string config = "{}";    ///< compact JSON object: scenario, delay_ms, ... (simulation conveniences)
+  std::string config = "{}";  ///< compact JSON object: scenario, delay_ms, ... (simulation conveniences)
   std::string approval_id, resolution, feedback;
-  int approved = -1;            ///< approval_response / legacy {"approved":..}: 1 true, 0 false, -1 not given
-  double since = 0;             ///< request_state
-  bool conversation = false;    ///< aladdin: the subscribe named a conversationId
-  std::string reply;            ///< a frame to send back (or kBadFrame's message)
+  int approved = -1;          ///< approval_response / legacy {"approved":..}: 1 true, 0 false, -1 not given
+  double since = 0;           ///< request_state
+  bool conversation = false;  ///< aladdin: the subscribe named a conversationId
+  std::string reply;          ///< a frame to send back (or kBadFrame's message)
 };
 
 /// What the client frame `payload` (a binary frame when `binary`) asks of a connection at `ep`.
@@ -114,8 +114,8 @@ struct RunContext {
   std::string key;        ///< the server's id of the run
   std::string public_id;  ///< the id the backend shows: task_id, workflow id, execution id, chat session
   std::string task, model;
-  std::string session_id;  ///< cmbagent: config.session_id
-  std::string uuid;        ///< cmbagent: the "database" run id of dag_*, workflow_started, workflow_completed
+  std::string session_id;     ///< cmbagent: config.session_id
+  std::string uuid;           ///< cmbagent: the "database" run id of dag_*, workflow_started, workflow_completed
   bool conversation = false;  ///< aladdin: keyed by a conversationId
   Clock::time_point started{};
   bool have_start = false;

@@ -35,7 +35,9 @@ std::string Progress(RunContext& ctx, Clock::time_point t, const std::string& st
 
 namespace a2a {
 
-std::string ErrorFrame(const std::string& message) { return JsonObj().Str("type", "error").Str("message", message).str(); }
+std::string ErrorFrame(const std::string& message) {
+  return JsonObj().Str("type", "error").Str("message", message).str();
+}
 
 std::string ControlResponse(const std::string& action, const std::string& status, const std::string& message) {
   return JsonObj()
@@ -90,15 +92,20 @@ ClientAction ParseA2a(const DialectOptions& o, const Endpoint& ep, bool binary, 
     std::string action(GetString(doc, "action"));
     a.target = std::string(GetString(doc, "workflow_id"));
     if (a.target.empty() && ep.kind == Endpoint::Kind::kWorkflow) a.target = ep.id;
-    if (!o.a2a_coordinator) a.reply = a2a::ErrorFrame("Coordinator not available");
-    else if (action == "cancel") a.kind = K::kCancel;
+    if (!o.a2a_coordinator)
+      a.reply = a2a::ErrorFrame("Coordinator not available");
+    else if (action == "cancel")
+      a.kind = K::kCancel;
     else if (action == "pause" || action == "resume")
       a.reply = a2a::ControlResponse(action, "not_implemented",
                                      (action == "pause" ? "Pause" : "Resume") + std::string(" is not implemented yet"));
-    else a.reply = a2a::ErrorFrame("Unknown action: " + action);
+    else
+      a.reply = a2a::ErrorFrame("Unknown action: " + action);
   } else if (type == "get_metrics") {
-    if (o.a2a_coordinator) a.kind = K::kMetrics;
-    else a.reply = a2a::ErrorFrame("Coordinator not available");
+    if (o.a2a_coordinator)
+      a.kind = K::kMetrics;
+    else
+      a.reply = a2a::ErrorFrame("Coordinator not available");
   } else {
     a.reply = a2a::ErrorFrame("Unknown message type: " + type);
   }
@@ -175,9 +182,15 @@ std::vector<std::string> GreetingA2a(const DialectOptions& o, const Endpoint& ep
                                      const RunContext* run, Clock::time_point now) {
   std::string room, what;
   switch (ep.kind) {
-    case Endpoint::Kind::kWorkflow: room = "workflow:" + ep.id, what = "workflow " + ep.id; break;
-    case Endpoint::Kind::kAgent: room = "agent:" + ep.id, what = "agent " + ep.id; break;
-    default: room = "coordinator", what = "coordinator"; break;
+    case Endpoint::Kind::kWorkflow:
+      room = "workflow:" + ep.id, what = "workflow " + ep.id;
+      break;
+    case Endpoint::Kind::kAgent:
+      room = "agent:" + ep.id, what = "agent " + ep.id;
+      break;
+    default:
+      room = "coordinator", what = "coordinator";
+      break;
   }
   std::vector<std::string> out = {JsonObj()
                                       .Str("type", "info")

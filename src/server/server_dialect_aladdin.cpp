@@ -15,7 +15,8 @@ std::string Pong(Clock::time_point now) {
 }
 
 // One bus event: {"type":"event","executionId":ID,"event":{"id","type","executionId","timestamp",...},"timestamp"}.
-std::string Event(RunContext& ctx, Clock::time_point t, std::string_view type, const std::function<void(JsonObj&)>& fill) {
+std::string Event(RunContext& ctx, Clock::time_point t, std::string_view type,
+                  const std::function<void(JsonObj&)>& fill) {
   const char* id_key = ctx.conversation ? "conversationId" : "executionId";
   std::string ts = JsIsoTimestamp(t);
   JsonObj e;
@@ -68,14 +69,15 @@ std::vector<DialectFrame> MapAladdin(RunContext& ctx, std::string_view type, con
   std::string agent = AgentOf(ctx, step_id, step);
   std::string dept = "dept-" + (step_id.empty() ? std::to_string(step) : step_id);
   if (type == "workflow_started") {
-    return {{Event(ctx, t, "orchestration-start", [&](JsonObj& e) { e.Str("task", ctx.task).Str("model", ctx.model); })}};
+    return {
+        {Event(ctx, t, "orchestration-start", [&](JsonObj& e) { e.Str("task", ctx.task).Str("model", ctx.model); })}};
   }
   if (type == "step_started") {
     std::string goal(GetString(data, "goal"));
     return {{Event(ctx, t, "department-start", [&](JsonObj& e) { e.Str("departmentId", dept).Str("name", goal); })},
             {Event(ctx, t, "agent-start", [&](JsonObj& e) {
-               e.Str("agentId", agent).Str("agentName", agent).Str("departmentId", dept).Str("task", goal);
-             })}};
+              e.Str("agentId", agent).Str("agentName", agent).Str("departmentId", dept).Str("task", goal);
+            })}};
   }
   if (type == "agent_message" || type == "step_progress") {
     std::string who(GetString(data, "agent", agent));
@@ -85,21 +87,25 @@ std::vector<DialectFrame> MapAladdin(RunContext& ctx, std::string_view type, con
     })}};
   }
   if (type == "step_failed" || type == "step_retry_started") {
-    std::string thought = type == "step_failed" ? "Step failed: " + std::string(GetString(data, "error"))
-                                                : "Retrying, attempt " + std::to_string(GetInt(data, "attempt_number", 0));
+    std::string thought = type == "step_failed"
+                              ? "Step failed: " + std::string(GetString(data, "error"))
+                              : "Retrying, attempt " + std::to_string(GetInt(data, "attempt_number", 0));
     return {{Event(ctx, t, "agent-thinking", [&](JsonObj& e) { e.Str("agentId", agent).Str("thought", thought); })}};
   }
   if (type == "agent_tool_call") {
     std::string who(GetString(data, "agent", agent)), tool(GetString(data, "tool_name"));
     const JsonValue* args = GetObject(data, "tool_args");
     auto result = data.FindMember("tool_result");
-    return {{Event(ctx, t, "tool-call", [&](JsonObj& e) {
-              e.Str("agentId", who).Str("toolName", tool).Raw("args", args ? ToJson(*args) : "{}");
-            })},
+    return {{Event(ctx, t, "tool-call",
+                   [&](JsonObj& e) {
+                     e.Str("agentId", who).Str("toolName", tool).Raw("args", args ? ToJson(*args) : "{}");
+                   })},
             {Event(ctx, t, "tool-result", [&](JsonObj& e) {
               e.Str("agentId", who).Str("toolName", tool).Bool("success", true);
-              if (result != data.MemberEnd()) e.Val("result", result->value);
-              else e.Str("result", "ok");
+              if (result != data.MemberEnd())
+                e.Val("result", result->value);
+              else
+                e.Str("result", "ok");
             })}};
   }
   if (type == "approval_requested") {
@@ -113,18 +119,24 @@ std::vector<DialectFrame> MapAladdin(RunContext& ctx, std::string_view type, con
   }
   if (type == "approval_received") {
     std::string_view resolution = GetString(data, "resolution");
-    const char* decision = IsApproveLike(resolution) ? "approved" : IsRejectLike(resolution) ? "rejected" : "revision-needed";
+    const char* decision = IsApproveLike(resolution)  ? "approved"
+                           : IsRejectLike(resolution) ? "rejected"
+                                                      : "revision-needed";
     return {{Event(ctx, t, "review-status", [&](JsonObj& e) {
-      e.Str("checkId", GetString(data, "approval_id")).Str("decision", decision).Str("feedback", GetString(data, "feedback"));
+      e.Str("checkId", GetString(data, "approval_id"))
+          .Str("decision", decision)
+          .Str("feedback", GetString(data, "feedback"));
     })}};
   }
   if (type == "step_completed") {
     auto result = data.FindMember("result");
-    return {{Event(ctx, t, "agent-complete", [&](JsonObj& e) {
-              e.Str("agentId", agent);
-              if (result != data.MemberEnd()) e.Val("result", result->value);
-            })},
-            {Event(ctx, t, "department-complete", [&](JsonObj& e) { e.Str("departmentId", dept).Bool("success", true); })}};
+    return {
+        {Event(ctx, t, "agent-complete",
+               [&](JsonObj& e) {
+                 e.Str("agentId", agent);
+                 if (result != data.MemberEnd()) e.Val("result", result->value);
+               })},
+        {Event(ctx, t, "department-complete", [&](JsonObj& e) { e.Str("departmentId", dept).Bool("success", true); })}};
   }
   if (type == "workflow_completed") {
     int64_t duration = MillisBetween(ctx.started, t);
@@ -140,15 +152,17 @@ std::vector<DialectFrame> MapAladdin(RunContext& ctx, std::string_view type, con
   }
   if (type == "workflow_failed" || type == "workflow_cancelled") {
     std::string message(GetString(data, "message", "Workflow failed"));
-    std::string code = type == "workflow_cancelled" ? "CANCELLED"
+    std::string code = type == "workflow_cancelled"  ? "CANCELLED"
                        : ctx.last_error_type.empty() ? "EXECUTION_FAILED"
                                                      : ctx.last_error_type;
-    return {{Event(ctx, t, "tool-result", [&](JsonObj& e) {
-              e.Str("agentId", agent).Str("toolName", "execute_step").Bool("success", false).Str("error", message);
-            })},
-            {Event(ctx, t, "error", [&](JsonObj& e) {
-              e.Raw("error", JsonObj().Str("message", message).Str("code", code).Bool("recoverable", false).str());
-            })}};
+    return {
+        {Event(ctx, t, "tool-result",
+               [&](JsonObj& e) {
+                 e.Str("agentId", agent).Str("toolName", "execute_step").Bool("success", false).Str("error", message);
+               })},
+        {Event(ctx, t, "error", [&](JsonObj& e) {
+          e.Raw("error", JsonObj().Str("message", message).Str("code", code).Bool("recoverable", false).str());
+        })}};
   }
   return {};
 }

@@ -38,13 +38,26 @@ std::string PyJsonError(std::string_view text) {
   if (at > text.size()) at = text.size();
   std::string what = "Expecting value";
   switch (doc.GetParseError()) {
-    case rapidjson::kParseErrorObjectMissName: what = "Expecting property name enclosed in double quotes"; break;
-    case rapidjson::kParseErrorObjectMissColon: what = "Expecting ':' delimiter"; break;
-    case rapidjson::kParseErrorObjectMissCommaOrCurlyBracket: what = "Expecting ',' delimiter"; break;
-    case rapidjson::kParseErrorArrayMissCommaOrSquareBracket: what = "Expecting ',' delimiter"; break;
-    case rapidjson::kParseErrorStringMissQuotationMark: what = "Unterminated string starting at"; break;
-    case rapidjson::kParseErrorDocumentRootNotSingular: what = "Extra data"; break;
-    default: break;
+    case rapidjson::kParseErrorObjectMissName:
+      what = "Expecting property name enclosed in double quotes";
+      break;
+    case rapidjson::kParseErrorObjectMissColon:
+      what = "Expecting ':' delimiter";
+      break;
+    case rapidjson::kParseErrorObjectMissCommaOrCurlyBracket:
+      what = "Expecting ',' delimiter";
+      break;
+    case rapidjson::kParseErrorArrayMissCommaOrSquareBracket:
+      what = "Expecting ',' delimiter";
+      break;
+    case rapidjson::kParseErrorStringMissQuotationMark:
+      what = "Unterminated string starting at";
+      break;
+    case rapidjson::kParseErrorDocumentRootNotSingular:
+      what = "Extra data";
+      break;
+    default:
+      break;
   }
   size_t line = 1, col = 1;
   for (size_t i = 0; i < at; ++i) {
@@ -55,8 +68,8 @@ std::string PyJsonError(std::string_view text) {
       ++col;
     }
   }
-  return what + ": line " + std::to_string(line) + " column " + std::to_string(col) + " (char " +
-         std::to_string(at) + ")";
+  return what + ": line " + std::to_string(line) + " column " + std::to_string(col) + " (char " + std::to_string(at) +
+         ")";
 }
 
 const char* PyTypeName(const JsonValue& v) {
@@ -177,8 +190,9 @@ std::vector<DialectFrame> MapCmbagent(const DialectOptions&, RunContext& ctx, st
   }
   if (type == "workflow_cancelled") {
     *close_after = true;
-    return {cm("workflow_failed", JsonObj().Str("message", "Workflow cancelled by user").Str("status", "cancelled").str()),
-            cm(type, json, 300)};
+    return {
+        cm("workflow_failed", JsonObj().Str("message", "Workflow cancelled by user").Str("status", "cancelled").str()),
+        cm(type, json, 300)};
   }
   return {exec(type, task_id, json)};
 }

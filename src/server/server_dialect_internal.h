@@ -14,8 +14,8 @@ std::string HeartbeatCmbagent(const RunContext* run, const Endpoint& ep, Clock::
 
 // ryx: server_dialect_ryx.cpp
 ClientAction ParseRyx(const DialectOptions& o, bool binary, std::string_view payload);
-std::vector<DialectFrame> MapRyx(const DialectOptions& o, RunContext& ctx, std::string_view type,
-                                 const JsonValue& data, Clock::time_point t);
+std::vector<DialectFrame> MapRyx(const DialectOptions& o, RunContext& ctx, std::string_view type, const JsonValue& data,
+                                 Clock::time_point t);
 
 // a2a: server_dialect_a2a.cpp
 ClientAction ParseA2a(const DialectOptions& o, const Endpoint& ep, bool binary, std::string_view payload);
@@ -32,8 +32,7 @@ std::vector<std::string> GreetingAladdin(Clock::time_point now);
 
 // chat: server_dialect_chat.cpp
 ClientAction ParseChat(const Endpoint& ep, bool binary, std::string_view payload, Clock::time_point now);
-std::vector<DialectFrame> MapChat(RunContext& ctx, std::string_view type, const JsonValue& data,
-                                  Clock::time_point t);
+std::vector<DialectFrame> MapChat(RunContext& ctx, std::string_view type, const JsonValue& data, Clock::time_point t);
 std::vector<std::string> GreetingChat(const Endpoint& ep, Clock::time_point now);
 std::string HeartbeatChat(Clock::time_point now);
 

@@ -49,7 +49,12 @@ std::vector<DialectFrame> Implemented(RunContext& ctx, std::string_view type, co
                               .Raw("result", result)
                               .Int("latency_ms", latency)
                               .str());
-    return {{JsonObj().Str("type", "step_complete").Int("step", step).Int("latency_ms", latency).Raw("result", result).str()}};
+    return {{JsonObj()
+                 .Str("type", "step_complete")
+                 .Int("step", step)
+                 .Int("latency_ms", latency)
+                 .Raw("result", result)
+                 .str()}};
   }
   if (type == "workflow_completed") {
     return {{JsonObj()
@@ -95,8 +100,9 @@ std::vector<DialectFrame> AsDocumented(RunContext& ctx, std::string_view type, c
     std::string tool(GetString(data, "tool_name"));
     std::string node(GetString(data, "agent", "agent"));
     const JsonValue* args = GetObject(data, "tool_args");
-    std::vector<DialectFrame> out = {{Documented("tool_call", ctx.current_step_id, node, "Calling " + tool, 0,
-                                                 JsonObj().Str("tool", tool).Raw("args", args ? ToJson(*args) : "{}").str())}};
+    std::vector<DialectFrame> out = {
+        {Documented("tool_call", ctx.current_step_id, node, "Calling " + tool, 0,
+                    JsonObj().Str("tool", tool).Raw("args", args ? ToJson(*args) : "{}").str())}};
     auto res = data.FindMember("tool_result");
     if (res != data.MemberEnd())
       out.push_back({Documented("tool_result", ctx.current_step_id, node, tool + " returned", 0,
@@ -145,8 +151,8 @@ ClientAction ParseRyx(const DialectOptions& o, bool binary, std::string_view pay
   return a;
 }
 
-std::vector<DialectFrame> MapRyx(const DialectOptions& o, RunContext& ctx, std::string_view type,
-                                 const JsonValue& data, Clock::time_point t) {
+std::vector<DialectFrame> MapRyx(const DialectOptions& o, RunContext& ctx, std::string_view type, const JsonValue& data,
+                                 Clock::time_point t) {
   return o.ryx_documented ? AsDocumented(ctx, type, data, t) : Implemented(ctx, type, data, t);
 }
 

@@ -297,6 +297,12 @@ class Server {
   bool Validate(Hdl h) {
     ConPtr con = ws_.get_con_from_hdl(h);
     std::string path = con->get_resource();
+    if (!opts_.token.empty() && !Authorized(con->get_request_header("Authorization"), path)) {
+      con->set_status(websocketpp::http::status_code::unauthorized);
+      con->append_header("WWW-Authenticate", "Bearer");
+      con->set_body("wsflow serve: a valid bearer token is required\n");
+      return false;
+    }
     if (!native_) {
       Endpoint ep;
       if (MatchEndpoint(dopts_.dialect, path, &ep)) return true;
@@ -308,6 +314,26 @@ class Server {
     if (path == "/" || path == "/ws" || path.rfind("/ws/", 0) == 0) return true;
     con->set_status(websocketpp::http::status_code::not_found);
     con->set_body("wsflow serve: no such endpoint " + path + " (use /ws or /ws/{run_id})\n");
+    return false;
+  }
+
+  // --token-file: the bearer header, or the query parameter access_token/token (decoded).
+  bool Authorized(const std::string& authorization, const std::string& resource) const {
+    if (authorization == "Bearer " + opts_.token) return true;
+    auto q = resource.find('?');
+    if (q == std::string::npos) return false;
+    std::string query = resource.substr(q + 1);
+    size_t pos = 0;
+    while (pos <= query.size()) {
+      size_t amp = query.find('&', pos);
+      std::string kv = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+      auto eq = kv.find('=');
+      if (eq != std::string::npos && (kv.substr(0, eq) == "access_token" || kv.substr(0, eq) == "token") &&
+          Decode(kv.substr(eq + 1)) == opts_.token)
+        return true;
+      if (amp == std::string::npos) break;
+      pos = amp + 1;
+    }
     return false;
   }
 
@@ -756,7 +782,8 @@ class Server {
     for (auto& [ptr, c] : conns_) open.emplace_back(c->con, c->stalled || c->dead);
     for (auto& [con, broken] : open) {
       if (broken) con->terminate({});
-      else if (dopts_.dialect == ServerDialect::kAladdin) con->close(websocketpp::close::status::normal, "Server shutting down", ec);
+      else if (dopts_.dialect == ServerDialect::kAladdin)
+        con->close(websocketpp::close::status::normal, "Server shutting down", ec);
       else con->close(websocketpp::close::status::going_away, "server shutting down", ec);
     }
     if (conns_.empty()) ioc_.stop();
@@ -939,8 +966,10 @@ class Server {
       return it == c.ep.query.end() ? std::string() : it->second;
     };
     if (!q("scenario").empty()) config.AddMember("scenario", Str(q("scenario"), a), a);
-    if (!q("delay_ms").empty()) config.AddMember("delay_ms", static_cast<int64_t>(std::atoll(q("delay_ms").c_str())), a);
-    if (!q("events").empty()) config.AddMember("events", static_cast<int64_t>(std::atoll(q("events").c_str())), a);
+    for (const char* key : {"delay_ms", "events"}) {
+      int64_t n = std::atoll(q(key).c_str());
+      if (!q(key).empty()) config.AddMember(rapidjson::StringRef(key), n, a);
+    }
     std::string task = q("task").empty() ? "workflow " + c.ep.id : q("task");
     std::string err;
     RunState* run = StartDialectRun(c.ep.id, c.ep.id, task, q("model"), config, &err);

@@ -23,6 +23,9 @@ struct ServeOptions {
                               ///< alone: close with it after a run's terminal event
   bool verbose = false;
   bool quiet = false;
+  /// Not empty: an upgrade without "Authorization: Bearer TOKEN" or a query parameter
+  /// access_token=TOKEN (or token=TOKEN) is refused with 401.
+  std::string token;
 
   // Speak a real backend's protocol instead of the native one (docs/dialects.md): native,
   // cmbagent, ryx, a2a, aladdin or chat.

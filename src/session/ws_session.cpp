@@ -2,9 +2,16 @@
 
 #include <websocketpp/client.hpp>
 #include <websocketpp/concurrency/none.hpp>
-#include <websocketpp/config/asio_no_tls_client.hpp>
+#include <websocketpp/config/asio_client.hpp>
 
+#include <asio/ssl/host_name_verification.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <type_traits>
 #include <cstdlib>
 #include <deque>
 #include <iostream>
@@ -15,16 +22,18 @@ namespace wsflow {
 namespace {
 
 // One thread runs the loop: no locks, no strands. Bigger reads than the default 16 KiB.
-struct ClientConfig : public websocketpp::config::asio_client {
-  typedef ClientConfig type;
-  typedef websocketpp::config::asio_client base;
+// Instantiated twice, here only: plain (ws://) and TLS (wss://).
+template <class Base>
+struct ClientConfigT : public Base {
+  typedef ClientConfigT type;
+  typedef Base base;
   typedef websocketpp::concurrency::none concurrency_type;
   typedef websocketpp::log::basic<concurrency_type, websocketpp::log::elevel> elog_type;
   typedef websocketpp::log::basic<concurrency_type, websocketpp::log::alevel> alog_type;
   struct transport_config : public base::transport_config {
-    typedef type::concurrency_type concurrency_type;
-    typedef type::alog_type alog_type;
-    typedef type::elog_type elog_type;
+    typedef typename type::concurrency_type concurrency_type;
+    typedef typename type::alog_type alog_type;
+    typedef typename type::elog_type elog_type;
     static bool const enable_multithreading = false;
     // Our own per-attempt timer (--connect-timeout) bounds DNS + TCP + upgrade; these only
     // stop websocketpp from cutting an attempt short first.
@@ -36,8 +45,8 @@ struct ClientConfig : public websocketpp::config::asio_client {
   static const size_t connection_read_buffer_size = 65536;
 };
 
-using Client = websocketpp::client<ClientConfig>;
-using ConPtr = Client::connection_ptr;
+using ClientConfig = ClientConfigT<websocketpp::config::asio_client>;
+using TlsClientConfig = ClientConfigT<websocketpp::config::asio_tls_client>;
 using Hdl = websocketpp::connection_hdl;
 using Clock = std::chrono::steady_clock;
 
@@ -47,12 +56,68 @@ std::string CloseText(int code, const std::string& reason) {
   return s;
 }
 
+// The names a certificate is for: its DNS and IP subjectAltNames, else its common name.
+std::string CertNames(X509* cert) {
+  std::string out;
+  auto add = [&out](const std::string& n) { out += (out.empty() ? "" : ", ") + n; };
+  if (!cert) return "none";
+  if (auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr))) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+      const GENERAL_NAME* g = sk_GENERAL_NAME_value(names, i);
+      if (g->type == GEN_DNS) {
+        add(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(g->d.dNSName)),
+                        static_cast<size_t>(ASN1_STRING_length(g->d.dNSName))));
+      } else if (g->type == GEN_IPADD) {
+        const unsigned char* b = ASN1_STRING_get0_data(g->d.iPAddress);
+        int len = ASN1_STRING_length(g->d.iPAddress);
+        if (len == 4) {
+          add(std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) + "." +
+              std::to_string(b[3]));
+        } else if (len == 16) {
+          asio::ip::address_v6::bytes_type bytes;
+          std::copy(b, b + 16, bytes.begin());
+          add(asio::ip::address_v6(bytes).to_string());
+        }
+      }
+    }
+    GENERAL_NAMES_free(names);
+  }
+  if (out.empty()) {
+    char cn[256] = {0};
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0) add(cn);
+  }
+  return out.empty() ? "no names" : out;
+}
+
+std::string AddQuery(const std::string& url, const std::string& name, const std::string& value) {
+  std::string enc;
+  static const char* hex = "0123456789ABCDEF";
+  for (unsigned char ch : value) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') enc += static_cast<char>(ch);
+    else enc += std::string("%") + hex[ch >> 4] + hex[ch & 15];
+  }
+  std::string base = url, frag;
+  if (auto h = base.find('#'); h != std::string::npos) frag = base.substr(h), base.resize(h);
+  return base + (base.find('?') == std::string::npos ? "?" : "&") + name + "=" + enc + frag;
+}
+
 }  // namespace
 
+// What does not depend on the transport; ImplT<Config> below is the websocketpp part.
 struct Session::Impl {
   Impl(SessionOptions o, SessionHandler* h)
       : opts(std::move(o)), handler(h), backoff(opts.backoff, [this] { return uniform(rng); }),
         rng(std::random_device{}()), signals(ioc, SIGINT, SIGTERM) {}
+  virtual ~Impl() = default;
+  virtual void Init() = 0;
+  virtual void Connect() = 0;
+  virtual void Drop(const std::string& reason) = 0;
+  virtual void SendNow(const std::string& frame, bool binary = false) = 0;
+  virtual void Close(int code, const std::string& reason) = 0;
+  virtual void StopLoop() = 0;
+  virtual void PauseCon() = 0;
+  virtual void ResumeCon() = 0;
+  virtual void After(Millis delay, std::function<void()> fn) = 0;
 
   SessionOptions opts;
   SessionHandler* handler;
@@ -61,8 +126,6 @@ struct Session::Impl {
   std::uniform_real_distribution<double> uniform{0.0, 1.0};
   asio::io_context ioc;
   asio::signal_set signals;
-  Client ws;
-  ConPtr con;
   uint64_t gen = 0;  // attempt number; callbacks of an older connection see a newer gen and return
   bool open = false;
   bool ever_open = false;
@@ -74,9 +137,89 @@ struct Session::Impl {
   std::deque<std::pair<std::string, bool>> queue;  // frame, binary
   SessionStats stats;
   Clock::time_point last_rx;
-  Client::timer_ptr attempt_timer, ping_timer, idle_timer, retry_timer;
+};
 
-  void Init() {
+namespace {
+
+template <class Cfg>
+struct ImplT final : Session::Impl {
+  using Client = websocketpp::client<Cfg>;
+  using ConPtr = typename Client::connection_ptr;
+  static constexpr bool kTls = std::is_same_v<Cfg, TlsClientConfig>;
+
+  using Impl::Impl;
+
+  Client ws;
+  ConPtr con;
+  typename Client::timer_ptr attempt_timer, ping_timer, idle_timer, retry_timer;
+  std::string host;       // the host name the certificate must be for (this attempt)
+  std::string tls_error;  // why verification failed (this attempt)
+
+  // A fresh context per attempt: files are read again, and errors belong to this attempt.
+  std::shared_ptr<asio::ssl::context> MakeTlsContext() {
+    namespace ssl = asio::ssl;
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+    try {
+      ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+      SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+      const TlsOptions& t = opts.tls;
+      std::string what;
+      if (!t.cert_file.empty()) {
+        what = "client certificate " + t.cert_file;
+        ctx->use_certificate_chain_file(t.cert_file);
+        what = "client key " + t.key_file;
+        ctx->use_private_key_file(t.key_file, ssl::context::pem);
+      }
+      if (t.insecure) {
+        ctx->set_verify_mode(ssl::verify_none);
+        return ctx;
+      }
+      if (!t.ca_file.empty()) {
+        what = "--ca " + t.ca_file;
+        ctx->load_verify_file(t.ca_file);
+      }
+      if (!t.ca_path.empty()) {
+        what = "--capath " + t.ca_path;
+        ctx->add_verify_path(t.ca_path);
+      }
+      if (t.ca_file.empty() && t.ca_path.empty()) {
+        what = "the system's CA store";
+        ctx->set_default_verify_paths();
+      }
+      (void)what;
+    } catch (const std::exception& e) {
+      tls_error = std::string("cannot load TLS settings: ") + e.what();
+      return nullptr;
+    }
+    ctx->set_verify_mode(ssl::verify_peer);
+    // host is this attempt's: set in Connect() (the context may be made before it is).
+    ctx->set_verify_callback([this](bool preverified, ssl::verify_context& vc) {
+      const std::string& want = host;
+      X509_STORE_CTX* sc = vc.native_handle();
+      if (!preverified) {
+        int err = X509_STORE_CTX_get_error(sc);
+        int depth = X509_STORE_CTX_get_error_depth(sc);
+        if (tls_error.empty()) {
+          tls_error = std::string("certificate verify failed: ") + X509_verify_cert_error_string(err);
+          if (depth > 0) tls_error += " (in the chain, depth " + std::to_string(depth) + ")";
+          char subject[256] = {0};
+          if (X509* c = X509_STORE_CTX_get_current_cert(sc))
+            X509_NAME_oneline(X509_get_subject_name(c), subject, sizeof subject);
+          if (subject[0]) tls_error += std::string(" for ") + subject;
+        }
+        return false;
+      }
+      bool ok = ssl::host_name_verification(want)(preverified, vc);
+      if (!ok && tls_error.empty())
+        tls_error = "host name mismatch: wanted " + want + ", the certificate is for " +
+                    CertNames(X509_STORE_CTX_get_current_cert(sc));
+      return ok;
+    });
+    return ctx;
+  }
+
+  void Init() override {
     ws.clear_access_channels(websocketpp::log::alevel::all);
     ws.clear_error_channels(websocketpp::log::elevel::all);
     // websocketpp logs to std::cout by default: never let it near stdout.
@@ -85,6 +228,7 @@ struct Session::Impl {
     if (opts.verbose >= 2) ws.set_error_channels(websocketpp::log::elevel::rerror | websocketpp::log::elevel::fatal);
     websocketpp::lib::error_code ec;
     ws.init_asio(&ioc, ec);
+    if constexpr (kTls) ws.set_tls_init_handler([this](Hdl) { return MakeTlsContext(); });
     ws.start_perpetual();
     WaitSignal();
   }
@@ -106,21 +250,31 @@ struct Session::Impl {
       }
   }
 
-  void Connect() {
+  void Connect() override {
     if (stopped) return;
     ++gen;
     open = false;
     paused = false;
     drop_reason.clear();
+    tls_error.clear();
     websocketpp::lib::error_code ec;
-    ConPtr c = ws.get_connection(opts.url, ec);
+    std::string url = opts.url;
+    if (!opts.token.empty() && !opts.token_query.empty()) url = AddQuery(url, opts.token_query, opts.token);
+    ConPtr c = ws.get_connection(url, ec);
     if (ec) {
       Disconnect d;
       d.reason = "bad URL " + opts.url + ": " + ec.message();
       d.retryable = false;
       return GiveUp(d, false);
     }
+    host = websocketpp::uri(url).get_host();
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if constexpr (kTls) {
+      if (opts.tls.insecure)
+        std::cerr << "wsflow: warning: --insecure: the server's certificate is not verified (" << host << ")\n";
+    }
     for (auto& [k, v] : opts.headers) c->append_header(k, v);
+    if (!opts.token.empty() && opts.token_query.empty()) c->append_header("Authorization", "Bearer " + opts.token);
     uint64_t g = gen;
     c->set_open_handler([this, g](Hdl) {
       if (g == gen) OnOpen();
@@ -131,7 +285,7 @@ struct Session::Impl {
     c->set_close_handler([this, g](Hdl) {
       if (g == gen) OnEnded();
     });
-    c->set_message_handler([this, g](Hdl, Client::message_ptr m) {
+    c->set_message_handler([this, g](Hdl, typename Client::message_ptr m) {
       if (g == gen) OnMessage(m);
     });
     c->set_pong_timeout(static_cast<long>(opts.pong_timeout.count()));
@@ -149,7 +303,7 @@ struct Session::Impl {
   }
 
   // We end the current connection ourselves; it counts as lost (and is retried).
-  void Drop(const std::string& reason) {
+  void Drop(const std::string& reason) override {
     if (!con) return;
     ConPtr c = con;
     bool was_open = open;
@@ -207,7 +361,7 @@ struct Session::Impl {
     });
   }
 
-  void OnMessage(Client::message_ptr m) {
+  void OnMessage(typename Client::message_ptr m) {
     last_rx = Clock::now();
     const std::string& p = m->get_payload();
     ++stats.frames;
@@ -236,9 +390,25 @@ struct Session::Impl {
       d.http_status = static_cast<int>(c->get_response_code());
       auto tec = c->get_transport_ec();
       auto ec = c->get_ec();
+      bool tls_failed = false;
+      if constexpr (kTls) {
+        tls_failed = !tls_error.empty() || (tec && (tec.category() == websocketpp::transport::asio::socket::get_socket_category() ||
+                                                    tec.category() == asio::error::get_ssl_category() ||
+                                                    tec == websocketpp::transport::error::tls_error ||
+                                                    tec == websocketpp::transport::error::tls_short_read));
+      }
       if (d.http_status >= 400) {
         d.reason = "upgrade refused: HTTP " + std::to_string(d.http_status) + " " + c->get_response_msg();
         d.retryable = d.http_status >= 500;
+      } else if (tls_failed) {
+        d.tls = true;
+        d.retryable = false;
+        if (!tls_error.empty()) {
+          d.reason = "TLS: " + tls_error;
+        } else {
+          d.reason = "TLS: " + (tec ? tec.message() : std::string("handshake failed"));
+          if (opts.tls.cert_file.empty()) d.reason += " (does the server require a client certificate? --cert/--key)";
+        }
       } else if (tec) {
         d.reason = tec.message();
       } else if (ec) {
@@ -273,14 +443,14 @@ struct Session::Impl {
     StopLoop();
   }
 
-  void SendNow(const std::string& frame, bool binary = false) {
+  void SendNow(const std::string& frame, bool binary = false) override {
     if (!open || !con) return;
     websocketpp::lib::error_code ec =
         con->send(frame, binary ? websocketpp::frame::opcode::binary : websocketpp::frame::opcode::text);
     if (ec && opts.verbose) std::cerr << "wsflow: send failed: " << ec.message() << "\n";
   }
 
-  void Close(int code, const std::string& reason) {
+  void Close(int code, const std::string& reason) override {
     if (closing || stopped) return;
     closing = true;
     if (!open) return StopLoop();
@@ -290,7 +460,7 @@ struct Session::Impl {
     ws.set_timer(2500, [this](const websocketpp::lib::error_code&) { StopLoop(); });
   }
 
-  void StopLoop() {
+  void StopLoop() override {
     if (stopped) return;
     stopped = true;
     open = false;
@@ -305,10 +475,25 @@ struct Session::Impl {
     signals.cancel(ec);
     ioc.stop();
   }
+
+  void PauseCon() override { con->pause_reading(); }
+  void ResumeCon() override { con->resume_reading(); }
+  void After(Millis delay, std::function<void()> fn) override {
+    ws.set_timer(delay.count(), [fn = std::move(fn)](const websocketpp::lib::error_code& e) {
+      if (!e) fn();
+    });
+  }
 };
 
-Session::Session(SessionOptions opts, SessionHandler* handler)
-    : impl_(std::make_unique<Impl>(std::move(opts), handler)) {
+std::unique_ptr<Session::Impl> MakeImpl(SessionOptions opts, SessionHandler* handler) {
+  if (opts.url.rfind("wss://", 0) == 0 || opts.url.rfind("WSS://", 0) == 0)
+    return std::make_unique<ImplT<TlsClientConfig>>(std::move(opts), handler);
+  return std::make_unique<ImplT<ClientConfig>>(std::move(opts), handler);
+}
+
+}  // namespace
+
+Session::Session(SessionOptions opts, SessionHandler* handler) : impl_(MakeImpl(std::move(opts), handler)) {
   impl_->Init();
 }
 
@@ -341,7 +526,7 @@ void Session::MarkProgress() { impl_->backoff.Reset(); }
 void Session::PauseReading() {
   if (!impl_->open || impl_->paused) return;
   impl_->paused = true;
-  impl_->con->pause_reading();
+  impl_->PauseCon();
 }
 
 void Session::ResumeReading() {
@@ -349,17 +534,13 @@ void Session::ResumeReading() {
     // Only a connection we paused has no read in flight; resuming any other would start a second.
     if (!impl_->open || !impl_->paused) return;
     impl_->paused = false;
-    impl_->con->resume_reading();
+    impl_->ResumeCon();
   });
 }
 
 void Session::Post(std::function<void()> fn) { asio::post(impl_->ioc, std::move(fn)); }
 
-void Session::After(Millis delay, std::function<void()> fn) {
-  impl_->ws.set_timer(delay.count(), [fn = std::move(fn)](const websocketpp::lib::error_code& e) {
-    if (!e) fn();
-  });
-}
+void Session::After(Millis delay, std::function<void()> fn) { impl_->After(delay, std::move(fn)); }
 
 bool Session::is_open() const { return impl_->open; }
 const SessionStats& Session::stats() const { return impl_->stats; }

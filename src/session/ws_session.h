@@ -18,6 +18,15 @@
 
 namespace wsflow {
 
+/// wss:// settings. Peer and host-name verification are on unless `insecure`.
+struct TlsOptions {
+  std::string ca_file;    ///< --ca: trust these CAs instead of the system store
+  std::string ca_path;    ///< --capath: a hashed directory of CAs
+  std::string cert_file;  ///< --cert: client certificate (PEM, may hold the chain)
+  std::string key_file;   ///< --key: its private key (PEM)
+  bool insecure = false;  ///< --insecure: no verification (a warning on every connect)
+};
+
 struct SessionOptions {
   std::string url;  ///< the full URL to connect to (dialect path already applied)
   std::string dialect = "auto";  ///< the protocol spoken (the handler's business; resolved with the URL)
@@ -27,7 +36,12 @@ struct SessionOptions {
   Millis idle_timeout{0};  ///< 0: off
   BackoffPolicy backoff;
   size_t queue_size = 100;  ///< offline queue bound
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< sent on every attempt (never logged)
+  TlsOptions tls;
+  /// A bearer token: sent as "Authorization: Bearer ..." on every attempt, or, when token_query is
+  /// set, as that query parameter (added at connect time only: opts.url never holds it).
+  std::string token;
+  std::string token_query;
   bool quiet = false;  ///< no state lines on stderr
   int verbose = 0;     ///< 1: details on stderr; 2: websocketpp's own error log too
 };
@@ -39,6 +53,7 @@ struct Disconnect {
   std::string reason;     ///< one human line: "connection refused", "close 1011 (going down)", ...
   int http_status = 0;    ///< the upgrade's HTTP status when the server refused it
   bool retryable = true;  ///< false for 4xx upgrades and the like
+  bool tls = false;       ///< a TLS failure (verification, handshake): not retried, exit 5
 };
 
 class SessionHandler {
@@ -112,8 +127,9 @@ class Session {
   const SessionStats& stats() const;
   const SessionOptions& options() const;
 
+  struct Impl;  ///< ws_session.cpp only (plain and TLS implementations derive from it)
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
