@@ -298,7 +298,6 @@ def test_idle_timeout_reconnects_a_silent_stream():
         got = b""
         while b"approval_requested" not in got:
             got += p.stdout.readline()
-        wait_for(lambda: True, 0.1)
         time.sleep(1.0)  # several idle timeouts pass
         approve = wsflow("watch", "idle", "--url", s.url, "--auto-approve")
         assert approve.rc == 0, approve
