@@ -169,17 +169,24 @@ def test_rerun_records_and_locks():
         recorded = os.listdir(runs)
         assert len(recorded) == 1 and recorded[0].startswith("nightly-")
         assert wsflow("replay", os.path.join(runs, recorded[0])).out == r.out
-        # two reruns at once with the same lock: one runs, the other says it skipped and exits 0
-        slow = ["replay", path, "--rerun", "--url", s.url, "--no-input", "--lock", lock, "--record-dir", runs,
-                "--keep", "2", "-q"]
-        a = start(*slow, "--approve", "*=approve")
-        wait_for(lambda: len(os.listdir(runs)) == 2, 10, "the first rerun to start")
-        b = wsflow(*slow[:-1], "--approve", "*=approve")
+        # two reruns at once with the same lock: one runs, the other says it skipped and exits 0.
+        # The first holds the lock for as long as its run waits at the approval nobody answers yet.
+        rerun = ["replay", path, "--rerun", "--url", s.url, "--lock", lock, "--record-dir", runs, "--keep", "2"]
+        a = start(*rerun, "-q")
+        first = b""
+        while b"approval_requested" not in first:
+            line = a.stdout.readline()
+            assert line, "the first rerun ended early"
+            first += line
+        a_run = json.loads(first.splitlines()[0])["run_id"]
+        b = wsflow(*rerun, "--no-input", "--approve", "*=approve")
         assert b.rc == 0 and "skipping" in b.err.decode() and b.out == b"", b
+        # the same with --lock-wait: it waits for the first one to finish, then runs
+        c = start(*rerun, "--lock-wait", "60s", "--approve", "*=approve", "-q")
+        assert wsflow("approve", a_run, "approval-s3", "--url", s.url).rc == 0
         assert finish(a).rc == 0
-        # the same with --lock-wait: it waits for the first one and then runs
-        c = wsflow(*slow, "--lock-wait", "30s", "--approve", "*=approve")
-        assert c.rc == 0 and c.out != b"", c
+        rc = finish(c)
+        assert rc.rc == 0 and rc.out != b"" and json.loads(rc.out.splitlines()[0])["run_id"] != a_run, rc
         assert len(os.listdir(runs)) == 2  # --keep 2
         r = wsflow("replay", path, "--rerun", "--url", s.url, "--same-run-id")
         assert r.rc == 4 and "already exists" in r.err.decode(), r
