@@ -138,6 +138,12 @@ class Server {
         if (it != conns_.end()) it->second->awaiting_pong = false;
       });
     }
+    // Handlers go in before the port file appears: a test (or a supervisor) that reads the port
+    // and signals at once must get a clean shutdown, not the default action of SIGTERM.
+    asio::signal_set signals(ioc_, SIGINT, SIGTERM);
+    signals.async_wait([this](const asio::error_code& e, int) {
+      if (!e) Shutdown();
+    });
     asio::ip::address addr = asio::ip::make_address(opts_.host, ec);
     if (ec) {
       std::cerr << "wsflow serve: bad --host '" << opts_.host << "': " << ec.message() << "\n";
@@ -158,10 +164,6 @@ class Server {
       std::cerr << "\n";
     }
 
-    asio::signal_set signals(ioc_, SIGINT, SIGTERM);
-    signals.async_wait([this](const asio::error_code& e, int) {
-      if (!e) Shutdown();
-    });
     if (!opts_.replay_events.empty()) LoadRecordedRun();
     for (auto& [id, run] : runs_) {  // runs cut short by a restart go on
       if (!native_) AutoApprove(*run);
