@@ -41,6 +41,8 @@ _wsflow() {
     watch:--retry-max-delay) return ;;
     watch:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
     watch:--queue-size) return ;;
+    watch:--proxy) return ;;
+    watch:--proxy-auth-file) _filedir; return ;;
     watch:--profile) return ;;
     watch:--ca) _filedir; return ;;
     watch:--capath) _filedir -d; return ;;
@@ -78,6 +80,8 @@ _wsflow() {
     execute:--retry-max-delay) return ;;
     execute:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
     execute:--queue-size) return ;;
+    execute:--proxy) return ;;
+    execute:--proxy-auth-file) _filedir; return ;;
     execute:--profile) return ;;
     execute:--ca) _filedir; return ;;
     execute:--capath) _filedir -d; return ;;
@@ -101,6 +105,8 @@ _wsflow() {
     approve:--retry-max-delay) return ;;
     approve:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
     approve:--queue-size) return ;;
+    approve:--proxy) return ;;
+    approve:--proxy-auth-file) _filedir; return ;;
     approve:--profile) return ;;
     approve:--ca) _filedir; return ;;
     approve:--capath) _filedir -d; return ;;
@@ -121,6 +127,8 @@ _wsflow() {
     cancel:--retry-max-delay) return ;;
     cancel:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
     cancel:--queue-size) return ;;
+    cancel:--proxy) return ;;
+    cancel:--proxy-auth-file) _filedir; return ;;
     cancel:--profile) return ;;
     cancel:--ca) _filedir; return ;;
     cancel:--capath) _filedir -d; return ;;
@@ -141,6 +149,8 @@ _wsflow() {
     pause:--retry-max-delay) return ;;
     pause:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
     pause:--queue-size) return ;;
+    pause:--proxy) return ;;
+    pause:--proxy-auth-file) _filedir; return ;;
     pause:--profile) return ;;
     pause:--ca) _filedir; return ;;
     pause:--capath) _filedir -d; return ;;
@@ -161,6 +171,8 @@ _wsflow() {
     resume:--retry-max-delay) return ;;
     resume:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
     resume:--queue-size) return ;;
+    resume:--proxy) return ;;
+    resume:--proxy-auth-file) _filedir; return ;;
     resume:--profile) return ;;
     resume:--ca) _filedir; return ;;
     resume:--capath) _filedir -d; return ;;
@@ -186,6 +198,8 @@ _wsflow() {
     send:--retry-max-delay) return ;;
     send:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
     send:--queue-size) return ;;
+    send:--proxy) return ;;
+    send:--proxy-auth-file) _filedir; return ;;
     send:--profile) return ;;
     send:--ca) _filedir; return ;;
     send:--capath) _filedir -d; return ;;
@@ -228,6 +242,8 @@ _wsflow() {
     replay:--retry-max-delay) return ;;
     replay:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
     replay:--queue-size) return ;;
+    replay:--proxy) return ;;
+    replay:--proxy-auth-file) _filedir; return ;;
     replay:--profile) return ;;
     replay:--ca) _filedir; return ;;
     replay:--capath) _filedir -d; return ;;
@@ -259,6 +275,8 @@ _wsflow() {
     config:--retry-max-delay) return ;;
     config:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
     config:--queue-size) return ;;
+    config:--proxy) return ;;
+    config:--proxy-auth-file) _filedir; return ;;
     config:--profile) return ;;
     config:--ca) _filedir; return ;;
     config:--capath) _filedir -d; return ;;
@@ -269,17 +287,17 @@ _wsflow() {
     config:--header) return ;;
   esac
   case $cmd in
-    watch) COMPREPLY=($(compgen -W "--since-seq --tail --no-history --direct --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
-    execute) COMPREPLY=($(compgen -W "--model --config --run-id --detach --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
-    approve) COMPREPLY=($(compgen -W "--resolution --reject --feedback --modifications --direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
-    cancel) COMPREPLY=($(compgen -W "--direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
-    pause) COMPREPLY=($(compgen -W "--direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
-    resume) COMPREPLY=($(compgen -W "--direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
-    send) COMPREPLY=($(compgen -W "--text --binary --linger --record --until --until-match --max-events --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
-    replay) COMPREPLY=($(compgen -W "--speed --skip-bad --serve --host --port --port-file --loop --rerun --same-run-id --lock --lock-wait --record-dir --keep --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
+    watch) COMPREPLY=($(compgen -W "--since-seq --tail --no-history --direct --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
+    execute) COMPREPLY=($(compgen -W "--model --config --run-id --detach --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
+    approve) COMPREPLY=($(compgen -W "--resolution --reject --feedback --modifications --direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
+    cancel) COMPREPLY=($(compgen -W "--direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
+    pause) COMPREPLY=($(compgen -W "--direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
+    resume) COMPREPLY=($(compgen -W "--direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
+    send) COMPREPLY=($(compgen -W "--text --binary --linger --record --until --until-match --max-events --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
+    replay) COMPREPLY=($(compgen -W "--speed --skip-bad --serve --host --port --port-file --loop --rerun --same-run-id --lock --lock-wait --record-dir --keep --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
     serve) COMPREPLY=($(compgen -W "--host --port --port-file --data-dir --scenario-dir --token-file --dialect --mars-strict --ryx-documented --a2a-coordinator --heartbeat-interval --drop-every --stall-after --garbage-every --close-code -v, --verbose -q, --quiet --help" -- "$cur")) ;;
     sessions) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
-    config) COMPREPLY=($(compgen -W "show --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
+    config) COMPREPLY=($(compgen -W "show --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
   esac
 }
 complete -F _wsflow wsflow

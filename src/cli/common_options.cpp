@@ -10,6 +10,7 @@
 #include "core/duration.h"
 #include "core/event_filter.h"
 #include "core/url.h"
+#include "session/proxy.h"
 
 namespace wsflow {
 
@@ -31,6 +32,12 @@ void AddConnectionOptions(CLI::App* app, ConnectionFlags* f) {
       ->check(CLI::IsMember({"full", "none"}))->group(g);
   app->add_option("--queue-size", f->queue_size, "requests kept while disconnected")
       ->check(CLI::PositiveNumber)->group(g);
+  app->add_option("--proxy", f->proxy,
+                  "HTTP CONNECT proxy http://[USER:PASS@]HOST:PORT, or none (default: $HTTPS_PROXY, ...)")
+      ->type_name("URL")->group(g);
+  app->add_option("--proxy-auth-file", f->proxy_auth_file, "the proxy's USER:PASSWORD, from this file")
+      ->type_name("FILE")->group(g);
+  app->add_flag("--compress", f->compress, "offer permessage-deflate (off by default)")->group(g);
   app->add_option("--profile", f->profile, "use this profile of the config file (default: $WSFLOW_PROFILE)")
       ->type_name("NAME")->group(g);
   auto* t = "TLS and authentication";
@@ -156,6 +163,34 @@ bool ResolveSecurity(const ConnectionFlags& flags, const ConfigFile& cfg, Sessio
   return true;
 }
 
+// The proxy: --proxy, WSFLOW_PROXY or the file, else the standard variables; credentials from
+// the URL or --proxy-auth-file (USER:PASSWORD).
+bool ResolveProxySettings(const ConnectionFlags& flags, const ConfigFile& cfg, const WsUrl& url, SessionOptions* out,
+                          std::string* err) {
+  SettingValue v;
+  if (!ResolveSetting(flags, cfg, "proxy", flags.proxy, &v, err)) return false;
+  ProxySetting setting;
+  setting.value = v.value;
+  setting.source = v.where.empty() ? "--proxy" : v.where;
+  setting.from_flag = v.source == "flag";
+  if (!ResolveProxy(setting, url.scheme == "wss", url.host, url.port, ProcessEnv(), &out->proxy, err)) return false;
+  SettingValue auth;
+  if (!ResolveSetting(flags, cfg, "proxy_auth_file", flags.proxy_auth_file, &auth, err)) return false;
+  if (!auth.value.empty() && out->proxy.enabled()) {
+    std::string text;
+    if (!ReadText(auth.value, &text, err, "proxy auth file")) return false;
+    text = Trim(text);
+    size_t colon = text.find(':');
+    if (colon == std::string::npos || colon == 0 || text.find_first_of("\r\n") != std::string::npos) {
+      *err = "proxy auth file " + auth.value + ": expected one line USER:PASSWORD";
+      return false;
+    }
+    out->proxy.user = text.substr(0, colon);
+    out->proxy.password = text.substr(colon + 1);
+  }
+  return true;
+}
+
 // A value from the environment or the file must pass the flag's own checks (CLI::IsMember, ...).
 bool CheckLikeFlag(CLI::Option* opt, std::string value, std::string* why) {
   for (int i = 0;; ++i) {
@@ -185,7 +220,8 @@ std::map<std::string, std::string> ConnectionSettings(const ConnectionFlags& f) 
           {"retry_initial", f.retry_initial},
           {"retry_max_delay", f.retry_max_delay},
           {"retry_jitter", f.retry_jitter},
-          {"queue_size", std::to_string(f.queue_size)}};
+          {"queue_size", std::to_string(f.queue_size)},
+          {"compress", f.compress ? "true" : "false"}};
 }
 
 bool ResolveSetting(const ConnectionFlags& f, const ConfigFile& config, const std::string& key,
@@ -224,6 +260,7 @@ bool ResolveConnection(const ConnectionFlags& flags, SessionOptions* out, std::s
     else if (key == "retry_max_delay") f.retry_max_delay = v.value;
     else if (key == "retry_jitter") f.retry_jitter = v.value;
     else if (key == "queue_size") f.queue_size = std::stoul(v.value);
+    else if (key == "compress") f.compress = v.value == "true";
   }
   if (f.dialect != "auto" && f.dialect != "native" && f.dialect != "cmbagent" && f.dialect != "ryx" &&
       f.dialect != "a2a" && f.dialect != "aladdin" && f.dialect != "chat") {
@@ -235,6 +272,8 @@ bool ResolveConnection(const ConnectionFlags& flags, SessionOptions* out, std::s
   WsUrl parsed;
   if (!ParseWsUrl(*url, &parsed, err)) return false;
   if (!ResolveSecurity(flags, cfg, out, err)) return false;
+  if (!ResolveProxySettings(flags, cfg, parsed, out, err)) return false;
+  out->compress = f.compress;
   struct {
     const std::string& text;
     Millis* into;

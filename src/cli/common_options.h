@@ -35,6 +35,9 @@ struct ConnectionFlags {
   std::string token_file;   ///< else $WSFLOW_TOKEN_FILE, the file's token_file, else $WSFLOW_TOKEN
   std::string token_query;  ///< send the token as this query parameter instead of a header
   std::vector<std::string> headers;  ///< 'Name: value' or @FILE (one header a line)
+  std::string proxy;            ///< --proxy URL|none (else $WSFLOW_PROXY, the file, the standard variables)
+  std::string proxy_auth_file;  ///< USER:PASSWORD for the proxy, in a file
+  bool compress = false;        ///< --compress: offer permessage-deflate
   /// The flag of each setting (by config key: "url", "retries", ...): a setting whose flag was not
   /// given comes from the environment, then the config file, then the flag's default.
   std::map<std::string, CLI::Option*> options;

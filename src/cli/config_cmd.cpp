@@ -52,6 +52,7 @@ int RunConfig(const ConfigFlags& f) {
     if (v.value.empty() && (s.secret || v.source == "default")) value.SetNull();
     else if (s.secret) value = Str("***", a);
     else if (s.type == SettingInfo::kCount) value.SetInt64(std::stoll(v.value));
+    else if (s.type == SettingInfo::kBool) value.SetBool(v.value == "true");
     else value = Str(MaskSecrets(v.value), a);
     d.AddMember(JsonValue(rapidjson::StringRef(s.key)), entry(std::move(value), v.source), a);
   }

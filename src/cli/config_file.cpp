@@ -51,6 +51,13 @@ bool ValueText(const SettingInfo& s, const JsonValue& v, std::string* out, std::
       }
       *why = "must be a duration such as \"10s\" or a number of seconds";
       return false;
+    case SettingInfo::kBool:
+      if (v.IsBool()) {
+        *out = v.GetBool() ? "true" : "false";
+        return true;
+      }
+      *why = "must be true or false";
+      return false;
     case SettingInfo::kCount:
       if (v.IsInt64() && v.GetInt64() >= 0) {
         *out = std::to_string(v.GetInt64());
@@ -105,6 +112,9 @@ const std::vector<SettingInfo>& Settings() {
       {"retry_max_delay", "WSFLOW_RETRY_MAX_DELAY", SettingInfo::kDuration, {}},
       {"retry_jitter", "WSFLOW_RETRY_JITTER", SettingInfo::kText, {"full", "none"}},
       {"queue_size", "WSFLOW_QUEUE_SIZE", SettingInfo::kCount, {}},
+      {"proxy", "WSFLOW_PROXY", SettingInfo::kText, {}},
+      {"proxy_auth_file", "WSFLOW_PROXY_AUTH_FILE", SettingInfo::kText, {}},
+      {"compress", "WSFLOW_COMPRESS", SettingInfo::kBool, {"true", "false"}},
       {"output", "WSFLOW_OUTPUT", SettingInfo::kText, {"json", "pretty", "auto"}},
       {"color", "WSFLOW_COLOR", SettingInfo::kText, {"auto", "always", "never"}},
       {"progress", "WSFLOW_PROGRESS", SettingInfo::kText, {"auto", "always", "never"}},

@@ -19,7 +19,7 @@ using EnvLookup = std::function<const char*(const char*)>;
 EnvLookup ProcessEnv();
 
 struct SettingInfo {
-  enum Type { kText, kDuration, kCount };
+  enum Type { kText, kDuration, kCount, kBool };
   const char* key;  ///< in the file: "connect_timeout"
   const char* env;  ///< "WSFLOW_CONNECT_TIMEOUT"
   Type type;

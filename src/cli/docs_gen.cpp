@@ -228,6 +228,19 @@ A token for backends that authenticate, or a file that holds one.
 .B wsflow config show
 shows the token masked; a token is never read from the config file.
 .TP
+.BR WSFLOW_PROXY ", " WSFLOW_PROXY_AUTH_FILE ", " WSFLOW_COMPRESS
+.BR \-\-proxy ", " \-\-proxy\-auth\-file " and " \-\-compress .
+.TP
+.BR https_proxy ", " HTTPS_PROXY ", " http_proxy ", " HTTP_PROXY ", " all_proxy ", " ALL_PROXY
+The HTTP CONNECT proxy for wss:// (https) and ws:// (http) connections, then for both (all), when
+.B \-\-proxy
+and
+.B WSFLOW_PROXY
+are not set; lower case first, as curl reads them.
+.TP
+.BR no_proxy ", " NO_PROXY
+Hosts that go direct: names (with their subdomains), IP addresses, CIDR ranges, host:port, or *.
+.TP
 .B NO_COLOR
 Set to anything but the empty string: pretty output has no colours, unless
 .B \-\-color always

@@ -3,6 +3,7 @@
 #include <websocketpp/client.hpp>
 #include <websocketpp/concurrency/none.hpp>
 #include <websocketpp/config/asio_client.hpp>
+#include <websocketpp/extensions/permessage_deflate/enabled.hpp>
 
 #include <asio/ssl/host_name_verification.hpp>
 #include <openssl/ssl.h>
@@ -21,9 +22,13 @@ namespace wsflow {
 
 namespace {
 
+struct DeflateConfig {};
+
 // One thread runs the loop: no locks, no strands. Bigger reads than the default 16 KiB.
-// Instantiated twice, here only: plain (ws://) and TLS (wss://).
-template <class Base>
+// Instantiated four times, here only: plain (ws://) and TLS (wss://), each with and without
+// permessage-deflate (websocketpp offers the extension whenever it is compiled into the config,
+// so --compress needs a config of its own).
+template <class Base, bool kDeflate>
 struct ClientConfigT : public Base {
   typedef ClientConfigT type;
   typedef Base base;
@@ -43,10 +48,44 @@ struct ClientConfigT : public Base {
   typedef websocketpp::transport::asio::endpoint<transport_config> transport_type;
   static bool const enable_multithreading = false;
   static const size_t connection_read_buffer_size = 65536;
+  typedef std::conditional_t<kDeflate, websocketpp::extensions::permessage_deflate::enabled<DeflateConfig>,
+                             typename Base::permessage_deflate_type>
+      permessage_deflate_type;
 };
 
-using ClientConfig = ClientConfigT<websocketpp::config::asio_client>;
-using TlsClientConfig = ClientConfigT<websocketpp::config::asio_tls_client>;
+using TlsBase = websocketpp::config::asio_tls_client;
+using PlainBase = websocketpp::config::asio_client;
+
+// websocketpp's error log, kept per attempt: it alone says why a proxy refused the tunnel
+// ("Proxy connection error: 403 (Forbidden)"). Echoed to stderr with -vv.
+class LogCapture : public std::streambuf {
+ public:
+  std::string text;
+  bool echo = false;
+
+ protected:
+  int overflow(int ch) override {
+    if (ch == EOF) return 0;
+    if (text.size() < 65536) text += static_cast<char>(ch);
+    if (echo) std::cerr.put(static_cast<char>(ch));
+    return ch;
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (text.size() < 65536) text.append(s, static_cast<size_t>(n));
+    if (echo) std::cerr.write(s, n);
+    return n;
+  }
+};
+
+// What websocketpp logged about the proxy's answer: "403 (Forbidden)", or "".
+std::string ProxyAnswer(const std::string& log) {
+  const std::string key = "Proxy connection error: ";
+  size_t at = log.rfind(key);
+  if (at == std::string::npos) return "";
+  at += key.size();
+  return log.substr(at, log.find('\n', at) - at);
+}
+
 using Hdl = websocketpp::connection_hdl;
 using Clock = std::chrono::steady_clock;
 
@@ -145,9 +184,12 @@ template <class Cfg>
 struct ImplT final : Session::Impl {
   using Client = websocketpp::client<Cfg>;
   using ConPtr = typename Client::connection_ptr;
-  static constexpr bool kTls = std::is_same_v<Cfg, TlsClientConfig>;
+  static constexpr bool kTls = std::is_same_v<typename Cfg::base, TlsBase>;
 
-  using Impl::Impl;
+  ImplT(SessionOptions o, SessionHandler* h) : Impl(std::move(o), h), elog_stream(&elog) {}
+
+  LogCapture elog;
+  std::ostream elog_stream;
 
   Client ws;
   ConPtr con;
@@ -224,8 +266,10 @@ struct ImplT final : Session::Impl {
     ws.clear_error_channels(websocketpp::log::elevel::all);
     // websocketpp logs to std::cout by default: never let it near stdout.
     ws.get_alog().set_ostream(&std::cerr);
-    ws.get_elog().set_ostream(&std::cerr);
+    ws.get_elog().set_ostream(&elog_stream);
+    elog.echo = opts.verbose >= 2;
     if (opts.verbose >= 2) ws.set_error_channels(websocketpp::log::elevel::rerror | websocketpp::log::elevel::fatal);
+    if (opts.proxy.enabled()) ws.set_error_channels(websocketpp::log::elevel::info);
     websocketpp::lib::error_code ec;
     ws.init_asio(&ioc, ec);
     if constexpr (kTls) ws.set_tls_init_handler([this](Hdl) { return MakeTlsContext(); });
@@ -257,6 +301,7 @@ struct ImplT final : Session::Impl {
     paused = false;
     drop_reason.clear();
     tls_error.clear();
+    elog.text.clear();
     websocketpp::lib::error_code ec;
     std::string url = opts.url;
     if (!opts.token.empty() && !opts.token_query.empty()) url = AddQuery(url, opts.token_query, opts.token);
@@ -272,6 +317,17 @@ struct ImplT final : Session::Impl {
     if constexpr (kTls) {
       if (opts.tls.insecure)
         std::cerr << "wsflow: warning: --insecure: the server's certificate is not verified (" << host << ")\n";
+    }
+    if (opts.proxy.enabled()) {
+      c->set_proxy(opts.proxy.url, ec);
+      if (!ec && !opts.proxy.user.empty()) c->set_proxy_basic_auth(opts.proxy.user, opts.proxy.password, ec);
+      if (!ec) c->set_proxy_timeout(static_cast<long>(opts.connect_timeout.count()), ec);
+      if (ec) {
+        Disconnect d;
+        d.reason = "proxy " + opts.proxy.url + ": " + ec.message();
+        d.retryable = false;
+        return GiveUp(d, false);
+      }
     }
     for (auto& [k, v] : opts.headers) c->append_header(k, v);
     if (!opts.token.empty() && opts.token_query.empty()) c->append_header("Authorization", "Bearer " + opts.token);
@@ -295,7 +351,12 @@ struct ImplT final : Session::Impl {
     c->set_open_handshake_timeout(0);  // the attempt timer below covers the handshake too
     c->set_close_handshake_timeout(2000);
     con = c;
-    if (opts.verbose) std::cerr << "wsflow: connecting to " << opts.url << "\n";
+    if (opts.verbose) {
+      std::cerr << "wsflow: connecting to " << opts.url;
+      if (opts.proxy.enabled()) std::cerr << " through the proxy " << opts.proxy.url << " (" << opts.proxy.source << ")";
+      else if (!opts.proxy.bypassed.empty()) std::cerr << " directly (" << opts.proxy.bypassed << ")";
+      std::cerr << "\n";
+    }
     ws.connect(c);
     attempt_timer = ws.set_timer(opts.connect_timeout.count(), [this, g](const websocketpp::lib::error_code& e) {
       if (!e && g == gen && !open) Drop("no connection within " + FormatDuration(opts.connect_timeout));
@@ -324,7 +385,16 @@ struct ImplT final : Session::Impl {
     ever_open = true;
     last_rx = Clock::now();
     if (attempt_timer) attempt_timer->cancel();
-    if (opts.verbose) std::cerr << "wsflow: connected to " << opts.url << "\n";
+    if (opts.verbose) {
+      std::cerr << "wsflow: connected to " << opts.url << "\n";
+      if (opts.compress) {
+        std::string ext = con->get_response_header("Sec-WebSocket-Extensions");
+        if (ext.find("permessage-deflate") != std::string::npos)
+          std::cerr << "wsflow: compression: permessage-deflate negotiated (" << ext << ")\n";
+        else
+          std::cerr << "wsflow: compression: the server declined permessage-deflate; frames are not compressed\n";
+      }
+    }
     handler->OnOpen(reconnect);
     while (open && !queue.empty()) {  // what the user asked for while we were away, in order
       SendNow(queue.front().first, queue.front().second);
@@ -416,10 +486,30 @@ struct ImplT final : Session::Impl {
       } else {
         d.reason = "connection failed";
       }
+      if (opts.proxy.enabled() && !d.tls && d.http_status == 0) ProxyFailure(tec ? tec : ec, &d);
       for (auto& ch : d.reason) ch = ch == '\n' ? ' ' : ch;
     }
     if (closing) return StopLoop();
     Lost(d);
+  }
+
+  // Before the upgrade, every failure through a proxy is about the proxy: name it, and say what
+  // it answered. Its 4xx answers (forbidden, authentication) do not get better by retrying.
+  void ProxyFailure(const websocketpp::lib::error_code& tec, Disconnect* d) {
+    std::string who = "proxy " + opts.proxy.url + " (" + opts.proxy.source + ")";
+    namespace te = websocketpp::transport::asio::error;
+    if (tec == te::make_error_code(te::proxy_failed)) {
+      std::string answer = ProxyAnswer(elog.text);
+      int status = std::atoi(answer.c_str());
+      d->reason = who + " refused the tunnel to " + host + ": " + (answer.empty() ? "no 200 answer" : answer);
+      if (status == 407) d->reason += opts.proxy.user.empty() ? " (it wants credentials: http://USER:PASS@ or --proxy-auth-file)"
+                                                               : " (wrong credentials)";
+      d->retryable = status == 0 || status >= 500;
+    } else if (tec == te::make_error_code(te::pass_through)) {
+      d->reason = who + " closed the connection before the tunnel was open";
+    } else {
+      d->reason = who + ": " + d->reason;
+    }
   }
 
   void Lost(const Disconnect& d) {
@@ -486,9 +576,11 @@ struct ImplT final : Session::Impl {
 };
 
 std::unique_ptr<Session::Impl> MakeImpl(SessionOptions opts, SessionHandler* handler) {
-  if (opts.url.rfind("wss://", 0) == 0 || opts.url.rfind("WSS://", 0) == 0)
-    return std::make_unique<ImplT<TlsClientConfig>>(std::move(opts), handler);
-  return std::make_unique<ImplT<ClientConfig>>(std::move(opts), handler);
+  bool tls = opts.url.rfind("wss://", 0) == 0 || opts.url.rfind("WSS://", 0) == 0;
+  if (tls && opts.compress) return std::make_unique<ImplT<ClientConfigT<TlsBase, true>>>(std::move(opts), handler);
+  if (tls) return std::make_unique<ImplT<ClientConfigT<TlsBase, false>>>(std::move(opts), handler);
+  if (opts.compress) return std::make_unique<ImplT<ClientConfigT<PlainBase, true>>>(std::move(opts), handler);
+  return std::make_unique<ImplT<ClientConfigT<PlainBase, false>>>(std::move(opts), handler);
 }
 
 }  // namespace

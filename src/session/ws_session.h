@@ -15,6 +15,7 @@
 
 #include "core/duration.h"
 #include "session/backoff.h"
+#include "session/proxy.h"
 
 namespace wsflow {
 
@@ -42,6 +43,8 @@ struct SessionOptions {
   /// set, as that query parameter (added at connect time only: opts.url never holds it).
   std::string token;
   std::string token_query;
+  ProxySpec proxy;        ///< an HTTP CONNECT proxy to tunnel through (url empty: direct)
+  bool compress = false;  ///< offer permessage-deflate (websocketpp always offers it when compiled in)
   bool quiet = false;  ///< no state lines on stderr
   int verbose = 0;     ///< 1: details on stderr; 2: websocketpp's own error log too
 };

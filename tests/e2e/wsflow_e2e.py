@@ -135,6 +135,9 @@ def isolated_env():
     a config directory of its own (empty unless a test writes a config file into it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WSFLOW_") or k in ("WSFLOW_BIN", "WSFLOW_SHARED",
                                                                                     "WSFLOW_TEST_SCALE")}
+    for k in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):  # loopback tests go direct
+        env.pop(k, None)
+        env.pop(k.upper(), None)
     env["XDG_CONFIG_HOME"] = _config_home()
     return env
 
