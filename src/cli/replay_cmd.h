@@ -21,6 +21,7 @@ struct ReplayFlags {
   int port = 8000;
   std::string port_file;
   bool loop = false;
+  std::string serve_as;  ///< recorded (the recording's own protocol) or native; "": recorded when it can be
   // --rerun
   bool rerun = false;
   bool same_run_id = false;

@@ -68,6 +68,11 @@ struct Conn {
   bool pump_scheduled = false;
   bool held_back = false;  // backpressure was applied (logged once)
   std::chrono::steady_clock::time_point play_start;  // replay --serve: when this client's playback began
+  // replay --serve of a dialect (the recorded frames): the next one, whether the client has sent
+  // its first frame, and the recorded time that play_start stands for
+  size_t script_next = 0;
+  bool script_gate_open = false;
+  int64_t script_base_ms = 0;
   // --dialect other than native (server_dialect.h)
   Endpoint ep;                  // what the path and query said
   std::string client_id;        // a2a
@@ -111,6 +116,7 @@ class Server {
     dopts_.ryx_documented = opts.ryx_documented;
     dopts_.a2a_coordinator = opts.a2a_coordinator;
     dopts_.heartbeat_ms = opts.heartbeat_ms < 0 ? DefaultHeartbeatMs(dopts_.dialect) : opts.heartbeat_ms;
+    LoadScript();
   }
 
   int Run() {
@@ -295,6 +301,68 @@ class Server {
 
   bool IsReplay(const RunState& run) const { return !run.offsets_ms.empty(); }
 
+  // replay --serve of a dialect: the backend's frames, and where the client's first frame was.
+  void LoadScript() {
+    script_ = !opts_.replay_script.empty();
+    // Sent on connect: the frames recorded before the client's first, and the greeting that
+    // follows it (the client did not wait for the greeting; another client may).
+    bool greeting = true;
+    for (const auto& f : opts_.replay_script) {
+      if (f.from_client) {
+        if (!script_waits_) script_gate_ms_ = f.t_ms;
+        script_waits_ = true;
+        continue;
+      }
+      if (script_waits_ && !IsGreetingFrame(dopts_.dialect, f.text)) greeting = false;
+      if (greeting) script_gate_ = script_frames_.size() + 1;
+      script_frames_.push_back(f);
+    }
+    // Without a frame of the client's, nothing waits: everything is sent on connect, and again.
+    script_loop_from_ = script_waits_ ? script_gate_ : 0;
+  }
+
+  void OnScriptOpen(Conn& c) {
+    c.play_start = std::chrono::steady_clock::now();
+    c.script_base_ms = script_frames_.empty() ? 0 : script_frames_.front().t_ms;
+    c.script_gate_open = !script_waits_;
+    PumpScript(c);
+  }
+
+  // The client's first frame lets the rest of the recording go, on the recorded clock from now.
+  // Whatever else the client says is not answered (the recording's answers come when recorded).
+  void OnScriptMessage(Conn& c) {
+    if (c.script_gate_open) return;
+    c.script_gate_open = true;
+    c.play_start = std::chrono::steady_clock::now();
+    c.script_base_ms = script_gate_ms_;
+    PumpScript(c);
+  }
+
+  void PumpScript(Conn& c) {
+    while (c.script_next < script_frames_.size()) {
+      if (c.script_next >= script_gate_ && !c.script_gate_open) return;  // waits for the client
+      const ScriptFrame& f = script_frames_[c.script_next];
+      if (opts_.replay_speed > 0) {
+        auto due = c.play_start + std::chrono::milliseconds(
+                                      static_cast<int64_t>((f.t_ms - c.script_base_ms) / opts_.replay_speed));
+        auto now = std::chrono::steady_clock::now();
+        if (due > now) {
+          SchedulePumpIn(c, std::chrono::duration_cast<std::chrono::milliseconds>(due - now).count() + 1);
+          return;
+        }
+      }
+      if (c.con->get_buffered_amount() >= kSendHighWater) return SchedulePump(c);
+      if (c.con->send(f.text, text)) return;
+      ++c.script_next;
+    }
+    if (opts_.replay_loop && script_loop_from_ < script_frames_.size()) {  // again, after a breath
+      c.script_next = script_loop_from_;
+      c.play_start = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      c.script_base_ms = script_frames_[script_loop_from_].t_ms;
+      SchedulePumpIn(c, 1000);
+    }
+  }
+
   // ---- connections ----
   bool Validate(Hdl h) {
     ConPtr con = ws_.get_con_from_hdl(h);
@@ -348,6 +416,7 @@ class Server {
     if (path.rfind("/ws/", 0) == 0) c->path_run = Decode(path.substr(4));
     Conn& conn = *c;
     conns_[con.get()] = std::move(c);
+    if (script_) return OnScriptOpen(conn);
     if (!native_) OnDialectOpen(conn);
   }
 
@@ -430,6 +499,7 @@ class Server {
     if (it == conns_.end()) return;
     Conn& c = *it->second;
     if (c.stalled || c.dead) return;
+    if (script_) return OnScriptMessage(c);
     if (!native_) return OnDialectMessage(c, msg->get_opcode() != text, msg->get_payload());
     if (msg->get_opcode() != text) {
       SendReply(c, ErrorLine("", "", "invalid_frame", "binary frames are not understood; send JSON text"));
@@ -676,6 +746,7 @@ class Server {
 
   void Pump(Conn& c) {
     if (c.dead || c.stalled) return;
+    if (script_) return PumpScript(c);
     for (auto& [run_id, next] : c.subs) {
       auto r = runs_.find(run_id);
       if (r == runs_.end()) continue;
@@ -1323,6 +1394,13 @@ class Server {
   bool native_ = true;
   std::map<std::string, Conn*> mars_owner_;      // cmbagent: task_id -> its open socket
   std::map<std::string, std::string> latest_;    // public id -> the key of its latest run
+  // replay --serve of a dialect (LoadScript)
+  bool script_ = false;
+  std::vector<ScriptFrame> script_frames_;  // the backend's frames only
+  bool script_waits_ = false;               // the recorded client spoke: wait for this one's first frame
+  size_t script_gate_ = 0;                  // the first frame sent after the client's first frame
+  int64_t script_gate_ms_ = 0;              // when the client's first frame was sent
+  size_t script_loop_from_ = 0;             // --loop plays from here again
 };
 
 }  // namespace

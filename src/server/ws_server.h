@@ -9,6 +9,13 @@
 
 namespace wsflow {
 
+/// `replay --serve` in a dialect other than native: one frame of the recorded conversation.
+struct ScriptFrame {
+  bool from_client = false;  ///< sent by the recorded client; the playback waits for the client's first
+  std::string text;          ///< the frame, verbatim
+  int64_t t_ms = 0;          ///< when, from the start of the recording
+};
+
 struct ServeOptions {
   std::string host = "127.0.0.1";
   int port = 8000;
@@ -43,6 +50,11 @@ struct ServeOptions {
   std::vector<int64_t> replay_offsets_ms;
   double replay_speed = 0;
   bool replay_loop = false;
+  // `replay --serve` of a recording made against `dialect` (not native): every connection to one
+  // of the dialect's endpoints gets the backend's recorded frames verbatim, paced by replay_speed
+  // (the frames the backend sent before the client's first are sent on connect; the rest wait
+  // for the client's first frame), and with replay_loop again and again.
+  std::vector<ScriptFrame> replay_script;
 };
 
 /// Runs the server until SIGINT/SIGTERM. Returns the exit status (0, or 2/5 when it cannot start).
