@@ -32,25 +32,26 @@ namespace {
 
 using namespace serve;  // the server-side dialects
 
-// One thread runs everything: no locks, no strands.
-struct ServerConfig : public websocketpp::config::asio {
+// One thread runs everything: no locks, no strands. `Base`: websocketpp's config of the
+// transport (asio: ws://).
+template <class Base>
+struct ServerConfig : public Base {
   typedef ServerConfig type;
-  typedef websocketpp::config::asio base;
+  typedef Base base;
   typedef websocketpp::concurrency::none concurrency_type;
   typedef websocketpp::log::basic<concurrency_type, websocketpp::log::elevel> elog_type;
   typedef websocketpp::log::basic<concurrency_type, websocketpp::log::alevel> alog_type;
-  struct transport_config : public base::transport_config {
-    typedef type::concurrency_type concurrency_type;
-    typedef type::alog_type alog_type;
-    typedef type::elog_type elog_type;
+  struct transport_config : public Base::transport_config {
+    typedef websocketpp::concurrency::none concurrency_type;
+    typedef ServerConfig::alog_type alog_type;
+    typedef ServerConfig::elog_type elog_type;
     static bool const enable_multithreading = false;
   };
   typedef websocketpp::transport::asio::endpoint<transport_config> transport_type;
   static bool const enable_multithreading = false;
 };
 
-using WsServer = websocketpp::server<ServerConfig>;
-using ConPtr = WsServer::connection_ptr;
+using PlainConfig = ServerConfig<websocketpp::config::asio>;
 using Hdl = websocketpp::connection_hdl;
 using websocketpp::frame::opcode::text;
 
@@ -58,56 +59,61 @@ constexpr size_t kSendHighWater = 1u << 20;  // bytes queued per connection befo
 constexpr int kBatch = 256;                  // events made per loop turn when a run has no delay
 constexpr size_t kRememberedReplies = 4096;  // request ids remembered per run (idempotent retries)
 
-struct Conn {
-  ConPtr con;
-  std::string path_run;                // from /ws/{run_id}
-  std::map<std::string, size_t> subs;  // run id -> index of the next event to send
-  int64_t sent = 0;                    // run events sent on this connection (fault counters)
-  bool dead = false;
-  bool stalled = false;
-  bool pump_scheduled = false;
-  bool held_back = false;  // backpressure was applied (logged once)
-  std::chrono::steady_clock::time_point play_start;  // replay --serve: when this client's playback began
-  // replay --serve of a dialect (the recorded frames): the next one, whether the client has sent
-  // its first frame, and the recorded time that play_start stands for
-  size_t script_next = 0;
-  bool script_gate_open = false;
-  int64_t script_base_ms = 0;
-  // --dialect other than native (server_dialect.h)
-  Endpoint ep;                  // what the path and query said
-  std::string client_id;        // a2a
-  bool started = false;         // cmbagent: the first frame was handled
-  bool orphaned = false;        // cmbagent --mars-strict: a newer socket whose control answers are lost
-  std::string drive;            // cmbagent, ryx, chat: the run this socket drives
-  bool busy = false;            // ryx, chat: a run goes on; frames wait for its end
-  std::deque<std::pair<bool, std::string>> waiting;  // ryx, chat: (binary, payload) received meanwhile
-  std::set<std::string> watch;  // aladdin: the ids subscribed to
-  bool watch_all = false;       // aladdin: executionId "all"
-  bool awaiting_pong = false;   // aladdin: the last protocol ping is not answered yet
-};
-
-struct RunState {
-  std::string id;
-  std::string request_id;  // the execute request that created it
-  std::unique_ptr<RunEngine> engine;
-  int delay_ms = 0;
-  std::vector<std::string> events;
-  std::vector<double> times;  // unix seconds of each event, for request_state
-  std::set<Conn*> subscribers;
-  bool tick_scheduled = false;
-  std::map<std::string, std::string> replies;  // request_id -> the reply it got
-  std::deque<std::string> reply_order;
-  std::vector<int64_t> offsets_ms;  // replay --serve: when each event happened in the recording
-  // --dialect other than native: what the backend sends (the native events stay in `events`)
-  RunContext ctx;
-  std::vector<std::string> frames;
-  std::vector<double> frame_times;  // unix seconds (cmbagent request_state)
-  std::vector<char> frame_cm;       // cmbagent: sent by the connection manager
-  int deferred = 0;                 // frames still to come after a delay
-  bool closing = false;             // the backend closes the run's sockets after its last frame
-};
-
+template <class Config>
 class Server {
+  using WsServer = websocketpp::server<Config>;
+  using ConPtr = typename WsServer::connection_ptr;
+  using MessagePtr = typename WsServer::message_ptr;
+
+  struct Conn {
+    ConPtr con;
+    std::string path_run;                // from /ws/{run_id}
+    std::map<std::string, size_t> subs;  // run id -> index of the next event to send
+    int64_t sent = 0;                    // run events sent on this connection (fault counters)
+    bool dead = false;
+    bool stalled = false;
+    bool pump_scheduled = false;
+    bool held_back = false;  // backpressure was applied (logged once)
+    std::chrono::steady_clock::time_point play_start;  // replay --serve: when this client's playback began
+    // replay --serve of a dialect (the recorded frames): the next one, whether the client has sent
+    // its first frame, and the recorded time that play_start stands for
+    size_t script_next = 0;
+    bool script_gate_open = false;
+    int64_t script_base_ms = 0;
+    // --dialect other than native (server_dialect.h)
+    Endpoint ep;                  // what the path and query said
+    std::string client_id;        // a2a
+    bool started = false;         // cmbagent: the first frame was handled
+    bool orphaned = false;        // cmbagent --mars-strict: a newer socket whose control answers are lost
+    std::string drive;            // cmbagent, ryx, chat: the run this socket drives
+    bool busy = false;            // ryx, chat: a run goes on; frames wait for its end
+    std::deque<std::pair<bool, std::string>> waiting;  // ryx, chat: (binary, payload) received meanwhile
+    std::set<std::string> watch;  // aladdin: the ids subscribed to
+    bool watch_all = false;       // aladdin: executionId "all"
+    bool awaiting_pong = false;   // aladdin: the last protocol ping is not answered yet
+  };
+
+  struct RunState {
+    std::string id;
+    std::string request_id;  // the execute request that created it
+    std::unique_ptr<RunEngine> engine;
+    int delay_ms = 0;
+    std::vector<std::string> events;
+    std::vector<double> times;  // unix seconds of each event, for request_state
+    std::set<Conn*> subscribers;
+    bool tick_scheduled = false;
+    std::map<std::string, std::string> replies;  // request_id -> the reply it got
+    std::deque<std::string> reply_order;
+    std::vector<int64_t> offsets_ms;  // replay --serve: when each event happened in the recording
+    // --dialect other than native: what the backend sends (the native events stay in `events`)
+    RunContext ctx;
+    std::vector<std::string> frames;
+    std::vector<double> frame_times;  // unix seconds (cmbagent request_state)
+    std::vector<char> frame_cm;       // cmbagent: sent by the connection manager
+    int deferred = 0;                 // frames still to come after a delay
+    bool closing = false;             // the backend closes the run's sockets after its last frame
+  };
+
  public:
   explicit Server(const ServeOptions& opts) : opts_(opts), store_(opts.data_dir), rng_(std::random_device{}()) {
     ParseServerDialect(opts.dialect, &dopts_.dialect);  // the command line checked the name
@@ -137,7 +143,7 @@ class Server {
     ws_.set_open_handler([this](Hdl h) { OnOpen(h); });
     ws_.set_close_handler([this](Hdl h) { OnGone(h); });
     ws_.set_fail_handler([this](Hdl h) { OnGone(h); });
-    ws_.set_message_handler([this](Hdl h, WsServer::message_ptr m) { OnMessage(h, m); });
+    ws_.set_message_handler([this](Hdl h, MessagePtr m) { OnMessage(h, m); });
     if (dopts_.dialect == ServerDialect::kAladdin) {
       ws_.set_pong_handler([this](Hdl h, std::string) {
         auto it = conns_.find(ws_.get_con_from_hdl(h).get());
@@ -165,7 +171,7 @@ class Server {
     int port = ws_.get_local_endpoint(ec).port();
     if (!opts_.port_file.empty() && !WritePortFile(port)) return kExitUsage;
     if (!opts_.quiet) {
-      std::cerr << "wsflow serve: listening on ws://" << opts_.host << ":" << port;
+      std::cerr << "wsflow serve: listening on " << "ws://" << opts_.host << ":" << port;
       if (!native_) std::cerr << " (dialect " << ServerDialectName(dopts_.dialect) << ")";
       std::cerr << "\n";
     }
@@ -493,7 +499,7 @@ class Server {
   }
 
   // ---- messages ----
-  void OnMessage(Hdl h, WsServer::message_ptr msg) {
+  void OnMessage(Hdl h, MessagePtr msg) {
     ConPtr con = ws_.get_con_from_hdl(h);
     auto it = conns_.find(con.get());
     if (it == conns_.end()) return;
@@ -1406,7 +1412,7 @@ class Server {
 }  // namespace
 
 int RunServer(const ServeOptions& opts) {
-  Server server(opts);
+  Server<PlainConfig> server(opts);
   return server.Run();
 }
 
