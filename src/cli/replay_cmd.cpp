@@ -21,6 +21,7 @@
 #include "core/exit_status.h"
 #include "core/ndjson_writer.h"
 #include "replay/recording.h"
+#include "cli/serve_cmd.h"
 #include "server/server_dialect.h"
 #include "server/ws_server.h"
 
@@ -103,6 +104,9 @@ int Serve(const Recording& rec, const ReplayFlags& f) {
   o.verbose = f.stream.conn.verbose > 0;
   o.replay_speed = f.speed;
   o.replay_loop = f.loop;
+  o.tls_cert = f.tls.tls_cert;
+  o.tls_key = f.tls.tls_key;
+  o.tls_client_ca = f.tls.tls_client_ca;
   // A recording made against another backend is served in its dialect, its frames verbatim,
   // unless --serve-as native asks for its events over wsflow's protocol.
   std::string dialect = RecordedDialect(rec);
@@ -227,6 +231,7 @@ CLI::App* SetupReplay(CLI::App& app, ReplayFlags* f) {
                   "recorded: the recording's own dialect, its frames verbatim (the default when it has them); "
                   "native: its events over wsflow's protocol")
       ->check(CLI::IsMember({"recorded", "native"}))->group(g);
+  AddServerTlsOptions(sub, &f->tls, g);
   auto* r = "Re-run (--rerun)";
   auto* rerun = sub->add_flag("--rerun", f->rerun, "send the recorded request to a backend again")->group(r);
   sub->add_flag("--same-run-id", f->same_run_id, "reuse the recorded run id")->group(r);

@@ -1,10 +1,13 @@
 #include "server/ws_server.h"
 
+#include <websocketpp/config/asio.hpp>
 #include <websocketpp/config/asio_no_tls.hpp>
 #include <websocketpp/server.hpp>
 #include <websocketpp/concurrency/none.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <cstdio>
@@ -16,6 +19,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "core/envelope.h"
 #include "core/exit_status.h"
@@ -32,8 +36,8 @@ namespace {
 
 using namespace serve;  // the server-side dialects
 
-// One thread runs everything: no locks, no strands. `Base`: websocketpp's config of the
-// transport (asio: ws://).
+// One thread runs everything: no locks, no strands. `Base`: websocketpp's asio (ws://) or
+// asio_tls (wss://) config; the two servers are the two instantiations of Server below.
 template <class Base>
 struct ServerConfig : public Base {
   typedef ServerConfig type;
@@ -52,6 +56,8 @@ struct ServerConfig : public Base {
 };
 
 using PlainConfig = ServerConfig<websocketpp::config::asio>;
+using TlsConfig = ServerConfig<websocketpp::config::asio_tls>;
+using TlsContext = std::shared_ptr<asio::ssl::context>;
 using Hdl = websocketpp::connection_hdl;
 using websocketpp::frame::opcode::text;
 
@@ -64,6 +70,7 @@ class Server {
   using WsServer = websocketpp::server<Config>;
   using ConPtr = typename WsServer::connection_ptr;
   using MessagePtr = typename WsServer::message_ptr;
+  static constexpr bool kTls = std::is_same_v<Config, TlsConfig>;
 
   struct Conn {
     ConPtr con;
@@ -115,7 +122,9 @@ class Server {
   };
 
  public:
-  explicit Server(const ServeOptions& opts) : opts_(opts), store_(opts.data_dir), rng_(std::random_device{}()) {
+  /// `tls`: the context of every wss:// connection (kTls only), made and checked by MakeTlsContext.
+  Server(const ServeOptions& opts, TlsContext tls)
+      : opts_(opts), tls_(std::move(tls)), store_(opts.data_dir), rng_(std::random_device{}()) {
     ParseServerDialect(opts.dialect, &dopts_.dialect);  // the command line checked the name
     native_ = dopts_.dialect == ServerDialect::kNative;
     dopts_.mars_strict = opts.mars_strict;
@@ -139,6 +148,7 @@ class Server {
     websocketpp::lib::error_code ec;
     ws_.init_asio(&ioc_, ec);
     ws_.set_reuse_addr(true);
+    if constexpr (kTls) ws_.set_tls_init_handler([this](Hdl) { return tls_; });
     ws_.set_validate_handler([this](Hdl h) { return Validate(h); });
     ws_.set_open_handler([this](Hdl h) { OnOpen(h); });
     ws_.set_close_handler([this](Hdl h) { OnGone(h); });
@@ -171,7 +181,7 @@ class Server {
     int port = ws_.get_local_endpoint(ec).port();
     if (!opts_.port_file.empty() && !WritePortFile(port)) return kExitUsage;
     if (!opts_.quiet) {
-      std::cerr << "wsflow serve: listening on " << "ws://" << opts_.host << ":" << port;
+      std::cerr << "wsflow serve: listening on " << (kTls ? "wss://" : "ws://") << opts_.host << ":" << port;
       if (!native_) std::cerr << " (dialect " << ServerDialectName(dopts_.dialect) << ")";
       std::cerr << "\n";
     }
@@ -1389,6 +1399,7 @@ class Server {
   }
 
   ServeOptions opts_;
+  TlsContext tls_;
   RunStore store_;
   asio::io_context ioc_;
   WsServer ws_;
@@ -1409,10 +1420,81 @@ class Server {
   size_t script_loop_from_ = 0;             // --loop plays from here again
 };
 
+// The OpenSSL errors queued by the last call, oldest first ("" when none).
+std::string SslErrors() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    const char* reason = ERR_reason_error_string(e);
+    if (!out.empty()) out += "; ";
+    out += reason ? reason : buf;
+  }
+  return out;
+}
+
+// The context every wss:// connection shares: the certificate chain and key of --tls-cert and
+// --tls-key, TLS 1.2 or newer, and with --tls-client-ca a client certificate required and
+// verified. Null with a one-line reason naming the option and the file.
+TlsContext MakeTlsContext(const ServeOptions& o, std::string* err) {
+  for (auto [flag, file] : {std::pair{"--tls-cert", &o.tls_cert}, {"--tls-key", &o.tls_key},
+                            {"--tls-client-ca", &o.tls_client_ca}}) {
+    if (file->empty()) continue;
+    std::ifstream in(*file);
+    if (!in) {
+      *err = std::string(flag) + " " + *file + ": cannot read it: " + std::strerror(errno);
+      return nullptr;
+    }
+  }
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  SSL_CTX* native = ctx->native_handle();
+  ERR_clear_error();
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  auto failed = [err](const char* flag, const std::string& file, const std::string& what) {
+    std::string why = SslErrors();
+    *err = std::string(flag) + " " + file + ": " + what + (why.empty() ? "" : " (" + why + ")");
+    return nullptr;
+  };
+  if (SSL_CTX_use_certificate_chain_file(native, o.tls_cert.c_str()) != 1)
+    return failed("--tls-cert", o.tls_cert, "not a PEM certificate (chain)");
+  if (SSL_CTX_use_PrivateKey_file(native, o.tls_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(native) != 1) {
+    bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+    if (mismatch) ERR_clear_error();  // says no more than the message
+    return failed("--tls-key", o.tls_key,
+                  mismatch ? "not the key of the certificate in " + o.tls_cert : "not a PEM private key");
+  }
+  if (!o.tls_client_ca.empty()) {
+    if (SSL_CTX_load_verify_locations(native, o.tls_client_ca.c_str(), nullptr) != 1)
+      return failed("--tls-client-ca", o.tls_client_ca, "no PEM CA certificate in it");
+    // The CA names go in the certificate request, so that a client can choose its certificate.
+    if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(o.tls_client_ca.c_str()))
+      SSL_CTX_set_client_CA_list(native, names);
+    SSL_CTX_set_verify(native, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+  return ctx;
+}
+
 }  // namespace
 
 int RunServer(const ServeOptions& opts) {
-  Server<PlainConfig> server(opts);
+  if (opts.tls_cert.empty() && opts.tls_key.empty() && opts.tls_client_ca.empty()) {
+    Server<PlainConfig> server(opts, nullptr);
+    return server.Run();
+  }
+  std::string err;
+  TlsContext tls;
+  if (opts.tls_cert.empty() || opts.tls_key.empty())
+    err = "--tls-cert and --tls-key go together (and --tls-client-ca needs them)";
+  else
+    tls = MakeTlsContext(opts, &err);
+  if (!tls) {  // before listening: nothing has started
+    std::cerr << "wsflow serve: " << err << "\n";
+    return kExitUsage;
+  }
+  Server<TlsConfig> server(opts, std::move(tls));
   return server.Run();
 }
 

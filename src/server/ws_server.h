@@ -1,6 +1,6 @@
 // `wsflow serve`: the reference backend (docs/protocol.md). Simulates runs from scenarios, keeps
 // their history, serves many clients and runs at once, and misbehaves on purpose for tests.
-// websocketpp stays inside ws_server.cpp.
+// ws:// or, with a certificate, wss://. websocketpp stays inside ws_server.cpp.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +33,10 @@ struct ServeOptions {
   /// Not empty: an upgrade without "Authorization: Bearer TOKEN" or a query parameter
   /// access_token=TOKEN (or token=TOKEN) is refused with 401.
   std::string token;
+  /// Not empty: wss:// with this certificate (PEM, the chain may follow it) and key (PEM).
+  std::string tls_cert, tls_key;
+  /// Not empty (with tls_cert): a client certificate signed by a CA of this PEM file is required.
+  std::string tls_client_ca;
 
   // Speak a real backend's protocol instead of the native one (docs/dialects.md): native,
   // cmbagent, ryx, a2a, aladdin or chat.
