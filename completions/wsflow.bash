@@ -212,6 +212,10 @@ _wsflow() {
     replay:--host) return ;;
     replay:--port) return ;;
     replay:--port-file) _filedir; return ;;
+    replay:--serve-as) COMPREPLY=($(compgen -W "recorded native" -- "$cur")); return ;;
+    replay:--tls-cert) _filedir; return ;;
+    replay:--tls-key) _filedir; return ;;
+    replay:--tls-client-ca) _filedir; return ;;
     replay:--lock) _filedir; return ;;
     replay:--lock-wait) return ;;
     replay:--record-dir) _filedir -d; return ;;
@@ -258,6 +262,9 @@ _wsflow() {
     serve:--data-dir) _filedir -d; return ;;
     serve:--scenario-dir) _filedir -d; return ;;
     serve:--token-file) _filedir; return ;;
+    serve:--tls-cert) _filedir; return ;;
+    serve:--tls-key) _filedir; return ;;
+    serve:--tls-client-ca) _filedir; return ;;
     serve:--dialect) COMPREPLY=($(compgen -W "native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     serve:--heartbeat-interval) return ;;
     serve:--drop-every) return ;;
@@ -294,8 +301,8 @@ _wsflow() {
     pause) COMPREPLY=($(compgen -W "--direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
     resume) COMPREPLY=($(compgen -W "--direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
     send) COMPREPLY=($(compgen -W "--text --binary --linger --record --until --until-match --max-events --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
-    replay) COMPREPLY=($(compgen -W "--speed --skip-bad --serve --host --port --port-file --loop --rerun --same-run-id --lock --lock-wait --record-dir --keep --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
-    serve) COMPREPLY=($(compgen -W "--host --port --port-file --data-dir --scenario-dir --token-file --dialect --mars-strict --ryx-documented --a2a-coordinator --heartbeat-interval --drop-every --stall-after --garbage-every --close-code -v, --verbose -q, --quiet --help" -- "$cur")) ;;
+    replay) COMPREPLY=($(compgen -W "--speed --skip-bad --serve --host --port --port-file --loop --serve-as --tls-cert --tls-key --tls-client-ca --rerun --same-run-id --lock --lock-wait --record-dir --keep --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
+    serve) COMPREPLY=($(compgen -W "--host --port --port-file --data-dir --scenario-dir --token-file --tls-cert --tls-key --tls-client-ca --dialect --mars-strict --ryx-documented --a2a-coordinator --heartbeat-interval --drop-every --stall-after --garbage-every --close-code -v, --verbose -q, --quiet --help" -- "$cur")) ;;
     sessions) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
     config) COMPREPLY=($(compgen -W "show --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q, --quiet -v, --verbose --help" -- "$cur")) ;;
   esac

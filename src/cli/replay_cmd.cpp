@@ -21,6 +21,8 @@
 #include "core/exit_status.h"
 #include "core/ndjson_writer.h"
 #include "replay/recording.h"
+#include "cli/serve_cmd.h"
+#include "server/server_dialect.h"
 #include "server/ws_server.h"
 
 namespace wsflow {
@@ -102,6 +104,28 @@ int Serve(const Recording& rec, const ReplayFlags& f) {
   o.verbose = f.stream.conn.verbose > 0;
   o.replay_speed = f.speed;
   o.replay_loop = f.loop;
+  o.tls_cert = f.tls.tls_cert;
+  o.tls_key = f.tls.tls_key;
+  o.tls_client_ca = f.tls.tls_client_ca;
+  // A recording made against another backend is served in its dialect, its frames verbatim,
+  // unless --serve-as native asks for its events over wsflow's protocol.
+  std::string dialect = RecordedDialect(rec);
+  bool has_frames = std::any_of(rec.frames.begin(), rec.frames.end(), [](const RecordedFrame& r) { return r.in; });
+  if (f.serve_as == "recorded" && dialect != "native" && !has_frames)
+    return Usage(f.file + " holds no frames of the " + dialect + " backend (saved watch output?); " +
+                 "--serve-as native serves its events");
+  if (f.serve_as != "native" && dialect != "native" && has_frames) {
+    serve::ServerDialect known;
+    if (!serve::ParseServerDialect(dialect, &known))
+      return Usage(f.file + " was recorded against the " + dialect + " dialect, which replay --serve cannot speak; " +
+                   "--serve-as native serves its events");
+    o.dialect = dialect;
+    for (const auto& fr : rec.frames) o.replay_script.push_back({!fr.in, fr.text, fr.t_ms});
+    if (!o.quiet)
+      std::cerr << "wsflow: serving the recording" << (rec.header.run_id.empty() ? "" : " of run " + rec.header.run_id)
+                << " in the " << dialect << " dialect: its frames as recorded, on its endpoints\n";
+    return RunServer(o);
+  }
   o.replay_run_id = rec.header.run_id;
   for (const auto& ev : rec.events) {
     o.replay_events.push_back(ev.line);
@@ -197,11 +221,17 @@ CLI::App* SetupReplay(CLI::App& app, ReplayFlags* f) {
       ->check(CLI::NonNegativeNumber);
   sub->add_flag("--skip-bad", f->skip_bad, "skip corrupt lines instead of failing");
   auto* g = "Serve (--serve)";
-  auto* serve = sub->add_flag("--serve", f->serve, "serve the recorded run as a backend")->group(g);
+  auto* serve = sub->add_flag("--serve", f->serve, "serve the recorded run as a backend, in the recording's own dialect")
+                    ->group(g);
   sub->add_option("--host", f->host, "address to listen on")->group(g);
   sub->add_option("--port", f->port, "port to listen on (0: any free port)")->check(CLI::Range(0, 65535))->group(g);
   sub->add_option("--port-file", f->port_file, "write the port listened on to this file")->type_name("FILE")->group(g);
   sub->add_flag("--loop", f->loop, "play the recording again after it ends")->group(g);
+  sub->add_option("--serve-as", f->serve_as,
+                  "recorded: the recording's own dialect, its frames verbatim (the default when it has them); "
+                  "native: its events over wsflow's protocol")
+      ->check(CLI::IsMember({"recorded", "native"}))->group(g);
+  AddServerTlsOptions(sub, &f->tls, g);
   auto* r = "Re-run (--rerun)";
   auto* rerun = sub->add_flag("--rerun", f->rerun, "send the recorded request to a backend again")->group(r);
   sub->add_flag("--same-run-id", f->same_run_id, "reuse the recorded run id")->group(r);

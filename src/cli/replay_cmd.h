@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/stream_cmd.h"
+#include "server/ws_server.h"
 
 namespace wsflow {
 
@@ -21,6 +22,8 @@ struct ReplayFlags {
   int port = 8000;
   std::string port_file;
   bool loop = false;
+  std::string serve_as;  ///< recorded (the recording's own protocol) or native; "": recorded when it can be
+  ServeOptions tls;      ///< tls_cert, tls_key, tls_client_ca: wss://
   // --rerun
   bool rerun = false;
   bool same_run_id = false;

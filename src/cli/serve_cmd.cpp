@@ -33,6 +33,7 @@ CLI::App* SetupServe(CLI::App& app, ServeOptions* o) {
          },
          "refuse upgrades (401) without 'Authorization: Bearer TOKEN' or ?access_token=TOKEN")
       ->type_name("FILE");
+  AddServerTlsOptions(sub, o, "TLS (wss://)");
   auto* d = "Dialect";
   sub->add_option("--dialect", o->dialect, "the backend protocol to speak")
       ->check(CLI::IsMember(serve::ServerDialectNames()))->capture_default_str()->group(d);
@@ -65,6 +66,19 @@ CLI::App* SetupServe(CLI::App& app, ServeOptions* o) {
   sub->add_flag("-q,--quiet", o->quiet, "log nothing but errors");
   sub->footer("Example: wsflow serve --port 0 --port-file /tmp/port & wsflow execute demo --url ws://127.0.0.1:$(cat /tmp/port)");
   return sub;
+}
+
+void AddServerTlsOptions(CLI::App* sub, ServeOptions* o, const std::string& group) {
+  auto* cert = sub->add_option("--tls-cert", o->tls_cert, "serve wss:// with this certificate (PEM; its chain may follow)")
+                   ->type_name("FILE")->group(group);
+  auto* key = sub->add_option("--tls-key", o->tls_key, "the certificate's private key (PEM)")
+                  ->type_name("FILE")->group(group);
+  auto* ca = sub->add_option("--tls-client-ca", o->tls_client_ca,
+                             "require a client certificate signed by a CA in this PEM file")
+                 ->type_name("FILE")->group(group);
+  cert->needs(key);
+  key->needs(cert);
+  ca->needs(cert);
 }
 
 int RunServe(const ServeOptions& opts) { return RunServer(opts); }

@@ -182,24 +182,27 @@ bool ParseRecording(const std::string& text, const std::string& name, bool skip_
     }
     if (out->has_header) {
       std::string_view dir = GetString(d, "dir");
+      if (dir != "in" && dir != "out" && dir != "end") {
+        if (!bad("a recording line needs \"dir\": in, out or end")) return false;
+        continue;
+      }
       if (dir == "end") {
         out->end_status = static_cast<int>(GetInt(d, "exit_status", -1));
-      } else if (dir == "out") {
-        auto f = d.FindMember("frame");
-        if (f != d.MemberEnd()) out->sent.push_back(f->value.IsString() ? f->value.GetString() : ToJson(f->value));
-      } else if (dir == "in") {
-        auto ev = d.FindMember("event");
-        if (ev != d.MemberEnd()) {
-          EnvelopeFields env;
-          std::string why;
-          if (!ev->value.IsObject() || !ReadEnvelope(ev->value, &env, &why)) {
-            if (!bad("the recorded event is not an envelope (" + why + ")")) return false;
-            continue;
-          }
-          out->events.push_back({ToJson(ev->value), GetInt(d, "t_ms", 0)});
+        continue;
+      }
+      int64_t t_ms = GetInt(d, "t_ms", 0);
+      auto f = d.FindMember("frame");
+      if (f != d.MemberEnd())
+        out->frames.push_back({dir == "in", f->value.IsString() ? f->value.GetString() : ToJson(f->value), t_ms});
+      auto ev = d.FindMember("event");
+      if (dir == "in" && ev != d.MemberEnd()) {
+        EnvelopeFields env;
+        std::string why;
+        if (!ev->value.IsObject() || !ReadEnvelope(ev->value, &env, &why)) {
+          if (!bad("the recorded event is not an envelope (" + why + ")")) return false;
+          continue;
         }
-      } else if (!bad("a recording line needs \"dir\": in, out or end")) {
-        return false;
+        out->events.push_back({ToJson(ev->value), t_ms});
       }
       continue;
     }
@@ -227,6 +230,19 @@ Outcome RecordedOutcome(const Recording& r) {
     if (o != Outcome::kNone) return o;
   }
   return Outcome::kNone;
+}
+
+std::string RecordedDialect(const Recording& r) {
+  for (const auto& e : r.events) {
+    JsonDoc d;
+    std::string err;
+    if (!ParseJson(e.line, &d, &err)) continue;
+    std::string_view dialect = GetString(d, "dialect");
+    if (!dialect.empty()) return std::string(dialect);
+    break;  // native envelopes carry no dialect
+  }
+  if (r.header.dialect.empty() || r.header.dialect == "auto") return "native";
+  return r.header.dialect;
 }
 
 }  // namespace wsflow

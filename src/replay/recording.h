@@ -21,7 +21,7 @@ inline constexpr int kRecordingFormat = 1;
 struct RecordingHeader {
   std::string command;  ///< watch, execute, send
   std::string url;      ///< masked
-  std::string dialect = "native";
+  std::string dialect = "native";  ///< as known when recording started; "auto": detected later
   std::string run_id;
   std::string task;         ///< execute: the task
   std::string config_json;  ///< execute: the config object ("" = none)
@@ -56,11 +56,18 @@ struct RecordedEvent {
   int64_t t_ms = 0;
 };
 
+/// A frame as it went over the wire: JSON frames re-serialised compactly, others as they were.
+struct RecordedFrame {
+  bool in = false;  ///< received (true) or sent
+  std::string text;
+  int64_t t_ms = 0;
+};
+
 struct Recording {
   bool has_header = false;  ///< false: plain `wsflow watch` output (no timing)
   RecordingHeader header;
   std::vector<RecordedEvent> events;
-  std::vector<std::string> sent;  ///< frames sent, in order
+  std::vector<RecordedFrame> frames;  ///< every frame sent or received, in order (with a header only)
   int end_status = -1;            ///< from the end line, when the recorder finished
   bool torn_tail = false;         ///< the last line was cut (a killed recorder)
   int skipped = 0;                ///< bad lines skipped (--skip-bad)
@@ -73,6 +80,11 @@ bool ParseRecording(const std::string& text, const std::string& name, bool skip_
 
 /// How the recorded run ended, from its terminal event (kNone when it has none).
 Outcome RecordedOutcome(const Recording& r);
+
+/// The protocol the recorded backend spoke: the `dialect` of its events when they name one (the
+/// client may have detected it after the header was written), else the header's; "native" when
+/// neither tells.
+std::string RecordedDialect(const Recording& r);
 
 /// The URL with the values of credential-like query parameters replaced by ***.
 std::string MaskUrlSecrets(const std::string& url);

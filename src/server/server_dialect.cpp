@@ -334,6 +334,25 @@ std::vector<std::string> Greeting(const DialectOptions& o, const Endpoint& ep, c
   }
 }
 
+bool IsGreetingFrame(ServerDialect d, std::string_view frame) {
+  JsonDoc doc;
+  std::string err;
+  if (!ParseJson(frame, &doc, &err) || !doc.IsObject()) return false;
+  std::string_view type = GetString(doc, "type");
+  switch (d) {
+    case ServerDialect::kA2a:
+      return type == "info" || type == "status";
+    case ServerDialect::kAladdin:
+      return type == "ping";
+    case ServerDialect::kChat: {
+      const JsonValue* data = GetObject(doc, "data");
+      return type == "status" && data && GetString(*data, "status") == "connected";
+    }
+    default:
+      return false;
+  }
+}
+
 std::string HeartbeatFrame(const DialectOptions& o, const Endpoint& ep, const RunContext* run, Clock::time_point now) {
   using namespace dialect_detail;
   switch (o.dialect) {

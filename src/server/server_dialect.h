@@ -152,6 +152,9 @@ std::vector<DialectFrame> MapEvent(const DialectOptions& o, RunContext& ctx, std
 /// status). `run` is the workflow's run for an a2a workflow socket (may be null).
 std::vector<std::string> Greeting(const DialectOptions& o, const Endpoint& ep, const std::string& client_id,
                                   const RunContext* run, Clock::time_point now);
+/// Whether `frame` is one that Greeting() makes for `d` (a2a info and status, aladdin ping, chat
+/// status "connected"): `replay --serve` sends those on connect, before the client speaks.
+bool IsGreetingFrame(ServerDialect d, std::string_view frame);
 /// The application heartbeat (cmbagent, a2a, chat); empty for the others.
 std::string HeartbeatFrame(const DialectOptions& o, const Endpoint& ep, const RunContext* run, Clock::time_point now);
 

@@ -1,10 +1,13 @@
 #include "server/ws_server.h"
 
+#include <websocketpp/config/asio.hpp>
 #include <websocketpp/config/asio_no_tls.hpp>
 #include <websocketpp/server.hpp>
 #include <websocketpp/concurrency/none.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <cstdio>
@@ -16,6 +19,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "core/envelope.h"
 #include "core/exit_status.h"
@@ -32,25 +36,28 @@ namespace {
 
 using namespace serve;  // the server-side dialects
 
-// One thread runs everything: no locks, no strands.
-struct ServerConfig : public websocketpp::config::asio {
+// One thread runs everything: no locks, no strands. `Base`: websocketpp's asio (ws://) or
+// asio_tls (wss://) config; the two servers are the two instantiations of Server below.
+template <class Base>
+struct ServerConfig : public Base {
   typedef ServerConfig type;
-  typedef websocketpp::config::asio base;
+  typedef Base base;
   typedef websocketpp::concurrency::none concurrency_type;
   typedef websocketpp::log::basic<concurrency_type, websocketpp::log::elevel> elog_type;
   typedef websocketpp::log::basic<concurrency_type, websocketpp::log::alevel> alog_type;
-  struct transport_config : public base::transport_config {
-    typedef type::concurrency_type concurrency_type;
-    typedef type::alog_type alog_type;
-    typedef type::elog_type elog_type;
+  struct transport_config : public Base::transport_config {
+    typedef websocketpp::concurrency::none concurrency_type;
+    typedef ServerConfig::alog_type alog_type;
+    typedef ServerConfig::elog_type elog_type;
     static bool const enable_multithreading = false;
   };
   typedef websocketpp::transport::asio::endpoint<transport_config> transport_type;
   static bool const enable_multithreading = false;
 };
 
-using WsServer = websocketpp::server<ServerConfig>;
-using ConPtr = WsServer::connection_ptr;
+using PlainConfig = ServerConfig<websocketpp::config::asio>;
+using TlsConfig = ServerConfig<websocketpp::config::asio_tls>;
+using TlsContext = std::shared_ptr<asio::ssl::context>;
 using Hdl = websocketpp::connection_hdl;
 using websocketpp::frame::opcode::text;
 
@@ -58,59 +65,73 @@ constexpr size_t kSendHighWater = 1u << 20;  // bytes queued per connection befo
 constexpr int kBatch = 256;                  // events made per loop turn when a run has no delay
 constexpr size_t kRememberedReplies = 4096;  // request ids remembered per run (idempotent retries)
 
-struct Conn {
-  ConPtr con;
-  std::string path_run;                // from /ws/{run_id}
-  std::map<std::string, size_t> subs;  // run id -> index of the next event to send
-  int64_t sent = 0;                    // run events sent on this connection (fault counters)
-  bool dead = false;
-  bool stalled = false;
-  bool pump_scheduled = false;
-  bool held_back = false;  // backpressure was applied (logged once)
-  std::chrono::steady_clock::time_point play_start;  // replay --serve: when this client's playback began
-  // --dialect other than native (server_dialect.h)
-  Endpoint ep;                  // what the path and query said
-  std::string client_id;        // a2a
-  bool started = false;         // cmbagent: the first frame was handled
-  bool orphaned = false;        // cmbagent --mars-strict: a newer socket whose control answers are lost
-  std::string drive;            // cmbagent, ryx, chat: the run this socket drives
-  bool busy = false;            // ryx, chat: a run goes on; frames wait for its end
-  std::deque<std::pair<bool, std::string>> waiting;  // ryx, chat: (binary, payload) received meanwhile
-  std::set<std::string> watch;  // aladdin: the ids subscribed to
-  bool watch_all = false;       // aladdin: executionId "all"
-  bool awaiting_pong = false;   // aladdin: the last protocol ping is not answered yet
-};
-
-struct RunState {
-  std::string id;
-  std::string request_id;  // the execute request that created it
-  std::unique_ptr<RunEngine> engine;
-  int delay_ms = 0;
-  std::vector<std::string> events;
-  std::vector<double> times;  // unix seconds of each event, for request_state
-  std::set<Conn*> subscribers;
-  bool tick_scheduled = false;
-  std::map<std::string, std::string> replies;  // request_id -> the reply it got
-  std::deque<std::string> reply_order;
-  std::vector<int64_t> offsets_ms;  // replay --serve: when each event happened in the recording
-  // --dialect other than native: what the backend sends (the native events stay in `events`)
-  RunContext ctx;
-  std::vector<std::string> frames;
-  std::vector<double> frame_times;  // unix seconds (cmbagent request_state)
-  std::vector<char> frame_cm;       // cmbagent: sent by the connection manager
-  int deferred = 0;                 // frames still to come after a delay
-  bool closing = false;             // the backend closes the run's sockets after its last frame
-};
-
+template <class Config>
 class Server {
+  using WsServer = websocketpp::server<Config>;
+  using ConPtr = typename WsServer::connection_ptr;
+  using MessagePtr = typename WsServer::message_ptr;
+  static constexpr bool kTls = std::is_same_v<Config, TlsConfig>;
+
+  struct Conn {
+    ConPtr con;
+    std::string path_run;                // from /ws/{run_id}
+    std::map<std::string, size_t> subs;  // run id -> index of the next event to send
+    int64_t sent = 0;                    // run events sent on this connection (fault counters)
+    bool dead = false;
+    bool stalled = false;
+    bool pump_scheduled = false;
+    bool held_back = false;  // backpressure was applied (logged once)
+    std::chrono::steady_clock::time_point play_start;  // replay --serve: when this client's playback began
+    // replay --serve of a dialect (the recorded frames): the next one, whether the client has sent
+    // its first frame, and the recorded time that play_start stands for
+    size_t script_next = 0;
+    bool script_gate_open = false;
+    int64_t script_base_ms = 0;
+    // --dialect other than native (server_dialect.h)
+    Endpoint ep;                  // what the path and query said
+    std::string client_id;        // a2a
+    bool started = false;         // cmbagent: the first frame was handled
+    bool orphaned = false;        // cmbagent --mars-strict: a newer socket whose control answers are lost
+    std::string drive;            // cmbagent, ryx, chat: the run this socket drives
+    bool busy = false;            // ryx, chat: a run goes on; frames wait for its end
+    std::deque<std::pair<bool, std::string>> waiting;  // ryx, chat: (binary, payload) received meanwhile
+    std::set<std::string> watch;  // aladdin: the ids subscribed to
+    bool watch_all = false;       // aladdin: executionId "all"
+    bool awaiting_pong = false;   // aladdin: the last protocol ping is not answered yet
+  };
+
+  struct RunState {
+    std::string id;
+    std::string request_id;  // the execute request that created it
+    std::unique_ptr<RunEngine> engine;
+    int delay_ms = 0;
+    std::vector<std::string> events;
+    std::vector<double> times;  // unix seconds of each event, for request_state
+    std::set<Conn*> subscribers;
+    bool tick_scheduled = false;
+    std::map<std::string, std::string> replies;  // request_id -> the reply it got
+    std::deque<std::string> reply_order;
+    std::vector<int64_t> offsets_ms;  // replay --serve: when each event happened in the recording
+    // --dialect other than native: what the backend sends (the native events stay in `events`)
+    RunContext ctx;
+    std::vector<std::string> frames;
+    std::vector<double> frame_times;  // unix seconds (cmbagent request_state)
+    std::vector<char> frame_cm;       // cmbagent: sent by the connection manager
+    int deferred = 0;                 // frames still to come after a delay
+    bool closing = false;             // the backend closes the run's sockets after its last frame
+  };
+
  public:
-  explicit Server(const ServeOptions& opts) : opts_(opts), store_(opts.data_dir), rng_(std::random_device{}()) {
+  /// `tls`: the context of every wss:// connection (kTls only), made and checked by MakeTlsContext.
+  Server(const ServeOptions& opts, TlsContext tls)
+      : opts_(opts), tls_(std::move(tls)), store_(opts.data_dir), rng_(std::random_device{}()) {
     ParseServerDialect(opts.dialect, &dopts_.dialect);  // the command line checked the name
     native_ = dopts_.dialect == ServerDialect::kNative;
     dopts_.mars_strict = opts.mars_strict;
     dopts_.ryx_documented = opts.ryx_documented;
     dopts_.a2a_coordinator = opts.a2a_coordinator;
     dopts_.heartbeat_ms = opts.heartbeat_ms < 0 ? DefaultHeartbeatMs(dopts_.dialect) : opts.heartbeat_ms;
+    LoadScript();
   }
 
   int Run() {
@@ -127,11 +148,12 @@ class Server {
     websocketpp::lib::error_code ec;
     ws_.init_asio(&ioc_, ec);
     ws_.set_reuse_addr(true);
+    if constexpr (kTls) ws_.set_tls_init_handler([this](Hdl) { return tls_; });
     ws_.set_validate_handler([this](Hdl h) { return Validate(h); });
     ws_.set_open_handler([this](Hdl h) { OnOpen(h); });
     ws_.set_close_handler([this](Hdl h) { OnGone(h); });
     ws_.set_fail_handler([this](Hdl h) { OnGone(h); });
-    ws_.set_message_handler([this](Hdl h, WsServer::message_ptr m) { OnMessage(h, m); });
+    ws_.set_message_handler([this](Hdl h, MessagePtr m) { OnMessage(h, m); });
     if (dopts_.dialect == ServerDialect::kAladdin) {
       ws_.set_pong_handler([this](Hdl h, std::string) {
         auto it = conns_.find(ws_.get_con_from_hdl(h).get());
@@ -159,7 +181,7 @@ class Server {
     int port = ws_.get_local_endpoint(ec).port();
     if (!opts_.port_file.empty() && !WritePortFile(port)) return kExitUsage;
     if (!opts_.quiet) {
-      std::cerr << "wsflow serve: listening on ws://" << opts_.host << ":" << port;
+      std::cerr << "wsflow serve: listening on " << (kTls ? "wss://" : "ws://") << opts_.host << ":" << port;
       if (!native_) std::cerr << " (dialect " << ServerDialectName(dopts_.dialect) << ")";
       std::cerr << "\n";
     }
@@ -295,6 +317,68 @@ class Server {
 
   bool IsReplay(const RunState& run) const { return !run.offsets_ms.empty(); }
 
+  // replay --serve of a dialect: the backend's frames, and where the client's first frame was.
+  void LoadScript() {
+    script_ = !opts_.replay_script.empty();
+    // Sent on connect: the frames recorded before the client's first, and the greeting that
+    // follows it (the client did not wait for the greeting; another client may).
+    bool greeting = true;
+    for (const auto& f : opts_.replay_script) {
+      if (f.from_client) {
+        if (!script_waits_) script_gate_ms_ = f.t_ms;
+        script_waits_ = true;
+        continue;
+      }
+      if (script_waits_ && !IsGreetingFrame(dopts_.dialect, f.text)) greeting = false;
+      if (greeting) script_gate_ = script_frames_.size() + 1;
+      script_frames_.push_back(f);
+    }
+    // Without a frame of the client's, nothing waits: everything is sent on connect, and again.
+    script_loop_from_ = script_waits_ ? script_gate_ : 0;
+  }
+
+  void OnScriptOpen(Conn& c) {
+    c.play_start = std::chrono::steady_clock::now();
+    c.script_base_ms = script_frames_.empty() ? 0 : script_frames_.front().t_ms;
+    c.script_gate_open = !script_waits_;
+    PumpScript(c);
+  }
+
+  // The client's first frame lets the rest of the recording go, on the recorded clock from now.
+  // Whatever else the client says is not answered (the recording's answers come when recorded).
+  void OnScriptMessage(Conn& c) {
+    if (c.script_gate_open) return;
+    c.script_gate_open = true;
+    c.play_start = std::chrono::steady_clock::now();
+    c.script_base_ms = script_gate_ms_;
+    PumpScript(c);
+  }
+
+  void PumpScript(Conn& c) {
+    while (c.script_next < script_frames_.size()) {
+      if (c.script_next >= script_gate_ && !c.script_gate_open) return;  // waits for the client
+      const ScriptFrame& f = script_frames_[c.script_next];
+      if (opts_.replay_speed > 0) {
+        auto due = c.play_start + std::chrono::milliseconds(
+                                      static_cast<int64_t>((f.t_ms - c.script_base_ms) / opts_.replay_speed));
+        auto now = std::chrono::steady_clock::now();
+        if (due > now) {
+          SchedulePumpIn(c, std::chrono::duration_cast<std::chrono::milliseconds>(due - now).count() + 1);
+          return;
+        }
+      }
+      if (c.con->get_buffered_amount() >= kSendHighWater) return SchedulePump(c);
+      if (c.con->send(f.text, text)) return;
+      ++c.script_next;
+    }
+    if (opts_.replay_loop && script_loop_from_ < script_frames_.size()) {  // again, after a breath
+      c.script_next = script_loop_from_;
+      c.play_start = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      c.script_base_ms = script_frames_[script_loop_from_].t_ms;
+      SchedulePumpIn(c, 1000);
+    }
+  }
+
   // ---- connections ----
   bool Validate(Hdl h) {
     ConPtr con = ws_.get_con_from_hdl(h);
@@ -348,6 +432,7 @@ class Server {
     if (path.rfind("/ws/", 0) == 0) c->path_run = Decode(path.substr(4));
     Conn& conn = *c;
     conns_[con.get()] = std::move(c);
+    if (script_) return OnScriptOpen(conn);
     if (!native_) OnDialectOpen(conn);
   }
 
@@ -424,12 +509,13 @@ class Server {
   }
 
   // ---- messages ----
-  void OnMessage(Hdl h, WsServer::message_ptr msg) {
+  void OnMessage(Hdl h, MessagePtr msg) {
     ConPtr con = ws_.get_con_from_hdl(h);
     auto it = conns_.find(con.get());
     if (it == conns_.end()) return;
     Conn& c = *it->second;
     if (c.stalled || c.dead) return;
+    if (script_) return OnScriptMessage(c);
     if (!native_) return OnDialectMessage(c, msg->get_opcode() != text, msg->get_payload());
     if (msg->get_opcode() != text) {
       SendReply(c, ErrorLine("", "", "invalid_frame", "binary frames are not understood; send JSON text"));
@@ -676,6 +762,7 @@ class Server {
 
   void Pump(Conn& c) {
     if (c.dead || c.stalled) return;
+    if (script_) return PumpScript(c);
     for (auto& [run_id, next] : c.subs) {
       auto r = runs_.find(run_id);
       if (r == runs_.end()) continue;
@@ -1312,6 +1399,7 @@ class Server {
   }
 
   ServeOptions opts_;
+  TlsContext tls_;
   RunStore store_;
   asio::io_context ioc_;
   WsServer ws_;
@@ -1323,12 +1411,90 @@ class Server {
   bool native_ = true;
   std::map<std::string, Conn*> mars_owner_;      // cmbagent: task_id -> its open socket
   std::map<std::string, std::string> latest_;    // public id -> the key of its latest run
+  // replay --serve of a dialect (LoadScript)
+  bool script_ = false;
+  std::vector<ScriptFrame> script_frames_;  // the backend's frames only
+  bool script_waits_ = false;               // the recorded client spoke: wait for this one's first frame
+  size_t script_gate_ = 0;                  // the first frame sent after the client's first frame
+  int64_t script_gate_ms_ = 0;              // when the client's first frame was sent
+  size_t script_loop_from_ = 0;             // --loop plays from here again
 };
+
+// The OpenSSL errors queued by the last call, oldest first ("" when none).
+std::string SslErrors() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    const char* reason = ERR_reason_error_string(e);
+    if (!out.empty()) out += "; ";
+    out += reason ? reason : buf;
+  }
+  return out;
+}
+
+// The context every wss:// connection shares: the certificate chain and key of --tls-cert and
+// --tls-key, TLS 1.2 or newer, and with --tls-client-ca a client certificate required and
+// verified. Null with a one-line reason naming the option and the file.
+TlsContext MakeTlsContext(const ServeOptions& o, std::string* err) {
+  for (auto [flag, file] : {std::pair{"--tls-cert", &o.tls_cert}, {"--tls-key", &o.tls_key},
+                            {"--tls-client-ca", &o.tls_client_ca}}) {
+    if (file->empty()) continue;
+    std::ifstream in(*file);
+    if (!in) {
+      *err = std::string(flag) + " " + *file + ": cannot read it: " + std::strerror(errno);
+      return nullptr;
+    }
+  }
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  SSL_CTX* native = ctx->native_handle();
+  ERR_clear_error();
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  auto failed = [err](const char* flag, const std::string& file, const std::string& what) {
+    std::string why = SslErrors();
+    *err = std::string(flag) + " " + file + ": " + what + (why.empty() ? "" : " (" + why + ")");
+    return nullptr;
+  };
+  if (SSL_CTX_use_certificate_chain_file(native, o.tls_cert.c_str()) != 1)
+    return failed("--tls-cert", o.tls_cert, "not a PEM certificate (chain)");
+  if (SSL_CTX_use_PrivateKey_file(native, o.tls_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(native) != 1) {
+    bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+    if (mismatch) ERR_clear_error();  // says no more than the message
+    return failed("--tls-key", o.tls_key,
+                  mismatch ? "not the key of the certificate in " + o.tls_cert : "not a PEM private key");
+  }
+  if (!o.tls_client_ca.empty()) {
+    if (SSL_CTX_load_verify_locations(native, o.tls_client_ca.c_str(), nullptr) != 1)
+      return failed("--tls-client-ca", o.tls_client_ca, "no PEM CA certificate in it");
+    // The CA names go in the certificate request, so that a client can choose its certificate.
+    if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(o.tls_client_ca.c_str()))
+      SSL_CTX_set_client_CA_list(native, names);
+    SSL_CTX_set_verify(native, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+  return ctx;
+}
 
 }  // namespace
 
 int RunServer(const ServeOptions& opts) {
-  Server server(opts);
+  if (opts.tls_cert.empty() && opts.tls_key.empty() && opts.tls_client_ca.empty()) {
+    Server<PlainConfig> server(opts, nullptr);
+    return server.Run();
+  }
+  std::string err;
+  TlsContext tls;
+  if (opts.tls_cert.empty() || opts.tls_key.empty())
+    err = "--tls-cert and --tls-key go together (and --tls-client-ca needs them)";
+  else
+    tls = MakeTlsContext(opts, &err);
+  if (!tls) {  // before listening: nothing has started
+    std::cerr << "wsflow serve: " << err << "\n";
+    return kExitUsage;
+  }
+  Server<TlsConfig> server(opts, std::move(tls));
   return server.Run();
 }
 

@@ -1,6 +1,6 @@
 // `wsflow serve`: the reference backend (docs/protocol.md). Simulates runs from scenarios, keeps
 // their history, serves many clients and runs at once, and misbehaves on purpose for tests.
-// websocketpp stays inside ws_server.cpp.
+// ws:// or, with a certificate, wss://. websocketpp stays inside ws_server.cpp.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +8,13 @@
 #include <vector>
 
 namespace wsflow {
+
+/// `replay --serve` in a dialect other than native: one frame of the recorded conversation.
+struct ScriptFrame {
+  bool from_client = false;  ///< sent by the recorded client; the playback waits for the client's first
+  std::string text;          ///< the frame, verbatim
+  int64_t t_ms = 0;          ///< when, from the start of the recording
+};
 
 struct ServeOptions {
   std::string host = "127.0.0.1";
@@ -26,6 +33,10 @@ struct ServeOptions {
   /// Not empty: an upgrade without "Authorization: Bearer TOKEN" or a query parameter
   /// access_token=TOKEN (or token=TOKEN) is refused with 401.
   std::string token;
+  /// Not empty: wss:// with this certificate (PEM, the chain may follow it) and key (PEM).
+  std::string tls_cert, tls_key;
+  /// Not empty (with tls_cert): a client certificate signed by a CA of this PEM file is required.
+  std::string tls_client_ca;
 
   // Speak a real backend's protocol instead of the native one (docs/dialects.md): native,
   // cmbagent, ryx, a2a, aladdin or chat.
@@ -43,6 +54,11 @@ struct ServeOptions {
   std::vector<int64_t> replay_offsets_ms;
   double replay_speed = 0;
   bool replay_loop = false;
+  // `replay --serve` of a recording made against `dialect` (not native): every connection to one
+  // of the dialect's endpoints gets the backend's recorded frames verbatim, paced by replay_speed
+  // (the frames the backend sent before the client's first are sent on connect; the rest wait
+  // for the client's first frame), and with replay_loop again and again.
+  std::vector<ScriptFrame> replay_script;
 };
 
 /// Runs the server until SIGINT/SIGTERM. Returns the exit status (0, or 2/5 when it cannot start).

@@ -67,6 +67,7 @@ int RunFollower::Run() {
     RecordingHeader h;
     h.command = opts_.action ? opts_.action->type : opts_.execute ? "execute" : "watch";
     h.url = opts_.session.url;
+    h.dialect = dialect_ ? dialect_->name() : "auto";  // auto: detected from the first frames, later
     h.run_id = opts_.run_id;
     h.task = opts_.task;
     h.config_json = opts_.config_json;

@@ -190,3 +190,117 @@ def test_rerun_records_and_locks():
         assert len(os.listdir(runs)) == 2  # --keep 2
         r = wsflow("replay", path, "--rerun", "--url", s.url, "--same-run-id")
         assert r.rc == 4 and "already exists" in r.err.decode(), r
+
+
+def serve_recording(path, *args):
+    """`wsflow replay PATH --serve ARGS` on a free port; returns (process, ws://127.0.0.1:PORT)."""
+    port_file = os.path.join(tmpdir(), "port")
+    srv = start("replay", path, "--serve", "--port", "0", "--port-file", port_file, *args, stdout=subprocess.DEVNULL)
+    wait_for(lambda: os.path.exists(port_file) or srv.poll() is not None, 10, "replay --serve to listen")
+    assert srv.poll() is None, finish(srv)
+    return srv, "ws://127.0.0.1:%s" % open(port_file).read().strip()
+
+
+def stop(srv):
+    srv.terminate()
+    srv.wait(timeout=10)
+
+
+# Each dialect's client command, as test_dialects.py runs it (URL given per dialect's endpoint).
+DIALECT_RUNS = {
+    "cmbagent": (["execute", "t", "--run-id", "task-1", "--auto-approve", "--config", '{"delay_ms":1}'], ""),
+    "ryx": (["execute", "t", "--run-id", "ryx-1", "--config", '{"delay_ms":1}'], "/api/workflow/stream"),
+    "chat": (["execute", "hello", "--run-id", "sess-1"], "/ws/chat"),
+    "a2a": (["watch", "w1"], ""),
+    "aladdin": (["watch", "ex1"], ""),
+}
+
+
+def record_dialect(dialect, path):
+    args, endpoint = DIALECT_RUNS[dialect]
+    with Server("--dialect", dialect) as s:
+        r = wsflow(*args, "--url", s.url + endpoint, "--dialect", dialect, "--record", path)
+        assert r.rc == 0 and r.events, (dialect, r)
+    return r
+
+
+def test_replay_serve_speaks_each_recorded_dialect():
+    # The frames are sent verbatim and each dialect's client numbers and keys them itself, so the
+    # same command with the same run id prints the same bytes, timestamps and seq included. Except
+    # ryx: most of its frames have no timestamp, and the client stamps those when they arrive.
+    d = tmpdir()
+    for dialect, (args, endpoint) in DIALECT_RUNS.items():
+        path = os.path.join(d, dialect + ".ndjson")
+        orig = record_dialect(dialect, path)
+        assert json.loads(open(path).readline())["dialect"] == dialect
+        srv, url = serve_recording(path)
+        try:
+            r = wsflow(*args, "--url", url + endpoint, "--dialect", dialect)
+            assert r.rc == 0, (dialect, r)
+            if dialect == "ryx":
+                unstamped = lambda evs: [{k: v for k, v in e.items() if k != "timestamp"} for e in evs]
+                assert unstamped(r.events) == unstamped(orig.events), (dialect, r)
+            else:
+                assert r.out == orig.out, (dialect, r)
+            if dialect == "chat":  # its greeting comes on connect, even where the recorded client spoke first
+                r = wsflow("send", "--url", url + endpoint, "--max-events", 1, "--timeout", "10s", "--linger", "10s",
+                           stdin=b"")
+                assert r.rc == 0 and r.events[0]["data"]["status"] == "connected", r
+        finally:
+            stop(srv)
+
+
+def test_replay_serve_cmbagent_waits_for_the_task_keeps_the_pace_and_loops():
+    d = tmpdir()
+    path = os.path.join(d, "mars.ndjson")
+    with Server("--dialect", "cmbagent") as s:
+        orig = wsflow("execute", "t", "--url", s.url, "--dialect", "cmbagent", "--run-id", "task-1", "--auto-approve",
+                      "--config", '{"delay_ms":25}', "--record", path)
+        assert orig.rc == 0, orig
+    lines = [json.loads(l) for l in open(path).read().splitlines()[1:]]
+    frames_in = [l["frame"] for l in lines if l["dir"] == "in"]
+    first_out = next(l["t_ms"] for l in lines if l["dir"] == "out")  # the task frame: the playback waits for it
+    span = (max(l["t_ms"] for l in lines if l["dir"] == "in") - first_out) / 1000.0
+    assert span >= 0.5, span
+    srv, url = serve_recording(path, "--speed", "1")
+    try:
+        r = wsflow("execute", "t", "--url", url, "--dialect", "cmbagent", "--run-id", "task-1", "--auto-approve")
+        assert r.rc == 0 and r.out == orig.out, r
+        assert r.elapsed >= span * 0.95, (r.elapsed, span)  # a lower bound only
+        # MARS frames carry no task id of the socket's: another run id gets the same events under its own
+        r = wsflow("execute", "t", "--url", url, "--dialect", "cmbagent", "--run-id", "task-2", "--auto-approve")
+        assert r.rc == 0 and {e["run_id"] for e in r.events} == {"task-2"}, r
+        strip = lambda evs: [{k: v for k, v in e.items() if k != "run_id"} for e in evs]
+        assert strip(r.events) == strip(orig.events)
+        # nothing comes before the client's first frame (MARS waits for the task) ...
+        r = wsflow("send", "--url", url + "/ws/task-1", "--max-events", 1, "--timeout", "1s", "--linger", "10s",
+                   stdin=b"")
+        assert r.rc == 124 and r.out == b"", r
+        # ... then the backend's frames, verbatim, whatever the first frame said
+        r = wsflow("send", "--url", url + "/ws/task-1", "--max-events", len(frames_in), "--timeout", "30s",
+                   "--linger", "30s", stdin=b'{"task":"anything"}\n')
+        assert r.rc == 0 and r.events == frames_in, r
+    finally:
+        stop(srv)
+    # --serve-as native: the same recording's events over wsflow's protocol, under its run id
+    srv, url = serve_recording(path, "--serve-as", "native")
+    try:
+        r = wsflow("watch", "task-1", "--url", url)
+        assert r.rc == 0 and r.out == orig.out, r
+    finally:
+        stop(srv)
+    # --loop: a client that stays gets the backend's frames again, without sending the task again
+    srv, url = serve_recording(path, "--loop")
+    try:
+        n = len(frames_in)
+        r = wsflow("send", "--url", url + "/ws/task-1", "--max-events", 2 * n, "--timeout", "30s", "--linger", "30s",
+                   stdin=b'{"task":"anything"}\n')
+        assert r.rc == 0 and r.events == frames_in * 2, r
+    finally:
+        stop(srv)
+    r = wsflow("replay", path, "--serve", "--serve-as", "bogus")
+    assert r.rc == 2, r
+    plain = os.path.join(d, "plain.ndjson")
+    open(plain, "wb").write(orig.out)
+    r = wsflow("replay", plain, "--serve", "--serve-as", "recorded", "--port", "0")
+    assert r.rc == 2 and "--serve-as native" in r.err.decode(), r

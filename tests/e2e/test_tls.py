@@ -1,7 +1,8 @@
-"""Issue 7: wss:// with verification, client certificates, bearer tokens.
+"""Issue 7: wss:// with verification, client certificates, bearer tokens; `serve --tls-cert`.
 
-Certificates are made at test time with the openssl command. TLS is served by a small terminating
-front (Python's ssl module) in front of `wsflow serve`, which speaks plain ws:// behind it.
+Certificates are made at test time with the openssl command. The client tests put a small
+terminating front (Python's ssl module) in front of a plain `wsflow serve`; the server tests run
+`wsflow serve --tls-cert ... --tls-key ...` itself.
 """
 import os
 import select
@@ -9,8 +10,9 @@ import socket
 import ssl
 import subprocess
 import threading
+import warnings
 
-from wsflow_e2e import Server, Skip, finish, start, tmpdir, wsflow
+from wsflow_e2e import Server, Skip, finish, start, tmpdir, wait_for, wsflow
 
 FAST = '{"delay_ms":1}'
 TOKEN = "s3cr3t-t0ken-e2e-4711"
@@ -274,3 +276,105 @@ def test_header_option_and_file():
         assert TOKEN not in r.err.decode()
         r = run(s.url, "--header", "no colon here")
         assert r.rc == 2, r
+
+
+# ---------------------------------------------------------------------------------------------
+# wsflow serve --tls-cert/--tls-key (--tls-client-ca)
+
+def tls_server(d, *args, leaf="good"):
+    return Server("--tls-cert", os.path.join(d, leaf + ".pem"), "--tls-key", os.path.join(d, leaf + ".key"), *args)
+
+
+def test_serve_tls_with_the_right_ca_and_a_wrong_one():
+    d = make_certs()
+    other = make_certs()  # another CA: its ca.pem did not sign the server's certificate
+    with tls_server(d) as s:
+        assert "listening on wss://127.0.0.1:%d" % s.port in s.stderr(), s.stderr()
+        for host in ("localhost", "127.0.0.1"):
+            r = run("wss://%s:%d" % (host, s.port), "--ca", os.path.join(d, "ca.pem"))
+            assert r.rc == 0 and r.events[-1]["event_type"] == "workflow_completed", r
+        r = run("wss://localhost:%d" % s.port, "--ca", os.path.join(other, "ca.pem"))
+        err = r.err.decode()
+        assert r.rc == 5 and "certificate verify failed" in err and "reconnecting" not in err, r
+        r = run("ws://127.0.0.1:%d" % s.port)  # plain WebSocket to a TLS port: no handshake
+        assert r.rc == 5, r
+
+
+def test_serve_tls_refuses_tls_1_1():
+    d = make_certs()
+    with tls_server(d) as s:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # so that this client offers TLS 1.1 at all
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+        try:
+            ctx.wrap_socket(socket.create_connection(("127.0.0.1", s.port), timeout=10)).close()
+            raise AssertionError("the server accepted TLS 1.1")
+        except ssl.SSLError as e:
+            if "NO_PROTOCOLS_AVAILABLE" in str(e) or "NO_CIPHERS" in str(e):
+                raise Skip("this OpenSSL cannot offer TLS 1.1: %s" % e)
+            assert "PROTOCOL_VERSION" in str(e), e  # the server's alert
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", s.port), timeout=10)) as tls:
+            assert tls.version() == "TLSv1.2"
+
+
+def test_serve_tls_client_certificate_required():
+    d = make_certs()
+    other = make_certs()
+    with tls_server(d, "--tls-client-ca", os.path.join(d, "ca.pem")) as s:
+        url = "wss://localhost:%d" % s.port
+        ca = os.path.join(d, "ca.pem")
+        r = run(url, "--ca", ca, "--cert", os.path.join(d, "client.pem"), "--key", os.path.join(d, "client.key"))
+        assert r.rc == 0, r
+        r = run(url, "--ca", ca)
+        assert r.rc == 5, r
+        # a client certificate that the required CA did not sign
+        r = run(url, "--ca", ca, "--cert", os.path.join(other, "client.pem"), "--key", os.path.join(other, "client.key"))
+        assert r.rc == 5, r
+
+
+def test_serve_tls_bad_certificate_or_key_is_one_line_and_exit_2():
+    d = make_certs()
+    pem = lambda name: os.path.join(d, name)
+    cases = [
+        (["--tls-cert", pem("missing.pem"), "--tls-key", pem("good.key")], "--tls-cert"),
+        (["--tls-cert", pem("good.key"), "--tls-key", pem("good.key")], "--tls-cert"),  # not a certificate
+        (["--tls-cert", pem("good.pem"), "--tls-key", pem("ca.srl")], "--tls-key"),  # not a key
+        (["--tls-cert", pem("good.pem"), "--tls-key", pem("wrong.key")], "not the key of the certificate"),
+        (["--tls-cert", pem("good.pem"), "--tls-key", pem("good.key"), "--tls-client-ca", pem("good.key")],
+         "--tls-client-ca"),
+        (["--tls-cert", pem("good.pem")], "--tls-key"),
+        (["--tls-key", pem("good.key")], "--tls-cert"),
+    ]
+    for args, said in cases:
+        port_file = os.path.join(tmpdir(), "port")
+        r = wsflow("serve", "--port", "0", "--port-file", port_file, *args, timeout=30)
+        lines = r.err.decode().splitlines()
+        assert r.rc == 2 and len(lines) == 1 and said in lines[0], (args, r)
+        assert not os.path.exists(port_file), args  # it never listened
+    r = wsflow("replay", "/nonexistent", "--serve", "--tls-key", pem("good.key"))
+    assert r.rc == 2 and "--tls-cert" in r.err.decode(), r
+
+
+def test_replay_serve_over_tls():
+    d = make_certs()
+    rec = os.path.join(tmpdir(), "rec.ndjson")
+    with Server() as s:
+        orig = run(s.url, "--run-id", "tls-rec", "--record", rec)
+        assert orig.rc == 0, orig
+    port_file = os.path.join(tmpdir(), "port")
+    p = start("replay", rec, "--serve", "--port", "0", "--port-file", port_file, "--tls-cert",
+              os.path.join(d, "good.pem"), "--tls-key", os.path.join(d, "good.key"), stdout=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: os.path.exists(port_file), 10, "replay --serve to listen")
+        r = wsflow("watch", "tls-rec", "--url", "wss://localhost:%s" % open(port_file).read().strip(), "--ca",
+                   os.path.join(d, "ca.pem"), timeout=60)
+        assert r.rc == 0 and r.out == orig.out, r
+    finally:
+        p.terminate()
+        finish(p, timeout=30)

@@ -59,10 +59,33 @@ TEST_CASE("a written recording reads back") {
   CHECK(r.header.url == "ws://h:1/ws/r?token=***");
   REQUIRE(r.events.size() == 2);
   CHECK(r.events[0].line == kEv1);
-  CHECK(r.sent.size() == 1);
+  REQUIRE(r.frames.size() == 4);
+  CHECK_FALSE(r.frames[0].in);
+  CHECK(r.frames[0].text == R"({"type":"execute"})");
+  CHECK(r.frames[1].in);
+  CHECK(r.frames[1].text == kEv1);
+  CHECK(r.frames[2].text == "not json");
+  CHECK(RecordedDialect(r) == "native");
   CHECK(r.end_status == 1);
   CHECK(RecordedOutcome(r) == Outcome::kFailed);
   std::remove(tmpl);
+}
+
+TEST_CASE("the recorded dialect: the events' own, else the header's") {
+  const char* mars = R"({"event_type":"step_start","timestamp":"2026-01-01T00:00:00.000Z","run_id":"t","seq":1,"dialect":"cmbagent","data":{}})";
+  Recording r;
+  std::string err;
+  // written before the client detected the dialect: the header says auto, the events tell
+  std::string rec = std::string(R"({"wsflow_recording":1,"dialect":"auto","run_id":"t"})") + "\n" +
+                    R"({"dir":"in","t_ms":3,"frame":{"event_type":"step_start"},"event":)" + mars + "}\n";
+  REQUIRE(ParseRecording(rec, "x", false, &r, &err));
+  CHECK(RecordedDialect(r) == "cmbagent");
+  REQUIRE(r.frames.size() == 1);
+  CHECK(r.frames[0].t_ms == 3);
+  REQUIRE(ParseRecording(R"({"wsflow_recording":1,"dialect":"ryx"})" "\n", "x", false, &r, &err));
+  CHECK(RecordedDialect(r) == "ryx");
+  REQUIRE(ParseRecording(R"({"wsflow_recording":1,"dialect":"auto"})" "\n", "x", false, &r, &err));
+  CHECK(RecordedDialect(r) == "native");
 }
 
 TEST_CASE("plain watch output is a recording without timing") {
