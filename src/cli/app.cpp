@@ -8,6 +8,7 @@
 #include "cli/config_cmd.h"
 #include "cli/control_cmd.h"
 #include "cli/docs_gen.h"
+#include "cli/help_format.h"
 #include "cli/replay_cmd.h"
 #include "cli/send_cmd.h"
 #include "cli/serve_cmd.h"
@@ -22,12 +23,15 @@ int RunApp(int argc, char** argv) {
   // A reader that goes away must show up as EPIPE from write(), not kill us.
   std::signal(SIGPIPE, SIG_IGN);
 
-  CLI::App app{"wsflow: follow and drive workflow runs over WebSocket; every event is one JSON line on stdout"};
+  CLI::App app{"wsflow: follow and drive workflow runs over WebSocket, one JSON line per event"};
   app.set_version_flag("--version", std::string("wsflow ") + WSFLOW_VERSION + " (event envelope v" +
-                                        kEnvelopeVersion + ")");
+                                        kEnvelopeVersion + ")",
+                       "print the version");
   app.require_subcommand(1);
-  app.footer("Exit status: 0 completed, 1 failed, 2 usage, 3 cancelled, 4 protocol, 5 connection, 6 auth,\n"
-             "7 stream incomplete, 124 timeout, 130 SIGINT, 143 SIGTERM. See wsflow(1).");
+  SetupHelp(app);  // before the subcommands: they inherit the formatter and --help-all
+  app.footer("Exit status: 0 completed, 1 failed, 2 usage, 3 cancelled, 4 protocol,\n"
+             "5 connection, 6 auth, 7 stream incomplete, 124 timeout, 130 SIGINT, 143 SIGTERM.\n"
+             "See wsflow(1).");
 
   StreamFlags watch, execute;
   execute.execute = true;

@@ -54,7 +54,7 @@ void AddConnectionOptions(CLI::App* app, ConnectionFlags* f) {
   app->add_option("--token-query", f->token_query,
                   "send the token as this URL query parameter instead of 'Authorization: Bearer'")
       ->type_name("NAME")->group(t);
-  app->add_option("--header", f->headers, "extra upgrade header 'Name: value', or @FILE of such lines (repeatable)")
+  app->add_option("--header", f->headers, "extra upgrade header 'Name: value', or @FILE of such lines")
       ->type_name("HEADER")->group(t);
   app->add_flag("-q,--quiet", f->quiet, "no status lines on stderr (errors still)")->group("Output");
   app->add_flag("-v,--verbose", f->verbose, "more detail on stderr (-vv: websocketpp's errors too)")->group("Output");

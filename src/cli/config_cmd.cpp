@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "cli/help_format.h"
 #include "cli/stream_cmd.h"
 #include "core/exit_status.h"
 #include "core/json.h"
@@ -13,6 +14,7 @@ CLI::App* SetupConfig(CLI::App& app, ConfigFlags* f) {
   sub->add_option("action", f->action, "show: print every setting with its value and source as JSON")
       ->check(CLI::IsMember({"show"}))->required();
   AddConnectionOptions(sub, &f->conn);
+  ShowInBriefHelp(sub, {"--profile", "--url"});
   sub->footer("Example: WSFLOW_RETRIES=3 wsflow config show --profile ci | jq .retries");
   return sub;
 }

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "cli/help_format.h"
 #include "core/json.h"
 #include "session/run_follower.h"
 
@@ -9,7 +10,7 @@ namespace wsflow {
 
 CLI::App* SetupControl(CLI::App& app, const std::string& type, ControlFlags* f) {
   f->type = type;
-  static const char* what[][2] = {{"approve", "answer an approval request of a run"},
+  static const char* what[][2] = {{"approve", "answer an approval"},
                                   {"cancel", "cancel a run"},
                                   {"pause", "pause a run"},
                                   {"resume", "resume a paused run"}};
@@ -25,13 +26,14 @@ CLI::App* SetupControl(CLI::App& app, const std::string& type, ControlFlags* f) 
     res->excludes(rej);
     sub->add_option("--feedback", f->feedback, "text for the agents");
     sub->add_option("--modifications", f->modifications, "changes requested")->type_name("JSON");
-    sub->footer("Example: wsflow approve r-1234 approval-s3 --resolution approve --feedback 'looks good'");
+    sub->footer("Example: wsflow approve r-1234 approval-s3 --feedback 'looks good'");
   } else {
     sub->footer("Example: wsflow " + type + " r-1234 --timeout 30s");
   }
-  sub->add_flag("--direct", f->direct, "connect to the backend even when a local session holds the run");
+  sub->add_flag("--direct", f->direct, "connect even when a local session holds the run");
   sub->add_option("--timeout", f->timeout, "give up after this long (exit 124)")->type_name("DURATION")->group("Waiting");
   AddConnectionOptions(sub, &f->conn);
+  ShowInBriefHelp(sub, {"--timeout", "--url", "--dialect"});
   return sub;
 }
 

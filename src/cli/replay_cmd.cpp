@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/help_format.h"
 #include "core/approval_policy.h"
 #include "core/event_filter.h"
 #include "core/exit_status.h"
@@ -241,7 +242,8 @@ CLI::App* SetupReplay(CLI::App& app, ReplayFlags* f) {
   sub->add_option("--keep", f->keep, "keep the N newest recordings in --record-dir")->check(CLI::NonNegativeNumber)->group(r);
   serve->excludes(rerun);
   AddStreamOptions(sub, &f->stream);
-  sub->footer("Example: wsflow replay nightly.ndjson --rerun --lock /tmp/nightly.lock --record-dir runs --keep 30 -q");
+  ShowInBriefHelp(sub, {"--serve", "--port", "--rerun", "--record-dir", "--type", "--url"});
+  sub->footer("Example: wsflow replay nightly.ndjson --rerun --record-dir runs --keep 30 -q");
   return sub;
 }
 

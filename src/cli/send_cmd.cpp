@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "cli/help_format.h"
 #include "core/exit_status.h"
 #include "session/send_pipe.h"
 
@@ -17,7 +18,8 @@ CLI::App* SetupSend(CLI::App& app, SendFlags* f) {
       ->type_name("FILE");
   AddWaitOptions(sub, &f->wait);
   AddConnectionOptions(sub, &f->conn);
-  sub->footer("Example: echo '{\"type\":\"ping\"}' | wsflow send --url ws://127.0.0.1:8000/ws --until pong");
+  ShowInBriefHelp(sub, {"--until", "--timeout", "--url"});
+  sub->footer("Example: echo '{\"type\":\"ping\"}' | wsflow send --url ws://host/ws --until pong");
   return sub;
 }
 

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/help_format.h"
 #include "core/duration.h"
 #include "server/server_dialect.h"
 
@@ -15,7 +16,7 @@ CLI::App* SetupServe(CLI::App& app, ServeOptions* o) {
   sub->add_option("--port", o->port, "port to listen on (0: any free port)")
       ->check(CLI::Range(0, 65535))->capture_default_str();
   sub->add_option("--port-file", o->port_file, "write the port listened on to this file")->type_name("FILE");
-  sub->add_option("--data-dir", o->data_dir, "keep runs here so that a restarted server still serves them")
+  sub->add_option("--data-dir", o->data_dir, "keep runs here, for a restarted server to serve")
       ->type_name("DIR");
   sub->add_option("--scenario-dir", o->scenario_dir, "config.scenario NAME also loads NAME.json from here")
       ->type_name("DIR");
@@ -64,12 +65,14 @@ CLI::App* SetupServe(CLI::App& app, ServeOptions* o) {
       ->check(CLI::Range(1000, 4999))->group(g);
   sub->add_flag("-v,--verbose", o->verbose, "log faults and errors on stderr");
   sub->add_flag("-q,--quiet", o->quiet, "log nothing but errors");
-  sub->footer("Example: wsflow serve --port 0 --port-file /tmp/port & wsflow execute demo --url ws://127.0.0.1:$(cat /tmp/port)");
+  ShowInBriefHelp(sub, {"--dialect", "--tls-cert", "--tls-key"});
+  sub->footer("Example: wsflow serve --port 0 --port-file /tmp/port &\n"
+              "         wsflow execute demo --url ws://127.0.0.1:$(cat /tmp/port)");
   return sub;
 }
 
 void AddServerTlsOptions(CLI::App* sub, ServeOptions* o, const std::string& group) {
-  auto* cert = sub->add_option("--tls-cert", o->tls_cert, "serve wss:// with this certificate (PEM; its chain may follow)")
+  auto* cert = sub->add_option("--tls-cert", o->tls_cert, "serve wss:// with this PEM certificate (and its chain)")
                    ->type_name("FILE")->group(group);
   auto* key = sub->add_option("--tls-key", o->tls_key, "the certificate's private key (PEM)")
                   ->type_name("FILE")->group(group);

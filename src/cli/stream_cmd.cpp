@@ -8,6 +8,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/help_format.h"
 #include "core/json.h"
 #include "session/run_follower.h"
 
@@ -113,11 +114,12 @@ CLI::App* SetupWatch(CLI::App& app, StreamFlags* f) {
                     ->check(CLI::NonNegativeNumber);
   auto* tail = sub->add_option("--tail", f->tail, "start with the last N events")->check(CLI::NonNegativeNumber);
   auto* none = sub->add_flag("--no-history", f->no_history, "print only events from now on");
-  sub->add_flag("--direct", f->direct, "open a connection even when a local session holds the run");
+  sub->add_flag("--direct", f->direct, "connect even when a local session holds the run");
   since->excludes(tail)->excludes(none);
   tail->excludes(none);
   AddStreamOptions(sub, f);
-  sub->footer("Example: wsflow watch r-1234 --until step_completed --match data.step_id=s2 --timeout 15m");
+  ShowInBriefHelp(sub, {"--type", "--output", "--until", "--timeout", "--url", "--dialect"});
+  sub->footer("Example: wsflow watch r-1234 --until step_completed --timeout 15m | jq .data");
   return sub;
 }
 
@@ -129,7 +131,8 @@ CLI::App* SetupExecute(CLI::App& app, StreamFlags* f) {
   sub->add_option("--run-id", f->run_id, "choose the run id (default: a random r-...)");
   sub->add_flag("--detach", f->detach, "print {\"run_id\":...} once the run started, and exit");
   AddStreamOptions(sub, f);
-  sub->footer("Example: wsflow execute 'summarise the logs' --approve '*=approve' --timeout 30m > events.ndjson");
+  ShowInBriefHelp(sub, {"--output", "--approve", "--until", "--timeout", "--url"});
+  sub->footer("Example: wsflow execute 'tidy logs' --auto-approve --timeout 30m > run.ndjson");
   return sub;
 }
 

@@ -22,8 +22,8 @@ def subcommands():
     return re.findall(r"^  (\w+) {2,}", text.split("Subcommands:")[1], re.M)
 
 
-def options_of(sub):
-    r = wsflow(sub, "--help")
+def options_of(sub, flag="--help-all"):
+    r = wsflow(sub, flag)
     assert r.rc == 0
     return set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]+)", r.out.decode())) - {"--help"}
 
@@ -87,7 +87,22 @@ def test_bash_completion_completes_commands_options_and_values():
     assert "--drop-every" in bash_complete(["wsflow", "serve", "--d"])
 
 
-def test_help_of_every_subcommand_shows_an_example():
+def test_help_of_every_subcommand_fits_a_screen_and_shows_an_example():
+    for args in [()] + [(sub,) for sub in subcommands()]:
+        for flag in ("--help", "-h"):
+            r = wsflow(*args, flag)
+            lines = r.out.decode().splitlines()
+            assert r.rc == 0 and r.err == b"", (args, r)
+            assert len(lines) <= 24 and max(len(l) for l in lines) <= 80, (args, len(lines), r.out.decode())
+            assert args == () or any(l.startswith("Example: ") and " wsflow " + args[0] in l for l in lines), args
+
+
+def test_brief_help_is_a_part_of_help_all_and_says_how_to_get_the_rest():
     for sub in subcommands():
-        r = wsflow(sub, "--help")
-        assert r.rc == 0 and b"Example" in r.out, sub
+        brief, every = options_of(sub, "--help"), options_of(sub)
+        assert brief <= every, (sub, brief - every)
+        if brief != every - {"--help-all"}:
+            assert ("wsflow %s --help-all" % sub) in wsflow(sub, "--help").out.decode(), sub
+    # every line of --help-all fits 80 columns too
+    for sub in subcommands():
+        assert max(len(l) for l in wsflow(sub, "--help-all").out.decode().splitlines()) <= 80, sub
