@@ -126,7 +126,7 @@ complete -c wsflow -n '__fish_seen_subcommand_from execute' -l header -r -d 'ext
 complete -c wsflow -n '__fish_seen_subcommand_from execute' -s q -l quiet -d 'no status lines on stderr (errors still)'
 complete -c wsflow -n '__fish_seen_subcommand_from execute' -s v -l verbose -d 'more detail on stderr (-vv: websocketpp\'s errors too)'
 complete -c wsflow -n '__fish_seen_subcommand_from approve' -l help-all -d 'show every option'
-complete -c wsflow -n '__fish_seen_subcommand_from approve' -l resolution -r -d 'one of the request\'s options (default: approve-like)'
+complete -c wsflow -n '__fish_seen_subcommand_from approve' -l resolution -x -a 'approve continue submit allow retry reject abort deny exit' -d 'one of the request\'s options (default: approve-like)'
 complete -c wsflow -n '__fish_seen_subcommand_from approve' -l reject -d 'answer with the request\'s reject-like option'
 complete -c wsflow -n '__fish_seen_subcommand_from approve' -l feedback -r -d 'text for the agents'
 complete -c wsflow -n '__fish_seen_subcommand_from approve' -l modifications -r -d 'changes requested'

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <vector>
 
+#include "core/approval_policy.h"
 #include "core/envelope.h"
 
 namespace wsflow {
@@ -18,6 +19,7 @@ struct Opt {
   std::vector<std::string> shorts;  // without dashes
   std::string description, group, value;  // value: "" for flags, else the type name ("DURATION", ...)
   std::vector<std::string> choices;
+  std::vector<std::string> suggestions;  // values usual but not enforced: completions offer them
   bool file = false, dir = false, repeat = false;
 };
 
@@ -65,6 +67,7 @@ std::vector<Cmd> Collect(const CLI::App& app) {
         x.dir = t == "DIR";
         x.value = t.empty() ? "VALUE" : t.substr(0, t.find(':'));
       }
+      if (x.longs.front() == "resolution") x.suggestions = CommonResolutions();  // the request decides
       c.opts.push_back(x);
     }
     cmds.push_back(c);
@@ -95,6 +98,9 @@ std::string Placeholder(const Cmd& c, const std::string& p) {
   for (auto& ch : k = p) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   return k;
 }
+
+// What a completion offers for an option's value: its choices, else its suggestions.
+const std::vector<std::string>& Values(const Opt& o) { return o.choices.empty() ? o.suggestions : o.choices; }
 
 std::string Names(const Opt& o, const char* dash1 = "-", const char* dash2 = "--") {
   std::string s;
@@ -401,9 +407,9 @@ void Bash(const std::vector<Cmd>& cmds, std::ostream& o) {
     for (auto& x : c.opts) {
       if (x.value.empty()) continue;
       o << "    " << c.name << ":--" << x.longs.front() << ") ";
-      if (!x.choices.empty()) {
+      if (!Values(x).empty()) {
         o << "COMPREPLY=($(compgen -W \"";
-        for (auto& ch : x.choices) o << ch << (&ch == &x.choices.back() ? "" : " ");
+        for (auto& ch : Values(x)) o << ch << (&ch == &Values(x).back() ? "" : " ");
         o << "\" -- \"$cur\")); return ;;\n";
       } else if (x.file) {
         o << "_filedir; return ;;\n";
@@ -419,7 +425,10 @@ void Bash(const std::vector<Cmd>& cmds, std::ostream& o) {
     o << "    " << c.name << ") COMPREPLY=($(compgen -W \"";
     for (auto& p : c.positionals)
       if (!Keyword(c, p).empty()) o << Keyword(c, p) << " ";
-    for (auto& x : c.opts) o << Names(x, "-", "--") << " ";
+    for (auto& x : c.opts) {
+      for (auto& s : x.shorts) o << "-" << s << " ";
+      for (auto& l : x.longs) o << "--" << l << " ";
+    }
     o << "--help\" -- \"$cur\")) ;;\n";
   }
   o << "  esac\n}\ncomplete -F _wsflow wsflow\n";
@@ -463,9 +472,9 @@ void Zsh(const std::vector<Cmd>& cmds, std::ostream& o) {
       std::string action;
       if (!x.value.empty()) {
         action = ":" + x.value + ":";
-        if (!x.choices.empty()) {
+        if (!Values(x).empty()) {
           action += "(";
-          for (auto& ch : x.choices) action += ch + (&ch == &x.choices.back() ? "" : " ");
+          for (auto& ch : Values(x)) action += ch + (&ch == &Values(x).back() ? "" : " ");
           action += ")";
         } else if (x.file) {
           action += "_files";
@@ -511,9 +520,9 @@ void Fish(const std::vector<Cmd>& cmds, std::ostream& o) {
       for (auto& s : x.shorts) o << " -s " << s;
       for (auto& l : x.longs) o << " -l " << l;
       if (!x.value.empty()) {
-        if (!x.choices.empty()) {
+        if (!Values(x).empty()) {
           std::string list;
-          for (auto& ch : x.choices) list += (list.empty() ? "" : " ") + ch;
+          for (auto& ch : Values(x)) list += (list.empty() ? "" : " ") + ch;
           o << " -x -a " << FishQuote(list);
         } else if (x.file) {
           o << " -r -F";

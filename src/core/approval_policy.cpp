@@ -17,6 +17,12 @@ std::string FirstOf(const std::vector<std::string>& options, const char* (&wante
 }
 }  // namespace
 
+std::vector<std::string> CommonResolutions() {
+  std::vector<std::string> all(std::begin(kApproveLike), std::end(kApproveLike));
+  all.insert(all.end(), std::begin(kRejectLike), std::end(kRejectLike));
+  return all;
+}
+
 std::string FirstApproveLike(const std::vector<std::string>& options) { return FirstOf(options, kApproveLike); }
 std::string FirstRejectLike(const std::vector<std::string>& options) { return FirstOf(options, kRejectLike); }
 

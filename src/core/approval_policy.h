@@ -16,6 +16,9 @@ struct ApprovalRule {
   std::string resolution;
 };
 
+/// The resolutions backends commonly offer, approve-like first: what shell completion suggests.
+std::vector<std::string> CommonResolutions();
+
 /// Parses "CHECKPOINT=RESOLUTION". False with a reason.
 bool ParseApprovalRule(const std::string& text, ApprovalRule* out, std::string* err);
 

@@ -2,6 +2,7 @@
 the committed copies must be exactly what the binary generates, and must work."""
 import os
 import re
+import shlex
 import shutil
 import subprocess
 
@@ -85,6 +86,27 @@ def test_bash_completion_completes_commands_options_and_values():
     assert bash_complete(["wsflow", "watch", "--dia"]) == ["--dialect"]
     assert bash_complete(["wsflow", "watch", "--retry-jitter", ""]) == ["full", "none"]
     assert "--drop-every" in bash_complete(["wsflow", "serve", "--d"])
+    # short options are words of their own ("-q", not "-q,")
+    assert bash_complete(["wsflow", "watch", "-"]).count("-q") == 1
+    assert not [w for w in bash_complete(["wsflow", "watch", "-"]) if w.endswith(",")]
+    # --resolution is open (the request lists its options) but the usual ones are offered
+    assert bash_complete(["wsflow", "approve", "r-1", "a-1", "--resolution", "re"]) == ["retry", "reject"]
+
+
+def test_fish_completion_completes_commands_options_and_values():
+    if not shutil.which("fish"):
+        raise Skip("fish is not installed")
+
+    def complete(line):
+        r = subprocess.run(["fish", "--no-config", "-c", "source %s; complete -C %s" % (os.path.join(ROOT, FILES["fish"]), shlex.quote(line))],
+                           capture_output=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return [l.split("\t")[0] for l in r.stdout.decode().splitlines()]
+
+    assert complete("wsflow wa") == ["watch"]
+    assert complete("wsflow watch --dia") == ["--dialect"]
+    assert sorted(complete("wsflow watch --output ")) == ["auto", "json", "pretty"]
+    assert sorted(complete("wsflow approve r-1 a-1 --resolution re")) == ["reject", "retry"]
 
 
 def test_help_of_every_subcommand_fits_a_screen_and_shows_an_example():
