@@ -179,7 +179,7 @@ an approval that nothing may answer (\fB\-\-no\-input\fR); a run that completed 
 Connection failed: refused, DNS, handshake rejected, retries exhausted.
 .TP
 .B 6
-Authentication rejected (HTTP 401 or 403).
+Authentication rejected (HTTP 401 or 403; 407 from a proxy).
 .TP
 .B 7
 Stream incomplete: the connection was lost and the backend cannot resume; the message names the

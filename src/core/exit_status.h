@@ -13,7 +13,7 @@ enum ExitStatus : int {
   kExitCancelled = 3,       ///< run cancelled
   kExitProtocol = 4,        ///< peer sent something unusable, refused a request, or does not know the run
   kExitConnection = 5,      ///< connection failed: refused, DNS, TLS, handshake rejected, retries exhausted
-  kExitAuth = 6,            ///< authentication rejected (HTTP 401/403)
+  kExitAuth = 6,            ///< authentication rejected (HTTP 401/403, proxy 407)
   kExitIncomplete = 7,      ///< connection lost and the backend cannot resume: events may be missing
   kExitTimeout = 124,       ///< --timeout reached
   kExitInterrupted = 130,   ///< SIGINT

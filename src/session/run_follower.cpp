@@ -814,9 +814,11 @@ void RunFollower::OnRetry(const Disconnect& why, Millis delay, int attempt, int 
 void RunFollower::OnGiveUp(const Disconnect& why, bool exhausted) {
   if (finished_) return;
   finished_ = true;
-  if (why.http_status == 401 || why.http_status == 403) {
+  if (why.auth) {
     exit_ = kExitAuth;
-    std::cerr << "wsflow: authentication rejected by " << opts_.session.url << ": " << why.reason << "\n";
+    std::cerr << "wsflow: authentication rejected";
+    if (why.http_status) std::cerr << " by " << opts_.session.url;  // else the reason names the proxy
+    std::cerr << ": " << why.reason << "\n";
     return;
   }
   exit_ = kExitConnection;

@@ -191,7 +191,7 @@ bool SendPipe::ShouldReconnect(const Disconnect& why) {
 void SendPipe::OnGiveUp(const Disconnect& why, bool exhausted) {
   if (finished_) return;
   finished_ = true;
-  exit_ = (why.http_status == 401 || why.http_status == 403) ? kExitAuth : kExitConnection;
+  exit_ = why.auth ? kExitAuth : kExitConnection;
   std::cerr << "wsflow: " << (exhausted ? "giving up: " : "cannot connect to " + opts_.url + ": ") << why.reason << "\n";
 }
 

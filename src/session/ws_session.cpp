@@ -470,6 +470,7 @@ struct ImplT final : Session::Impl {
       if (d.http_status >= 400) {
         d.reason = "upgrade refused: HTTP " + std::to_string(d.http_status) + " " + c->get_response_msg();
         d.retryable = d.http_status >= 500;
+        d.auth = d.http_status == 401 || d.http_status == 403;
       } else if (tls_failed) {
         d.tls = true;
         d.retryable = false;
@@ -502,8 +503,10 @@ struct ImplT final : Session::Impl {
       std::string answer = ProxyAnswer(elog.text);
       int status = std::atoi(answer.c_str());
       d->reason = who + " refused the tunnel to " + host + ": " + (answer.empty() ? "no 200 answer" : answer);
-      if (status == 407) d->reason += opts.proxy.user.empty() ? " (it wants credentials: http://USER:PASS@ or --proxy-auth-file)"
-                                                               : " (wrong credentials)";
+      // 407 is the standard answer; tinyproxy answers wrong credentials with 401.
+      d->auth = status == 407 || status == 401;
+      if (d->auth) d->reason += opts.proxy.user.empty() ? " (it wants credentials: http://USER:PASS@ or --proxy-auth-file)"
+                                                        : " (wrong credentials)";
       d->retryable = status == 0 || status >= 500;
     } else if (tec == te::make_error_code(te::pass_through)) {
       d->reason = who + " closed the connection before the tunnel was open";

@@ -57,6 +57,7 @@ struct Disconnect {
   int http_status = 0;    ///< the upgrade's HTTP status when the server refused it
   bool retryable = true;  ///< false for 4xx upgrades and the like
   bool tls = false;       ///< a TLS failure (verification, handshake): not retried, exit 5
+  bool auth = false;      ///< credentials refused (upgrade 401/403, proxy 407): not retried, exit 6
 };
 
 class SessionHandler {

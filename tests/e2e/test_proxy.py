@@ -100,7 +100,12 @@ def test_proxy_refusal_and_credentials():
             assert "retrying" not in r.err.decode() and "reconnecting" not in r.err.decode()
         with Tinyproxy(auth=("alice", "pr0xy-s3cret")) as proxy:
             r = execute(s.url, "--proxy", proxy.url)
-            assert r.rc == 5 and "407" in r.err.decode() and "--proxy-auth-file" in r.err.decode(), r
+            assert r.rc == 6 and "407" in r.err.decode() and "--proxy-auth-file" in r.err.decode(), r
+            last = r.err.decode().strip().splitlines()[-1]
+            assert last.startswith("wsflow: authentication rejected: proxy http://127.0.0.1:"), last
+            wrong = proxy.url.replace("http://", "http://alice:nope@")
+            r = execute(s.url, "--proxy", wrong)
+            assert r.rc == 6 and "wrong credentials" in r.err.decode() and "nope" not in r.err.decode(), r
             with_creds = proxy.url.replace("http://", "http://alice:pr0xy-s3cret@")
             r = execute(s.url, "--proxy", with_creds, "-v", *FAIL)
             assert r.rc == 1, r
