@@ -307,6 +307,21 @@ Print each step's result as it completes:
 wsflow watch r\-1234 \-\-type step_completed | jq \-r .data.result
 .EE
 .PP
+The cost of a run from its saved events, and the steps that needed more than one attempt:
+.PP
+.EX
+jq \-s 'map(select(.event_type=="cost_update")) | last | .data.total_cost_usd' events.ndjson
+jq \-r 'select(.event_type=="step_retry_succeeded") | .data.step_id' events.ndjson
+.EE
+.PP
+Re\-run a recorded job every night from
+.BR cron (8),
+never two at once, keeping the last 30 recordings (a crontab line):
+.PP
+.EX
+0 2 * * * wsflow replay ~/jobs/nightly.rec \-\-rerun \-\-lock /tmp/nightly.lock \-\-record\-dir ~/jobs/runs \-\-keep 30 \-q
+.EE
+.PP
 Wait until a run needs an approval, then answer it from another terminal:
 .PP
 .EX
