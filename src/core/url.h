@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace wsflow {
 
@@ -27,5 +28,8 @@ bool ParseWsUrl(const std::string& text, WsUrl* out, std::string* err);
 
 /// Percent-encodes a path segment (run ids come from users).
 std::string EncodePathSegment(const std::string& s);
+
+/// Percent-decoding of a path segment, query value or userinfo ('+' stays '+'; a bad escape stays as is).
+std::string PercentDecode(std::string_view s);
 
 }  // namespace wsflow

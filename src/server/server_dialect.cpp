@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "core/url.h"
 #include "server/scenario.h"
 #include "server/server_dialect_internal.h"
 
@@ -145,20 +146,6 @@ std::string JsIsoTimestamp(Clock::time_point t) {
 }
 
 // ---- endpoints ----
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-      continue;
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
-
 bool MatchEndpoint(ServerDialect d, const std::string& resource, Endpoint* out) {
   *out = Endpoint{};
   size_t q = resource.find('?');

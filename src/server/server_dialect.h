@@ -64,8 +64,6 @@ struct Endpoint {
 bool MatchEndpoint(ServerDialect d, const std::string& resource, Endpoint* out);
 /// The body of the 404 answer for a path that is not an endpoint of `d`.
 std::string EndpointHelp(ServerDialect d, const std::string& path);
-/// Percent-decoding of a path segment or query value ('+' stays '+').
-std::string PercentDecode(std::string_view s);
 
 // ---- client frames ----
 struct ClientAction {

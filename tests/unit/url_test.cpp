@@ -148,3 +148,11 @@ TEST_CASE("EncodePathSegment keeps unreserved characters and percent-encodes the
   CHECK(EncodePathSegment(std::string("\0\xff", 2)) == "%00%FF");
   CHECK(EncodePathSegment("") == "");
 }
+
+TEST_CASE("PercentDecode decodes escapes and leaves bad ones and '+' alone") {
+  CHECK(PercentDecode("r%2D1%20x") == "r-1 x");
+  CHECK(PercentDecode("p%40ss%3Aword") == "p@ss:word");
+  CHECK(PercentDecode("a+b") == "a+b");
+  CHECK(PercentDecode("100%") == "100%");
+  CHECK(PercentDecode("%zz%4") == "%zz%4");
+}
