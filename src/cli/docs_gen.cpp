@@ -7,6 +7,7 @@
 #include <sstream>
 #include <vector>
 
+#include "cli/help_format.h"
 #include "core/approval_policy.h"
 #include "core/envelope.h"
 
@@ -41,11 +42,7 @@ std::vector<Cmd> Collect(const CLI::App& app) {
       if (o->get_name() == "--help") continue;
       if (o->get_positional() && o->get_lnames().empty() && o->get_snames().empty()) {
         c.positionals.push_back(o->get_name());
-        std::string t = o->get_type_name();
-        if (t.find('{') != std::string::npos) {
-          std::stringstream ss(t.substr(t.find('{') + 1, t.find('}') - t.find('{') - 1));
-          for (std::string item; std::getline(ss, item, ',');) c.positional_choices[o->get_name()].push_back(item);
-        }
+        if (!Choices(o).empty()) c.positional_choices[o->get_name()] = Choices(o);
         continue;
       }
       Opt x;
@@ -55,14 +52,9 @@ std::vector<Cmd> Collect(const CLI::App& app) {
       x.group = o->get_group();
       x.repeat = o->get_expected_max() > 1;
       if (o->get_expected_max() > 0) {  // flags expect no value
+        x.choices = Choices(o);
         std::string t = o->get_type_name();
-        size_t brace = t.find('{');
-        if (brace != std::string::npos) {  // IsMember: "TEXT:{a,b}"
-          std::string list = t.substr(brace + 1, t.find('}') - brace - 1);
-          std::stringstream ss(list);
-          for (std::string item; std::getline(ss, item, ',');) x.choices.push_back(item);
-          t = t.substr(0, t.find(':'));
-        }
+        if (!x.choices.empty()) t = t.substr(0, t.find(':'));  // "TEXT:{a,b}" -> TEXT
         x.file = t == "FILE";
         x.dir = t == "DIR";
         x.value = t.empty() ? "VALUE" : t.substr(0, t.find(':'));

@@ -35,16 +35,16 @@ std::vector<const CLI::Option*> Positionals(const CLI::App* app) {
   return app->get_options([](const CLI::Option* o) { return !o->nonpositional(); });
 }
 
+std::string Braced(const std::vector<std::string>& choices) {
+  std::string s;
+  for (const auto& c : choices) s += (s.empty() ? "{" : ",") + c;
+  return s + "}";
+}
+
 /// The word a positional stands for on the usage line: a keyword ("show"), choices, or its name.
 std::string PositionalLabel(const CLI::Option* o) {
-  std::string t = o->get_type_name(), label;
-  size_t brace = t.find('{');
-  if (brace != std::string::npos) {
-    label = t.substr(brace, t.find('}') - brace + 1);
-    if (label.find(',') == std::string::npos) label = label.substr(1, label.size() - 2);
-  } else {
-    label = Upper(o->get_name());
-  }
+  std::vector<std::string> choices = Choices(o);
+  std::string label = choices.size() == 1 ? choices[0] : choices.empty() ? Upper(o->get_name()) : Braced(choices);
   if (o->get_expected_max() > 1) label += "...";
   return o->get_required() ? label : "[" + label + "]";
 }
@@ -65,13 +65,23 @@ std::vector<std::string> WrapWords(const std::string& text, size_t width) {
   return lines;
 }
 
+std::vector<std::string> Choices(const CLI::Option* o) {
+  std::string t = o->get_type_name();
+  size_t brace = t.find('{');
+  std::vector<std::string> out;
+  if (brace == std::string::npos) return out;
+  std::istringstream list(t.substr(brace + 1, t.find('}') - brace - 1));
+  for (std::string item; std::getline(list, item, ',');) out.push_back(item);
+  return out;
+}
+
 std::string ValueLabel(const CLI::Option* o) {
   if (!o->get_option_text().empty()) return o->get_option_text();
   if (o->get_type_size() == 0) return "";  // a flag
   std::string t = o->get_type_name();
-  size_t brace = t.find('{');
-  if (brace != std::string::npos) {
-    t = t.substr(brace, t.find('}') - brace + 1);
+  std::vector<std::string> choices = Choices(o);
+  if (!choices.empty()) {
+    t = Braced(choices);
   } else {
     t = t.substr(0, t.find(':'));
     if (t == "INT" || t == "UINT") t = "N";
