@@ -33,7 +33,7 @@ struct Cmd {
 
 std::vector<Cmd> Collect(const CLI::App& app) {
   std::vector<Cmd> cmds;
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); })) {
+  for (const CLI::App* sub : Commands(app)) {
     Cmd c;
     c.name = sub->get_name();
     c.description = sub->get_description();
@@ -94,10 +94,10 @@ std::string Placeholder(const Cmd& c, const std::string& p) {
 // What a completion offers for an option's value: its choices, else its suggestions.
 const std::vector<std::string>& Values(const Opt& o) { return o.choices.empty() ? o.suggestions : o.choices; }
 
-std::string Names(const Opt& o, const char* dash1 = "-", const char* dash2 = "--") {
+std::string Names(const Opt& o) {
   std::string s;
-  for (auto& n : o.shorts) s += (s.empty() ? "" : ", ") + std::string(dash1) + n;
-  for (auto& n : o.longs) s += (s.empty() ? "" : ", ") + std::string(dash2) + n;
+  for (auto& n : o.shorts) s += (s.empty() ? "-" : ", -") + n;
+  for (auto& n : o.longs) s += (s.empty() ? "--" : ", --") + n;
   return s;
 }
 

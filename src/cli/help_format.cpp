@@ -65,6 +65,10 @@ std::vector<std::string> WrapWords(const std::string& text, size_t width) {
   return lines;
 }
 
+std::vector<const CLI::App*> Commands(const CLI::App& app) {
+  return app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); });
+}
+
 std::vector<std::string> Choices(const CLI::Option* o) {
   std::string t = o->get_type_name();
   size_t brace = t.find('{');
@@ -124,7 +128,7 @@ std::string HelpFormatter::Root(const CLI::App* app) const {
   std::string out;
   for (const auto& l : WrapWords(app->get_description(), kWidth)) out += l + "\n";
   out += "Usage: wsflow COMMAND [OPTIONS]\n\nSubcommands:\n";
-  for (const CLI::App* sub : app->get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); })) {
+  for (const CLI::App* sub : Commands(*app)) {
     std::string left = sub->get_name();
     left.resize(10, ' ');
     out += "  " + left;
@@ -146,7 +150,7 @@ std::string HelpFormatter::make_help(const CLI::App* app, std::string, CLI::AppF
   if (app->get_parent() == nullptr) {
     std::string out = Root(app);
     if (mode == CLI::AppFormatMode::All)  // every command, whole, one after the other
-      for (const CLI::App* sub : app->get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); }))
+      for (const CLI::App* sub : Commands(*app))
         out += "\n\n" + make_help(sub, "", mode);
     return out;
   }
@@ -156,8 +160,7 @@ std::string HelpFormatter::make_help(const CLI::App* app, std::string, CLI::AppF
   std::string rows;
   for (const CLI::Option* p : Positionals(app)) rows += Row(Upper(p->get_name()), p->get_description());
 
-  std::vector<std::string> hidden_groups;
-  std::vector<size_t> hidden_counts;
+  std::string left_out;  // "Output: 15, Connection: 13": what the brief help does not list
   for (const std::string& group : app->get_groups()) {
     auto opts = app->get_options([&](const CLI::Option* o) {
       return o->nonpositional() && o->get_group() == group && (all || !IsHelp(app, o));
@@ -176,18 +179,12 @@ std::string HelpFormatter::make_help(const CLI::App* app, std::string, CLI::AppF
         ++hidden;
       }
     }
-    if (hidden) {
-      hidden_groups.push_back(group);
-      hidden_counts.push_back(hidden);
-    }
+    if (hidden) left_out += (left_out.empty() ? "" : ", ") + group + ": " + std::to_string(hidden);
   }
   if (!rows.empty()) out += "\n" + rows;
-  if (!hidden_groups.empty()) {
-    std::string more = "More options in";
-    for (size_t i = 0; i < hidden_groups.size(); ++i)
-      more += (i ? ", " : " ") + hidden_groups[i] + ": " + std::to_string(hidden_counts[i]);
+  if (!left_out.empty()) {
     out += "\n";
-    for (const auto& l : WrapWords(more + ".", kWidth)) out += l + "\n";
+    for (const auto& l : WrapWords("More options in " + left_out + ".", kWidth)) out += l + "\n";
     out += "Every option: wsflow " + app->get_name() + " --help-all, or man wsflow\n";
   }
   if (!app->get_footer().empty()) out += "\n" + app->get_footer() + "\n";

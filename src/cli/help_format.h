@@ -37,6 +37,9 @@ void SetupHelp(CLI::App& app);
 /// Marks options of `sub` (by their long name) for its brief help; an unknown name is a bug and throws.
 void ShowInBriefHelp(CLI::App* sub, const std::vector<std::string>& names);
 
+/// The subcommands people see (not the hidden __gen, whose group is empty).
+std::vector<const CLI::App*> Commands(const CLI::App& app);
+
 /// The values CLI::IsMember allows (type name "TEXT:{a,b}" -> a, b); none for other options.
 std::vector<std::string> Choices(const CLI::Option* o);
 
