@@ -1,21 +1,69 @@
 #include "core/json.h"
 
 #include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 namespace wsflow {
 
 namespace {
-constexpr unsigned kParseFlags = rapidjson::kParseValidateEncodingFlag;
+constexpr unsigned kParseFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
+
+// Forwards SAX events to the document being built, refusing a nesting deeper than kMaxJsonDepth.
+template <typename Doc>
+struct DepthLimited {
+  Doc& doc;
+  int depth = 0;
+  bool too_deep = false;
+
+  bool Null() { return doc.Null(); }
+  bool Bool(bool b) { return doc.Bool(b); }
+  bool Int(int i) { return doc.Int(i); }
+  bool Uint(unsigned u) { return doc.Uint(u); }
+  bool Int64(int64_t i) { return doc.Int64(i); }
+  bool Uint64(uint64_t u) { return doc.Uint64(u); }
+  bool Double(double d) { return doc.Double(d); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc.RawNumber(s, n, copy); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc.String(s, n, copy); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc.Key(s, n, copy); }
+  bool StartObject() { return Enter() && doc.StartObject(); }
+  bool EndObject(rapidjson::SizeType n) { return --depth, doc.EndObject(n); }
+  bool StartArray() { return Enter() && doc.StartArray(); }
+  bool EndArray(rapidjson::SizeType n) { return --depth, doc.EndArray(n); }
+  bool Enter() {
+    if (++depth <= kMaxJsonDepth) return true;
+    too_deep = true;
+    return false;
+  }
+};
 
 template <typename Doc>
 bool ParseInto(Doc& doc, std::string_view text, std::string* err) {
-  doc.template Parse<kParseFlags>(text.data(), text.size());
-  if (!doc.HasParseError()) return true;
+  rapidjson::MemoryStream ms(text.data(), text.size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
+  rapidjson::ParseResult result;
+  bool too_deep = false;
+  auto generator = [&](Doc& target) {
+    DepthLimited<Doc> limited{target};
+    rapidjson::Reader reader;
+    result = reader.Parse<kParseFlags>(is, limited);
+    too_deep = limited.too_deep;
+    return !result.IsError();
+  };
+  doc.Populate(generator);
+  if (!result.IsError() && ms.Tell() < text.size()) {  // a NUL byte reads as the end to RapidJSON
+    result.Set(rapidjson::kParseErrorDocumentRootNotSingular, ms.Tell());
+  }
+  if (!result.IsError()) return true;
+  doc.SetNull();
   if (err) {
-    *err = std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " at byte " +
-           std::to_string(doc.GetErrorOffset());
+    if (too_deep) {
+      *err = "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels at byte " +
+             std::to_string(result.Offset());
+    } else {
+      *err = std::string(rapidjson::GetParseError_En(result.Code())) + " at byte " + std::to_string(result.Offset());
+    }
   }
   return false;
 }
@@ -92,6 +140,23 @@ const JsonValue* GetArray(const JsonValue& v, const char* key) {
   if (!v.IsObject()) return nullptr;
   auto it = v.FindMember(key);
   return it != v.MemberEnd() && it->value.IsArray() ? &it->value : nullptr;
+}
+
+std::string Quote(std::string_view s) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string JsonObject(std::initializer_list<std::pair<const char*, std::string>> members) {
+  std::string out = "{";
+  for (const auto& [k, v] : members) {
+    if (v.empty()) continue;  // absent
+    if (out.size() > 1) out += ",";
+    out += Quote(k) + ":" + v;
+  }
+  return out + "}";
 }
 
 }  // namespace wsflow

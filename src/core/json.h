@@ -1,5 +1,11 @@
-// Small RapidJSON helpers shared by every layer: parse with a reusable arena, compact output,
-// typed member access that never throws or asserts on the wrong type.
+// The one parser of outside JSON (frames, stdin, recordings, config files, control messages) and
+// small RapidJSON helpers shared by every layer: compact output, typed member access that never
+// throws or asserts on the wrong type.
+//
+// Every parse is depth-limited (kMaxJsonDepth): RapidJSON's iterative reader alone takes any
+// depth, but Accept() and CopyFrom() on the document recurse, so `[` x 100,000 would overflow the
+// stack later. Parse nothing from outside with rapidjson directly: use ParseJson, JsonParser or
+// FrameScanner (core/frame_scan.h).
 #pragma once
 
 #include <rapidjson/document.h>
@@ -13,13 +19,16 @@ namespace wsflow {
 using JsonValue = rapidjson::Value;
 using JsonDoc = rapidjson::Document;
 
+/// Arrays and objects nested deeper than this are refused ("nested deeper than 128 levels").
+inline constexpr int kMaxJsonDepth = 128;
+
 /// A Document whose arena is reused from one Parse to the next: parsing one frame after another
 /// (hundreds of thousands a second) then allocates nothing once warm.
 class JsonParser {
  public:
   JsonParser();
-  /// Parses a whole JSON text (UTF-8 validated, nothing after the value). On failure returns
-  /// false and sets `*err` to a one-line reason with the byte offset.
+  /// Parses a whole JSON text (UTF-8 validated, at most kMaxJsonDepth deep, nothing after the
+  /// value). On failure returns false and sets `*err` to a one-line reason with the byte offset.
   bool Parse(std::string_view text, std::string* err);
   JsonDoc& doc() { return doc_; }
 
@@ -28,7 +37,7 @@ class JsonParser {
   JsonDoc doc_;
 };
 
-/// Parses `text` into a standalone document (for configs, scenarios, tests).
+/// Parses `text` into a standalone document, with the same checks as JsonParser.
 bool ParseJson(std::string_view text, JsonDoc* doc, std::string* err);
 
 /// The compact serialisation of `v`.
@@ -49,5 +58,12 @@ const JsonValue* GetArray(const JsonValue& v, const char* key);
 inline JsonValue Str(std::string_view s, rapidjson::MemoryPoolAllocator<>& alloc) {
   return JsonValue(s.data(), static_cast<rapidjson::SizeType>(s.size()), alloc);
 }
+
+/// A JSON string literal of `s` (quotes and escapes).
+std::string Quote(std::string_view s);
+
+/// A compact JSON object text from members given as (key, JSON value text) pairs; an empty value
+/// text leaves the member out.
+std::string JsonObject(std::initializer_list<std::pair<const char*, std::string>> members);
 
 }  // namespace wsflow

@@ -21,9 +21,5 @@ std::string NormalizeTimestamp(std::string_view ts);
 /// A copy of object `frame` without the members named in `drop` (the envelope's data).
 void DataWithout(const JsonValue& frame, std::initializer_list<const char*> drop, JsonDoc* out);
 
-/// A compact JSON object text from members given as (key, JSON value text) pairs.
-std::string JsonObject(std::initializer_list<std::pair<const char*, std::string>> members);
-/// A JSON string literal.
-std::string Quote(std::string_view s);
 
 }  // namespace wsflow

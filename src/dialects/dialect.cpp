@@ -121,21 +121,4 @@ void DataWithout(const JsonValue& frame, std::initializer_list<const char*> drop
   }
 }
 
-std::string Quote(std::string_view s) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-  return std::string(buf.GetString(), buf.GetSize());
-}
-
-std::string JsonObject(std::initializer_list<std::pair<const char*, std::string>> members) {
-  std::string out = "{";
-  for (const auto& [k, v] : members) {
-    if (v.empty()) continue;  // absent
-    if (out.size() > 1) out += ",";
-    out += Quote(k) + ":" + v;
-  }
-  return out + "}";
-}
-
 }  // namespace wsflow

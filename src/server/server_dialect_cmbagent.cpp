@@ -32,8 +32,8 @@ std::string CmFrame(std::string_view type, Clock::time_point t, const std::strin
 // Python's json.loads message for a frame that is not JSON, roughly ("Expecting value: line 1
 // column 1 (char 0)").
 std::string PyJsonError(std::string_view text) {
-  JsonDoc doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+  JsonDoc doc;  // iterative: a deeply nested frame must not recurse (json.h)
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(text.data(), text.size());
   size_t at = doc.GetErrorOffset();
   if (at > text.size()) at = text.size();
   std::string what = "Expecting value";

@@ -175,3 +175,42 @@ TEST_CASE("Str copies its text into the allocator") {
   CHECK(GetString(d, "z") == std::string_view("a\0b", 3));
   CHECK(ToJson(d) == "{\"k\":\"temporary text\",\"z\":\"a\\u0000b\"}");
 }
+
+TEST_CASE("Parsing refuses nesting deeper than kMaxJsonDepth, at any depth, without crashing") {
+  JsonParser p;
+  std::string err;
+  std::string ok = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  REQUIRE(p.Parse(ok, &err));
+  CHECK(ToJson(p.doc()) == ok);  // Accept recurses: bounded by the limit
+  for (size_t n : {static_cast<size_t>(kMaxJsonDepth + 1), size_t{100000}}) {
+    INFO(n);
+    err.clear();
+    CHECK_FALSE(p.Parse(std::string(n, '['), &err));
+    CHECK_THAT(err, Catch::Contains("nested deeper than 128 levels"));
+    std::string balanced = std::string(n, '[') + std::string(n, ']');
+    CHECK_FALSE(p.Parse(balanced, &err));
+    JsonDoc d;
+    CHECK_FALSE(ParseJson(std::string(n / 2, '{') + "\"a\":" , &d, &err));
+    std::string objects;
+    for (size_t i = 0; i < n; ++i) objects += "{\"a\":";
+    CHECK_FALSE(ParseJson(objects + "1" + std::string(n, '}'), &d, &err));
+    CHECK_THAT(err, Catch::Contains("nested deeper"));
+    CHECK(d.IsNull());
+  }
+  REQUIRE(p.Parse(R"({"after":"deep"})", &err));  // the parser is usable again
+  CHECK(GetString(p.doc(), "after") == "deep");
+}
+
+TEST_CASE("Parsing refuses a NUL byte and what follows it") {
+  JsonDoc d;
+  std::string err;
+  CHECK_FALSE(ParseJson(std::string("{}\0{}", 5), &d, &err));
+  CHECK_FALSE(ParseJson(std::string("{}\0", 3), &d, &err));
+  CHECK_FALSE(ParseJson(std::string("\"a\0b\"", 5), &d, &err));
+  CHECK(ParseJson("{} ", &d, &err));
+}
+
+TEST_CASE("Quote and JsonObject make JSON text") {
+  CHECK(Quote("a\"b\n") == R"("a\"b\n")");
+  CHECK(JsonObject({{"a", "1"}, {"b", ""}, {"c", Quote("x")}}) == R"({"a":1,"c":"x"})");
+}

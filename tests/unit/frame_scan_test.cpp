@@ -1,0 +1,111 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "core/frame_scan.h"
+#include "core/json.h"
+
+using namespace wsflow;
+
+TEST_CASE("FrameScanner pulls out the envelope fields of a native event") {
+  FrameScanner s;
+  std::string err;
+  REQUIRE(s.Scan(R"({"event_type":"step_progress","timestamp":"2026-01-01T00:00:00.000Z","run_id":"r-1","seq":17,)"
+                 R"("data":{"seq":3,"event_type":"inner","x":[1,{"run_id":"no"}]}})",
+                 &err));
+  const FrameFields& f = s.fields();
+  CHECK(f.object);
+  CHECK(f.compact);
+  CHECK(f.data_object);
+  CHECK(f.event_type == "step_progress");
+  CHECK(f.run_id == "r-1");
+  CHECK(f.timestamp == "2026-01-01T00:00:00.000Z");
+  CHECK(f.seq == 17);
+  CHECK(f.has_seq);
+  CHECK(f.request_id.empty());
+}
+
+TEST_CASE("FrameScanner tells compact frames from spaced ones, white space in strings aside") {
+  FrameScanner s;
+  std::string err;
+  REQUIRE(s.Scan(R"({"a":"x y\n\t","b":[1,2]})", &err));
+  CHECK(s.fields().compact);
+  for (const char* spaced : {R"({ "a":1})", R"({"a":1 })", "{\"a\":\n1}", "[1,\t2]", " {}", "{}\r\n"}) {
+    INFO(spaced);
+    REQUIRE(s.Scan(spaced, &err));
+    CHECK_FALSE(s.fields().compact);
+    CHECK(s.fields().compact == IsCompactJson(spaced));
+  }
+}
+
+TEST_CASE("FrameScanner judges seq and run_id as ReadEnvelope does") {
+  FrameScanner s;
+  std::string err;
+  struct Case {
+    const char* text;
+    int64_t seq;
+    bool has_seq;
+    bool run_id_bad;
+  } cases[] = {
+      {R"({"event_type":"a","seq":0})", -1, true, false},
+      {R"({"event_type":"a","seq":-4})", -1, true, false},
+      {R"({"event_type":"a","seq":2.5})", -1, true, false},
+      {R"({"event_type":"a","seq":"3"})", -1, true, false},
+      {R"({"event_type":"a","seq":9223372036854775807})", INT64_MAX, true, false},
+      {R"({"event_type":"a","seq":9223372036854775808})", -1, true, false},
+      {R"({"event_type":"a","run_id":null})", -1, false, false},
+      {R"({"event_type":"a","run_id":5})", -1, false, true},
+      {R"({"event_type":"a","run_id":{"x":1}})", -1, false, true},
+      {R"({"event_type":"a","seq":4,"seq":5})", 4, true, false},  // the first one, as FindMember
+  };
+  for (const auto& c : cases) {
+    INFO(c.text);
+    REQUIRE(s.Scan(c.text, &err));
+    CHECK(s.fields().seq == c.seq);
+    CHECK(s.fields().has_seq == c.has_seq);
+    CHECK(s.fields().run_id_bad == c.run_id_bad);
+  }
+}
+
+TEST_CASE("FrameScanner reads request ids, types and non-object data") {
+  FrameScanner s;
+  std::string err;
+  REQUIRE(s.Scan(R"({"event_type":"ack","request_id":"req-1","data":"text"})", &err));
+  CHECK(s.fields().request_id == "req-1");
+  CHECK(s.fields().has_data);
+  CHECK_FALSE(s.fields().data_object);
+  REQUIRE(s.Scan(R"({"type":"info","client_id":"c"})", &err));
+  CHECK(s.fields().type == "info");
+  CHECK_FALSE(s.fields().has_event_type);
+  REQUIRE(s.Scan(R"([{"event_type":"x"}])", &err));
+  CHECK_FALSE(s.fields().object);
+  CHECK(s.fields().event_type.empty());
+  REQUIRE(s.Scan(R"({"event_type":"step\u005fstarted"})", &err));
+  CHECK(s.fields().event_type == "step_started");
+}
+
+TEST_CASE("FrameScanner refuses what the DOM parser refuses: bad syntax, UTF-8, depth, NUL") {
+  FrameScanner s;
+  JsonDoc d;
+  std::string err, derr;
+  const std::string bad[] = {"",
+                             "{",
+                             R"({"a":1,})",
+                             "{this is not json",
+                             "\"\xff\"",
+                             "{\"k\":\"\xed\xa0\x80\"}",
+                             std::string("{}\0", 3),
+                             "{} {}",
+                             std::string(100000, '['),
+                             std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']')};
+  for (const auto& text : bad) {
+    INFO(text.substr(0, 40));
+    err.clear();
+    CHECK_FALSE(s.Scan(text, &err));
+    CHECK_THAT(err, Catch::Contains("at byte"));
+    CHECK_FALSE(ParseJson(text, &d, &derr));
+  }
+  CHECK(s.Scan(std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']'), &err));
+  REQUIRE(s.Scan(R"({"event_type":"again"})", &err));  // usable after failures
+  CHECK(s.fields().event_type == "again");
+}
