@@ -10,6 +10,7 @@
 
 #include "cli/config_file.h"
 #include "core/predicate.h"
+#include "core/wait_condition.h"
 #include "session/ws_session.h"
 
 namespace wsflow {
@@ -56,16 +57,9 @@ struct WaitFlags {
   std::string timeout = "0";
 };
 
-struct WaitSpec {
-  std::vector<std::string> until_types;  ///< empty: the run's terminal event
-  bool until_approval = false;
-  std::vector<Predicate> until_match;
-  int64_t max_events = 0;
-  Millis timeout{0};
-};
-
 void AddWaitOptions(CLI::App* app, WaitFlags* flags);
-bool ResolveWait(const WaitFlags& flags, WaitSpec* out, std::string* err);
+/// --until, --until-match and --max-events into `wait`, --timeout into `timeout`.
+bool ResolveWait(const WaitFlags& flags, WaitCondition* wait, Millis* timeout, std::string* err);
 bool ParsePredicates(const std::vector<std::string>& texts, std::vector<Predicate>* out, std::string* err);
 
 /// Validates `flags` into session options and the URL to use. A setting whose flag was not given

@@ -5,6 +5,8 @@
 #include <websocketpp/config/asio_client.hpp>
 #include <websocketpp/extensions/permessage_deflate/enabled.hpp>
 
+#include <websocketpp/logger/stub.hpp>
+
 #include <asio/ssl/host_name_verification.hpp>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -18,11 +20,57 @@
 #include <iostream>
 #include <random>
 
+#include "core/url.h"
+
 namespace wsflow {
 
 namespace {
 
 struct DeflateConfig {};
+
+// One message object per connection, reused for every frame while nobody else holds it: no
+// allocation per received frame (websocketpp's default manager makes a new message, and a new
+// payload buffer, for each). A frame still referenced (a queued send, a control frame in the
+// middle of a fragmented message) gets a fresh one.
+template <typename message>
+class RecyclingMsgManager : public std::enable_shared_from_this<RecyclingMsgManager<message>> {
+ public:
+  typedef RecyclingMsgManager<message> type;
+  typedef std::shared_ptr<RecyclingMsgManager> ptr;
+  typedef std::weak_ptr<RecyclingMsgManager> weak_ptr;
+  typedef typename message::ptr message_ptr;
+
+  message_ptr get_message() { return std::make_shared<message>(type::shared_from_this()); }
+  message_ptr get_message(websocketpp::frame::opcode::value op, size_t size) {
+    if (cached_ && cached_.use_count() == 1) {
+      cached_->set_opcode(op);
+      cached_->set_prepared(false);
+      cached_->set_fin(true);
+      cached_->set_terminal(false);
+      cached_->set_compressed(false);
+      cached_->set_header("");
+      std::string& payload = cached_->get_raw_payload();
+      payload.clear();
+      if (payload.capacity() > kKeep) payload.shrink_to_fit();  // a huge frame does not stay resident
+      payload.reserve(size);
+      return cached_;
+    }
+    cached_ = std::make_shared<message>(type::shared_from_this(), op, size);
+    return cached_;
+  }
+  bool recycle(message*) { return false; }
+
+ private:
+  static constexpr size_t kKeep = 1u << 20;
+  message_ptr cached_;
+};
+
+template <typename con_msg_manager>
+class RecyclingEndpointMsgManager {
+ public:
+  typedef typename con_msg_manager::ptr con_msg_man_ptr;
+  con_msg_man_ptr get_manager() const { return std::make_shared<con_msg_manager>(); }
+};
 
 // One thread runs the loop: no locks, no strands. Bigger reads than the default 16 KiB.
 // Instantiated four times, here only: plain (ws://) and TLS (wss://), each with and without
@@ -34,7 +82,11 @@ struct ClientConfigT : public Base {
   typedef Base base;
   typedef websocketpp::concurrency::none concurrency_type;
   typedef websocketpp::log::basic<concurrency_type, websocketpp::log::elevel> elog_type;
-  typedef websocketpp::log::basic<concurrency_type, websocketpp::log::alevel> alog_type;
+  // The access log is never shown: the stub compiles its calls out of the frame path.
+  typedef websocketpp::log::stub alog_type;
+  typedef websocketpp::message_buffer::message<RecyclingMsgManager> message_type;
+  typedef RecyclingMsgManager<message_type> con_msg_manager_type;
+  typedef RecyclingEndpointMsgManager<con_msg_manager_type> endpoint_msg_manager_type;
   struct transport_config : public base::transport_config {
     typedef typename type::concurrency_type concurrency_type;
     typedef typename type::alog_type alog_type;
@@ -129,12 +181,7 @@ std::string CertNames(X509* cert) {
 }
 
 std::string AddQuery(const std::string& url, const std::string& name, const std::string& value) {
-  std::string enc;
-  static const char* hex = "0123456789ABCDEF";
-  for (unsigned char ch : value) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') enc += static_cast<char>(ch);
-    else enc += std::string("%") + hex[ch >> 4] + hex[ch & 15];
-  }
+  std::string enc = EncodePathSegment(value);  // only unreserved characters stay: right for a query value too
   std::string base = url, frag;
   if (auto h = base.find('#'); h != std::string::npos) frag = base.substr(h), base.resize(h);
   return base + (base.find('?') == std::string::npos ? "?" : "&") + name + "=" + enc + frag;
@@ -150,7 +197,6 @@ struct Session::Impl {
   virtual ~Impl() = default;
   virtual void Init() = 0;
   virtual void Connect() = 0;
-  virtual void Drop(const std::string& reason) = 0;
   virtual void SendNow(const std::string& frame, bool binary = false) = 0;
   virtual void Close(int code, const std::string& reason) = 0;
   virtual void StopLoop() = 0;
@@ -201,12 +247,12 @@ struct ImplT final : Session::Impl {
   std::shared_ptr<asio::ssl::context> MakeTlsContext() {
     namespace ssl = asio::ssl;
     auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+    std::string what = "TLS settings";  // what was being loaded when it failed
     try {
       ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
       SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
       const TlsOptions& t = opts.tls;
-      std::string what;
       if (!t.cert_file.empty()) {
         what = "client certificate " + t.cert_file;
         ctx->use_certificate_chain_file(t.cert_file);
@@ -229,9 +275,8 @@ struct ImplT final : Session::Impl {
         what = "the system's CA store";
         ctx->set_default_verify_paths();
       }
-      (void)what;
     } catch (const std::exception& e) {
-      tls_error = std::string("cannot load TLS settings: ") + e.what();
+      tls_error = "cannot load " + what + ": " + e.what();
       return nullptr;
     }
     ctx->set_verify_mode(ssl::verify_peer);
@@ -264,8 +309,8 @@ struct ImplT final : Session::Impl {
   void Init() override {
     ws.clear_access_channels(websocketpp::log::alevel::all);
     ws.clear_error_channels(websocketpp::log::elevel::all);
-    // websocketpp logs to std::cout by default: never let it near stdout.
-    ws.get_alog().set_ostream(&std::cerr);
+    // websocketpp logs to std::cout by default: never let it near stdout. (The access log is a
+    // stub that writes nothing.)
     ws.get_elog().set_ostream(&elog_stream);
     elog.echo = opts.verbose >= 2;
     if (opts.verbose >= 2) ws.set_error_channels(websocketpp::log::elevel::rerror | websocketpp::log::elevel::fatal);
@@ -364,7 +409,7 @@ struct ImplT final : Session::Impl {
   }
 
   // We end the current connection ourselves; it counts as lost (and is retried).
-  void Drop(const std::string& reason) override {
+  void Drop(const std::string& reason) {
     if (!con) return;
     ConPtr c = con;
     bool was_open = open;
@@ -614,7 +659,6 @@ size_t Session::queued() const { return impl_->queue.size(); }
 void Session::SendNow(const std::string& frame) { impl_->SendNow(frame); }
 void Session::Close(int code, const std::string& reason) { impl_->Close(code, reason); }
 void Session::Stop() { impl_->StopLoop(); }
-void Session::Reconnect(const std::string& reason) { impl_->Drop(reason); }
 
 void Session::MarkProgress() { impl_->backoff.Reset(); }
 
@@ -638,6 +682,8 @@ void Session::Post(std::function<void()> fn) { asio::post(impl_->ioc, std::move(
 void Session::After(Millis delay, std::function<void()> fn) { impl_->After(delay, std::move(fn)); }
 
 bool Session::is_open() const { return impl_->open; }
+int64_t Session::reconnects() const { return impl_->stats.reconnects; }
+const std::string& Session::url() const { return impl_->opts.url; }
 const SessionStats& Session::stats() const { return impl_->stats; }
 const SessionOptions& Session::options() const { return impl_->opts; }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/frame_scan.h"
+#include "core/received_frame.h"
 #include "core/json.h"
 
 using namespace wsflow;
@@ -108,4 +109,17 @@ TEST_CASE("FrameScanner refuses what the DOM parser refuses: bad syntax, UTF-8, 
   CHECK(s.Scan(std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']'), &err));
   REQUIRE(s.Scan(R"({"event_type":"again"})", &err));  // usable after failures
   CHECK(s.fields().event_type == "again");
+}
+
+TEST_CASE("ReceivedFrame parses its DOM only when asked, once per frame") {
+  ReceivedFrame f;
+  std::string err;
+  REQUIRE(f.Reset(R"({"event_type":"a","seq":1,"data":{"x":1}})", &err));
+  CHECK(f.fields().event_type == "a");
+  const JsonValue& d = f.dom();
+  CHECK(GetInt(*GetObject(d, "data"), "x", 0) == 1);
+  CHECK(&f.dom() == &d);
+  REQUIRE(f.Reset(R"({"event_type":"b","data":{"x":2}})", &err));
+  CHECK(GetString(f.dom(), "event_type") == "b");
+  CHECK_FALSE(f.Reset("{", &err));
 }
