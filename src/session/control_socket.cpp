@@ -201,10 +201,10 @@ void ServeClient(const std::shared_ptr<ControlClient::Impl>& c, const ControlSer
     if (ending && !have) break;  // the last line is out
     if (c->stop && !ending) break;  // the server stops: an ending client still gets its last line
     int timeout = -1;
-    if (ending) {
+    if (c->stop) {  // ... within a grace period: a client that does not read is not waited for
       auto now = std::chrono::steady_clock::now();
       if (end_by == std::chrono::steady_clock::time_point{}) end_by = now + c->end_grace;
-      if (now >= end_by) break;  // it does not read: close without the rest
+      if (now >= end_by) break;
       timeout = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(end_by - now).count()) + 1;
     }
     pollfd fds[2] = {{c->fd, static_cast<short>((reading ? POLLIN : 0) | (have ? POLLOUT : 0)), 0},

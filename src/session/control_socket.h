@@ -41,8 +41,9 @@ class ControlClient {
   /// Queues a line (a newline is added). False, queuing nothing, when more than the client's
   /// limit waits unread already or the client is gone: the caller decides to drop it (End).
   bool Send(const std::string& line);
-  /// Queues a last line, past the limit, and closes the connection once it is out, or after a
-  /// grace period for a client that does not read. Later Sends are ignored.
+  /// Queues a last line, past the limit, and closes the connection once it is out (a client that
+  /// does not read keeps what it was sent, bounded by the limit, until the server stops, then gets
+  /// a grace period). Later Sends are ignored.
   void End(const std::string& line);
   /// Streams the lines of `fd` (a file the holder appends to) from byte 0 up to `end`, skipping the
   /// first `skip` lines, before anything queued after this call. `fd` stays the caller's.
@@ -63,7 +64,7 @@ class ControlServer {
   using Handler = std::function<void(const std::string& request, std::shared_ptr<ControlClient> client)>;
   struct Limits {
     size_t queue_bytes = 4u << 20;  ///< unread bytes a client may have queued before Send refuses
-    Millis end_grace{1000};         ///< how long End waits for a client that does not read
+    Millis end_grace{1000};         ///< once stopping: how long an ending client is waited for
   };
 
   ControlServer() = default;
