@@ -5,6 +5,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cstring>
+
 namespace wsflow {
 
 namespace {
@@ -86,17 +88,26 @@ std::string ToJson(const JsonValue& v) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+// Strings are skipped with memchr (vectorised in libc): only the short stretches between them
+// (keys' colons, commas, numbers, brackets) are looked at byte by byte.
 bool IsCompactJson(std::string_view text) {
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-      return false;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    const char* quote = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(end - p)));
+    const char* stop = quote ? quote : end;
+    for (; p < stop; ++p)
+      if (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') return false;
+    if (!quote) return true;
+    // Inside a string: its end is the next quote not escaped by an odd run of backslashes.
+    p = quote + 1;
+    for (;;) {
+      const char* q = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(end - p)));
+      if (!q) return true;  // unterminated: not ours to judge (the parser refuses it)
+      const char* b = q;
+      while (b > p && b[-1] == '\\') --b;
+      p = q + 1;
+      if ((q - b) % 2 == 0) break;
     }
   }
   return true;

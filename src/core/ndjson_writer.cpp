@@ -20,6 +20,7 @@ bool ReaderGone(int fd) {
   return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP)) != 0;
 }
 constexpr size_t kMaxBatch = 256u << 10;  // a batch bigger than this is handed over at once
+constexpr size_t kSettledBatch = 64u << 10;  // Settle() hands over a batch this big without waiting
 }  // namespace
 
 struct NdjsonWriter::State {
@@ -144,8 +145,18 @@ void NdjsonWriter::WriteText(std::string_view text) {
   Append(text, false, static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n')));
 }
 
+bool NdjsonWriter::Settle() {
+  if (batch_.size() > settled_at_ && batch_.size() < kSettledBatch) {
+    settled_at_ = batch_.size();
+    return false;
+  }
+  Flush();
+  return true;
+}
+
 void NdjsonWriter::Flush() {
   flush_posted_ = false;
+  settled_at_ = 0;
   if (batch_.empty()) return;
   State& s = *state_;
   std::lock_guard<std::mutex> lk(s.mu);

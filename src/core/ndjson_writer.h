@@ -26,8 +26,8 @@ class NdjsonWriter {
  public:
   struct Options {
     int fd = 1;
-    size_t high_water = 1u << 20;  ///< pending bytes at which the producer should stop reading
-    size_t low_water = 256u << 10; ///< pending bytes under which it may read again
+    size_t high_water = 256u << 10;  ///< pending bytes at which the producer should stop reading
+    size_t low_water = 64u << 10;    ///< pending bytes under which it may read again
   };
   explicit NdjsonWriter(Options opts);
   ~NdjsonWriter();
@@ -45,6 +45,11 @@ class NdjsonWriter {
   void WriteText(std::string_view text);
   /// Hands the batch to the writer thread (waking it only if it is idle).
   void Flush();
+  /// The scheduler's flush: hands the batch over once input has paused (the batch did not grow
+  /// since the last call) or it is large; false when it should be called again on the next turn
+  /// of the loop. A steady stream then wakes the writer once per batch of up to 64 KiB, while a
+  /// lone event still goes out after one extra turn (no timer, no added latency to speak of).
+  bool Settle();
 
   /// A cheap look (no lock) whether output not yet written may have reached the high-water mark:
   /// then ask AboveHighWater(), which also arms the drained callback.
@@ -85,6 +90,7 @@ class NdjsonWriter {
   std::string batch_;         ///< the producer's: not locked
   uint64_t batch_lines_ = 0;
   bool flush_posted_ = false;
+  size_t settled_at_ = 0;  ///< the batch's size at the last Settle()
   bool closed_ = false;
   bool abandoned_ = false;  ///< Close gave up waiting: the thread is blocked in write()
 };

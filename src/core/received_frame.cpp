@@ -2,10 +2,10 @@
 
 namespace wsflow {
 
-bool ReceivedFrame::Reset(std::string_view text, std::string* err) {
+bool ReceivedFrame::Reset(std::string_view text, std::string* err, bool validate_utf8) {
   text_ = text;
   parsed_ = false;
-  return scanner_.Scan(text, err);
+  return scanner_.Scan(text, err, validate_utf8);
 }
 
 const JsonValue& ReceivedFrame::dom() {

@@ -14,8 +14,9 @@ namespace wsflow {
 class ReceivedFrame {
  public:
   /// Takes the next frame (a view: valid until the next Reset) and scans it. False with a
-  /// one-line reason when it is not JSON.
-  bool Reset(std::string_view text, std::string* err);
+  /// one-line reason when it is not JSON. `validate_utf8` false: known to be UTF-8 already (a
+  /// WebSocket text frame; its DOM, if asked for, is still checked).
+  bool Reset(std::string_view text, std::string* err, bool validate_utf8 = true);
   std::string_view text() const { return text_; }
   const FrameFields& fields() const { return scanner_.fields(); }
   /// The frame's DOM, parsed on the first call for this frame (the scan validated it).

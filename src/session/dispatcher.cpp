@@ -133,7 +133,7 @@ RunFollower* Dispatcher::Route(const Incoming& in) {
 void Dispatcher::OnText(std::string_view text) {
   if (all_ended() && !std::any_of(runs_.begin(), runs_.end(), [](const auto& r) { return r->cancelling(); })) return;
   std::string err;
-  if (!frame_.Reset(text, &err)) {
+  if (!frame_.Reset(text, &err, /*validate_utf8=*/false)) {  // websocketpp validated the text frame
     std::string head(text.substr(0, 60));
     for (auto& c : head) c = (c == '\n' || c == '\r') ? ' ' : c;
     std::cerr << "wsflow: ignored a frame that is not JSON (" << err << "): " << head
@@ -157,6 +157,9 @@ void Dispatcher::OnText(std::string_view text) {
   if ((in_.kind == Incoming::kAck || in_.kind == Incoming::kError) && !in_.request_id.empty() && runs_.size() > 1)
     by_request_.erase(in_.request_id);
   if (recorder_) recorder_->In(text, out_->TakePrinted());
+  // stdout cannot keep up: stop reading (from here, inside the read: pausing anywhere else could
+  // leave two reads in flight once resumed) until the writer drains.
+  if (out_->writer().Backlogged() && out_->writer().AboveHighWater() && session_) session_->PauseReading();
 }
 
 void Dispatcher::OnBinary(std::string_view frame) {

@@ -116,14 +116,12 @@ int RunFollowCommand(FollowCommand cmd) {
   RunFollower& follower = dispatcher.AddRun(cmd.stream, run, hosting ? &host : nullptr);
   if (hosting) host.Serve(cmd.session.url, run.run_id, &follower, known && known->one_socket_per_run());
 
-  // Output: batches handed over once per read; a reader that left ends the run quietly (exit 0),
-  // a write that failed ends it with exit 8.
-  writer.SetFlushScheduler([&] {
-    session.Post([&] {
-      writer.Flush();
-      if (writer.Backlogged() && writer.AboveHighWater()) session.PauseReading();
-    });
-  });
+  // Output: batches handed over once input pauses (NdjsonWriter::Settle); a reader that left ends
+  // the run quietly (exit 0), a write that failed ends it with exit 8.
+  std::function<void()> settle = [&] {
+    if (!writer.Settle()) session.Post(settle);
+  };
+  writer.SetFlushScheduler([&] { session.Post(settle); });
   writer.OnDrained([&] { session.ResumeReading(); });
   writer.OnBroken([&] { dispatcher.Post([&] { dispatcher.EndAll(kExitCompleted, ""); }); });
   writer.OnFailed([&](int error) {

@@ -221,7 +221,8 @@ struct Session::Impl {
   std::string drop_reason;  // why we ended the connection ourselves (pong timeout, idle, ...)
   std::deque<std::pair<std::string, bool>> queue;  // frame, binary
   SessionStats stats;
-  Clock::time_point last_rx;
+  Clock::time_point last_rx;   // when data was last seen (by the idle check)
+  int64_t frames_at_check = 0;  // stats.frames at the idle check before
 };
 
 namespace {
@@ -469,7 +470,10 @@ struct ImplT final : Session::Impl {
     long step = std::max<long>(50, static_cast<long>(opts.idle_timeout.count() / 4));
     idle_timer = ws.set_timer(step, [this, g](const websocketpp::lib::error_code& e) {
       if (e || g != gen || !open) return;
-      if (paused) last_rx = Clock::now();  // our own pause is not the peer's silence
+      // Frames counted since the last look are data seen (no clock read per frame); our own
+      // pause is not the peer's silence.
+      if (paused || stats.frames != frames_at_check) last_rx = Clock::now();
+      frames_at_check = stats.frames;
       if (!closing && Clock::now() - last_rx > opts.idle_timeout)
         return Drop("no data for " + FormatDuration(opts.idle_timeout));
       ScheduleIdleCheck();
@@ -477,7 +481,6 @@ struct ImplT final : Session::Impl {
   }
 
   void OnMessage(typename Client::message_ptr m) {
-    last_rx = Clock::now();
     const std::string& p = m->get_payload();
     ++stats.frames;
     stats.bytes += static_cast<int64_t>(p.size());

@@ -123,3 +123,28 @@ TEST_CASE("ReceivedFrame parses its DOM only when asked, once per frame") {
   CHECK(GetString(f.dom(), "event_type") == "b");
   CHECK_FALSE(f.Reset("{", &err));
 }
+
+TEST_CASE("FrameScanner judges compactness like IsCompactJson, escapes and all") {
+  FrameScanner s;
+  std::string err;
+  const char* frames[] = {R"({"a":"x y"})",
+                          R"({"a":"x\ny","b":"z"})",
+                          R"({"a":"say \"hi there\"","b":1})",
+                          R"({"a":"say \"hi\"", "b":1})",
+                          R"({"a":"ends in \\","b":[1,2,{"c":null}]})",
+                          R"({"a":"ends in \\" ,"b":1})",
+                          R"({"k\"ey":"v","n":-1.5e3,"t":true})",
+                          R"({"k\"ey" :"v"})",
+                          R"(["a",1, "b"])",
+                          R"("just a string with spaces")",
+                          "{\"a\":\"é ü\",\"b\":2}",
+                          "[1,2]\n"};
+  for (const char* f : frames) {
+    INFO(f);
+    REQUIRE(s.Scan(f, &err));
+    bool plain = IsCompactJson(f);
+    // Without escapes the two agree exactly; with them the scan may only err on the safe side.
+    if (std::string(f).find('\\') == std::string::npos) CHECK(s.fields().compact == plain);
+    else if (!plain) CHECK_FALSE(s.fields().compact);
+  }
+}

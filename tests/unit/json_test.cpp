@@ -214,3 +214,17 @@ TEST_CASE("Quote and JsonObject make JSON text") {
   CHECK(Quote("a\"b\n") == R"("a\"b\n")");
   CHECK(JsonObject({{"a", "1"}, {"b", ""}, {"c", Quote("x")}}) == R"({"a":1,"c":"x"})");
 }
+
+TEST_CASE("IsCompactJson skips strings, escaped quotes and backslashes included") {
+  CHECK(IsCompactJson(R"({"a":"x y","b":[1,2]})"));
+  CHECK(IsCompactJson(R"({"a":"say \"hi there\"","b":1})"));
+  CHECK_FALSE(IsCompactJson(R"({"a":"say \"hi\"", "b":1})"));
+  CHECK(IsCompactJson(R"({"a":"ends in a backslash \\","b":1})"));
+  CHECK_FALSE(IsCompactJson(R"({"a":"ends in a backslash \\" ,"b":1})"));
+  CHECK(IsCompactJson(R"({"a":"\\\"quoted\\\"","b":2})"));
+  CHECK_FALSE(IsCompactJson("{\"a\":1,\n\"b\":2}"));
+  CHECK_FALSE(IsCompactJson("{\"a\":\t1}"));
+  CHECK(IsCompactJson("{\"a\":\"tab\there\"}"));
+  CHECK(IsCompactJson(""));
+  CHECK(IsCompactJson("\"unterminated string with spaces"));
+}
