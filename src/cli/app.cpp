@@ -31,9 +31,8 @@ int RunApp(int argc, char** argv) {
                        "print the version");
   app.require_subcommand(1);
   SetupHelp(app);  // before the subcommands: they inherit the formatter and --help-all
-  app.footer("Exit status: 0 completed, 1 failed, 2 usage, 3 cancelled, 4 protocol,\n"
-             "5 connection, 6 auth, 7 stream incomplete, 124 timeout, 130 SIGINT, 143 SIGTERM.\n"
-             "See wsflow(1).");
+  app.footer("Exit: 0 completed, 1 failed, 2 usage, 3 cancelled, 4 protocol, 5 connection,\n"
+             "6 auth, 7 incomplete, 124 timeout, 130 SIGINT, 143 SIGTERM. See wsflow(1).");
 
   StreamFlags watch, execute;
   execute.execute = true;

@@ -30,7 +30,7 @@ void Print(const std::string& text) {
 }  // namespace
 
 CLI::App* SetupRuns(CLI::App& app, RunsFlags* f) {
-  auto* sub = app.add_subcommand("runs", "list the backend's runs, newest first (NDJSON; a table on a terminal)");
+  auto* sub = app.add_subcommand("runs", "list the backend's runs, newest first (a table on a terminal)");
   sub->add_option("--state", f->state, "only runs in this state")
       ->check(CLI::IsMember({"running", "paused", "waiting", "completed", "failed", "cancelled"}));
   sub->add_option("--limit", f->limit, "at most N runs")->check(CLI::Range(1, 10000))->capture_default_str();

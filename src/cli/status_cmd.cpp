@@ -11,7 +11,7 @@
 namespace wsflow {
 
 CLI::App* SetupStatus(CLI::App& app, StatusFlags* f) {
-  auto* sub = app.add_subcommand("status", "print where a run stands: state, last seq, outcome, open approvals");
+  auto* sub = app.add_subcommand("status", "print a run's state, last seq, outcome and open approvals");
   sub->add_option("run", f->run_id, "run id")->required();
   sub->add_option("--timeout", f->timeout, "give up after this long (exit 124)")->type_name("DURATION");
   AddConnectionOptions(sub, &f->conn);
