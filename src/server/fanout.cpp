@@ -1,5 +1,7 @@
 #include "server/fanout.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <iostream>
 
@@ -257,6 +259,12 @@ void Fanout::Remove(ConnId id) {
   }
   blocked_.erase(id);
   if (faults_) faults_->Forget(id);
+  // glibc keeps freed memory for reuse; the queues of many watchers that have gone are returned.
+  auto now = transport_->Now();
+  if (now - trimmed_at_ >= std::chrono::seconds(1)) {
+    trimmed_at_ = now;
+    ::malloc_trim(0);
+  }
 }
 
 }  // namespace wsflow::serve

@@ -5,7 +5,9 @@
 //   - when it is full, the connection is fed no more; a sweep every few ms feeds it again once
 //     half of it has drained (a slow reader never slows the others nor grows memory);
 //   - when it stays full without draining for slow_timeout_ms, the connection is closed with 1013
-//     (try again later); the client resumes with since_seq, so no event is lost.
+//     (try again later); the client resumes with since_seq, so no event is lost;
+//   - when a connection goes, memory its queue used is handed back to the system (at most once a
+//     second), so a burst of watchers does not leave serve's RSS high.
 //
 // Thread contract: the server's loop thread only.
 #pragma once
@@ -41,7 +43,9 @@ class Fanout {
     bool verbose = false;
     std::ostream* log = nullptr;  ///< stderr when null
   };
-  static constexpr size_t kQueueBytes = 256 * 1024;
+  /// Small: 200 watchers each holding this much (and as much again being written) is what the
+  /// fan-out costs in memory; the kernel's socket buffer keeps a fast reader fed meanwhile.
+  static constexpr size_t kQueueBytes = 64 * 1024;
   static constexpr int kSlice = 64;         ///< lines of one run before the next run's turn
   static constexpr int64_t kSweepMs = 2;    ///< how often full queues are looked at
   static constexpr int kSlowCloseCode = 1013;
@@ -109,6 +113,7 @@ class Fanout {
   std::map<std::string, std::set<ConnId>> by_key_;
   std::set<ConnId> blocked_;
   bool sweeping_ = false;
+  MonoClock::time_point trimmed_at_{};
 };
 
 }  // namespace wsflow::serve

@@ -31,7 +31,7 @@ class ScriptPlayback : public Protocol {
     ServerDialect dialect = ServerDialect::kCmbagent;
     double speed = 0;   ///< 1: as recorded; 0: at once
     bool loop = false;  ///< again from the client's first frame on, a second after the end
-    size_t queue_bytes = 256 * 1024;  ///< a connection's queue: no more is sent while it is fuller
+    size_t queue_bytes = 64 * 1024;  ///< a connection's queue: no more is sent while it is fuller
   };
   ScriptPlayback(const std::vector<ScriptFrame>& script, Options opts, Transport* transport);
 
