@@ -90,7 +90,7 @@ class DialectHost : public Protocol, public RunListener, public FanoutListener {
   void Close(DialectConn& c, int code, const std::string& reason);
   /// TCP ends without a close frame (the client sees 1006); dead from now on.
   void Drop(DialectConn& c);
-  /// A run's frame outside the cursor (a MARS replay), counted for the faults; false: stop.
+  /// A run's frame outside the cursor (a cmbagent request_state replay), counted for the faults; false: stop.
   bool SendCounted(DialectConn& c, const std::string& frame);
   /// The run `key` (read back first if needed); null when unknown.
   DialectRun* Find(const std::string& key);

@@ -67,7 +67,7 @@ class Fanout {
   void Publish(const std::string& key);
   /// Feeds `id` what it has not had yet.
   void Pump(ConnId id);
-  /// A line of a feed sent outside the cursors (a MARS replay), counted for the faults. False
+  /// A line of a feed sent outside the cursors (a cmbagent request_state replay), counted for the faults. False
   /// when the connection takes no more.
   bool SendCounted(ConnId id, std::string_view line);
   /// The connection is gone.

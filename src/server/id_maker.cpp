@@ -39,6 +39,6 @@ std::string IdMaker::RunId() {
 
 std::string IdMaker::Uuid() { return UuidFrom(rng_(), rng_()); }
 
-std::string StableUuid(const std::string& seed) { return UuidFrom(Fnv1a(seed), Fnv1a(seed + "/mars-run")); }
+std::string StableUuid(const std::string& seed) { return UuidFrom(Fnv1a(seed), Fnv1a(seed + "/cmbagent-run")); }
 
 }  // namespace wsflow::serve

@@ -93,7 +93,7 @@ void NativeProtocol::OnMessage(ConnId id, bool binary, std::string_view payload)
     if (p != path_run_.end()) run_id = p->second;
   }
   if (type == "ping") return Reply(id, WithRequestId(EnvelopeLine({"pong", "", "", -1, nullptr}), request_id));
-  if (type.empty() && msg.HasMember("task")) type = "execute";  // the MARS first frame
+  if (type.empty() && msg.HasMember("task")) type = "execute";  // the first frame of a cmbagent client: {"task":...}
   if (type == "execute") return Execute(id, msg, run_id, request_id);
   if (type == "list_runs") return ListRuns(id, msg, request_id);
   if (type.empty())

@@ -188,13 +188,13 @@ bool IsGreetingFrame(ServerDialect d, std::string_view frame);
 std::string HeartbeatFrame(const DialectOptions& o, const Endpoint& ep, const RunContext* run, bool executing,
                            Clock::time_point now);
 
-namespace mars {
+namespace cmbagent {
 /// {"event_type":"error",...,"data":{"message":...}} from the handler (executor style).
 std::string ErrorFrame(const std::string& task_id, const std::string& message, Clock::time_point t);
 /// workflow_state_changed {status, message} from the connection manager.
 std::string StateFrame(const std::string& task_id, const std::string& status, const std::string& message,
                        Clock::time_point t);
-}  // namespace mars
+}  // namespace cmbagent
 
 namespace a2a {
 std::string ErrorFrame(const std::string& message);

@@ -250,13 +250,13 @@ void Control(DialectHost& host, DialectConn& c, DialectRun& run, const ClientAct
       bool ok = !id.empty() && engine.Resolve(id, resolution, a.feedback, &caused, &err);
       if (id.empty()) err = "Approval None not found or already resolved";
       if (ok) host.Apply(run, caused);
-      else host.Reply(c, mars::ErrorFrame(c.ep.id, err, now));
+      else host.Reply(c, cmbagent::ErrorFrame(c.ep.id, err, now));
       return;
     }
     case K::kRequestState: {
       if (c.orphaned) return;
       std::string status = Status(engine);
-      host.Reply(c, mars::StateFrame(c.ep.id, status, "Workflow is " + status, now));
+      host.Reply(c, cmbagent::StateFrame(c.ep.id, status, "Workflow is " + status, now));
       if (host.options().mars_strict) return;  // the real replay queue discards
       // The run's frames pushed after `since`: kept 300 s, at most 1000.
       double horizon = std::chrono::duration<double>(now.time_since_epoch()).count() - 300;
@@ -280,7 +280,7 @@ void StartRun(DialectHost& host, DialectConn& c, const ClientAction& a) {
   std::string err;
   DialectRun* run = host.Start(key, task_id, a.task, a.model, a.config, &err);
   if (!run) {
-    host.Reply(c, mars::ErrorFrame(task_id, "Execution error: " + err, Clock::now()));
+    host.Reply(c, cmbagent::ErrorFrame(task_id, "Execution error: " + err, Clock::now()));
     return host.Close(c, 1000, "");
   }
   c.drive = key;
@@ -293,13 +293,13 @@ void OnAction(DialectHost& host, DialectConn& c, const ClientAction& a) {
   if (!c.started) {  // the first frame: a task, or (documented resume) a frame for the task's run
     c.started = true;
     if (a.kind == K::kBadFrame) {
-      host.Reply(c, mars::ErrorFrame(task_id, a.reply, Clock::now()));
+      host.Reply(c, cmbagent::ErrorFrame(task_id, a.reply, Clock::now()));
       return host.Close(c, 1000, "");
     }
     if (a.has_task) return StartRun(host, c, a);
     DialectRun* run = host.options().mars_strict ? nullptr : host.Latest(task_id);
     if (!run) {
-      host.Reply(c, mars::ErrorFrame(task_id, "No task provided", Clock::now()));
+      host.Reply(c, cmbagent::ErrorFrame(task_id, "No task provided", Clock::now()));
       return host.Close(c, 1000, "");
     }
     c.drive = run->key();
@@ -317,7 +317,7 @@ void OnDrained(DialectHost& host, DialectConn& c, DialectRun& run) {
 
 }  // namespace
 
-namespace mars {
+namespace cmbagent {
 
 std::string ErrorFrame(const std::string& task_id, const std::string& message, Clock::time_point t) {
   return ExecFrame("error", t, task_id, "", Message(message));
@@ -329,7 +329,7 @@ std::string StateFrame(const std::string& task_id, const std::string& status, co
                  JsonObject({{"status", Quote(status)}, {"message", Quote(message)}}));
 }
 
-}  // namespace mars
+}  // namespace cmbagent
 
 namespace dialect_detail {
 
