@@ -72,7 +72,7 @@ CLI::App* SetupServe(CLI::App& app, ServeOptions* o) {
            o->slow_reader_timeout_ms = d.count();
          },
          "close a connection whose queue stays full this long (1013; the client resumes); 0: never")
-      ->type_name("DURATION")->default_str("30s");
+      ->type_name("DURATION")->default_str("30s")->group("Slow readers");
   sub->add_flag("-v,--verbose", o->verbose, "log faults, slow readers and failed handshakes on stderr");
   sub->add_flag("-q,--quiet", o->quiet, "log nothing but errors");
   ShowInBriefHelp(sub, {"--dialect", "--tls-cert", "--tls-key"});
