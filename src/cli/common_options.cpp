@@ -9,6 +9,7 @@
 
 #include "core/duration.h"
 #include "core/event_filter.h"
+#include "core/exit_status.h"
 #include "core/url.h"
 #include "dialects/dialect.h"
 #include "session/proxy.h"
@@ -218,6 +219,22 @@ bool CheckLikeFlag(CLI::Option* opt, std::string value, std::string* why) {
   }
 }
 }  // namespace
+
+int QuerySession(const ConnectionFlags& flags, const std::string& cannot, SessionOptions* out, std::string* err) {
+  std::string base;
+  if (!ResolveConnection(flags, out, &base, err)) return kExitUsage;
+  WsUrl url;
+  if (!ParseWsUrl(base, &url, err)) return kExitUsage;
+  std::string dialect = out->dialect;
+  if (dialect == "auto" && url.has_path()) dialect = DialectFromPath(url.path);
+  if (!dialect.empty() && dialect != "auto" && dialect != "native") {
+    *err = "the " + dialect + " backend cannot " + cannot + " (only wsflow's native protocol can)";
+    return kExitUsage;
+  }
+  out->dialect = "native";
+  out->url = url.has_path() ? url.ToString() : url.WithPath("/ws");
+  return kExitCompleted;
+}
 
 std::map<std::string, std::string> ConnectionSettings(const ConnectionFlags& f) {
   return {{"url", f.url.empty() ? kDefaultUrl : f.url},

@@ -74,6 +74,12 @@ bool ResolveConnection(const ConnectionFlags& flags, SessionOptions* out, std::s
 bool ResolveSetting(const ConnectionFlags& flags, const ConfigFile& config, const std::string& key,
                     const std::string& flag_value, SettingValue* out, std::string* err);
 
+/// The session for a query: the connection flags resolved, a URL without a path given /ws. Only
+/// wsflow's native protocol lists runs and tells their status: another dialect (--dialect, or
+/// the URL's path under --dialect auto) is exit 2 with "the NAME backend cannot `cannot`".
+/// Returns 0, or the exit status with a one-line reason in `*err`.
+int QuerySession(const ConnectionFlags& flags, const std::string& cannot, SessionOptions* out, std::string* err);
+
 /// The connection settings the flags hold, as text by config key (the defaults where not given).
 std::map<std::string, std::string> ConnectionSettings(const ConnectionFlags& flags);
 

@@ -24,7 +24,7 @@
 #include "replay/recording.h"
 #include "cli/serve_cmd.h"
 #include "server/server_dialect.h"
-#include "server/ws_server.h"
+#include "server/serve.h"
 
 namespace wsflow {
 

@@ -41,7 +41,7 @@ struct DepthLimited {
 };
 
 template <typename Doc>
-bool ParseInto(Doc& doc, std::string_view text, std::string* err) {
+bool ParseInto(Doc& doc, std::string_view text, std::string* err, rapidjson::ParseResult* out = nullptr) {
   rapidjson::MemoryStream ms(text.data(), text.size());
   rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
   rapidjson::ParseResult result;
@@ -57,6 +57,7 @@ bool ParseInto(Doc& doc, std::string_view text, std::string* err) {
   if (!result.IsError() && ms.Tell() < text.size()) {  // a NUL byte reads as the end to RapidJSON
     result.Set(rapidjson::kParseErrorDocumentRootNotSingular, ms.Tell());
   }
+  if (out) *out = result;
   if (!result.IsError()) return true;
   doc.SetNull();
   if (err) {
@@ -76,7 +77,11 @@ JsonParser::JsonParser() : doc_(&pool_) {}
 bool JsonParser::Parse(std::string_view text, std::string* err) {
   doc_.SetNull();
   pool_.Clear();  // keeps nothing from the previous frame; the first chunk is reused by malloc
-  return ParseInto(doc_, text, err);
+  rapidjson::ParseResult result;
+  bool ok = ParseInto(doc_, text, err, &result);
+  error_code_ = static_cast<int>(result.Code());
+  error_offset_ = result.Offset();
+  return ok;
 }
 
 bool ParseJson(std::string_view text, JsonDoc* doc, std::string* err) { return ParseInto(*doc, text, err); }
