@@ -17,10 +17,12 @@
 #include <thread>
 
 #include "cli/help_format.h"
+#include "cli/number_checks.h"
 #include "core/approval_policy.h"
 #include "core/event_filter.h"
 #include "core/exit_status.h"
 #include "core/ndjson_writer.h"
+#include "core/text.h"
 #include "replay/recording.h"
 #include "cli/serve_cmd.h"
 #include "server/server_dialect.h"
@@ -89,7 +91,7 @@ int Emit(const Recording& rec, const ReplayFlags& f) {
   }
   if (outcome != Outcome::kNone) return ExitStatusFor(outcome);
   if (rec.end_status >= 0) return rec.end_status;
-  std::cerr << "wsflow: the recording ends before its run did (" << rec.events.size() << " events)\n";
+  std::cerr << "wsflow: the recording ends before its run did (" << Count(static_cast<int64_t>(rec.events.size()), "event", "events") << ")\n";
   return kExitIncomplete;
 }
 
@@ -222,7 +224,7 @@ CLI::App* SetupReplay(CLI::App& app, ReplayFlags* f) {
   auto* serve = sub->add_flag("--serve", f->serve, "serve the recorded run as a backend, in the recording's own dialect")
                     ->group(g);
   sub->add_option("--host", f->host, "address to listen on")->group(g);
-  sub->add_option("--port", f->port, "port to listen on (0: any free port)")->check(CLI::Range(0, 65535))->group(g);
+  sub->add_option("--port", f->port, "port to listen on (0: any free port)")->check(Between(0, 65535))->group(g);
   sub->add_option("--port-file", f->port_file, "write the port listened on to this file")->type_name("FILE")->group(g);
   sub->add_flag("--loop", f->loop, "play the recording again after it ends")->group(g);
   sub->add_option("--serve-as", f->serve_as,
@@ -250,7 +252,7 @@ int RunReplay(ReplayFlags& f) {
   Recording rec;
   if (!ParseRecording(text, f.file == "-" ? "stdin" : f.file, f.skip_bad, &rec, &err)) return Usage(err);
   if (rec.torn_tail) std::cerr << "wsflow: " << f.file << ": the last line is cut off (a killed recorder?); ignored\n";
-  if (rec.skipped) std::cerr << "wsflow: " << f.file << ": skipped " << rec.skipped << " bad lines\n";
+  if (rec.skipped) std::cerr << "wsflow: " << f.file << ": skipped " << Count(rec.skipped, "bad line", "bad lines") << "\n";
   if (f.serve) return Serve(rec, f);
   if (f.rerun) return Rerun(rec, f);
   return Emit(rec, f);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cli/help_format.h"
+#include "cli/number_checks.h"
 #include "core/duration.h"
 #include "server/server_dialect.h"
 
@@ -14,7 +15,7 @@ CLI::App* SetupServe(CLI::App& app, ServeOptions* o) {
   auto* sub = app.add_subcommand("serve", "run the reference backend (simulated workflows, fault injection)");
   sub->add_option("--host", o->host, "address to listen on")->capture_default_str();
   sub->add_option("--port", o->port, "port to listen on (0: any free port)")
-      ->check(CLI::Range(0, 65535))->capture_default_str();
+      ->check(Between(0, 65535))->capture_default_str();
   sub->add_option("--port-file", o->port_file, "write the port listened on to this file")->type_name("FILE");
   sub->add_option("--data-dir", o->data_dir, "keep runs here, for a restarted server to serve")
       ->type_name("DIR");
@@ -62,7 +63,7 @@ CLI::App* SetupServe(CLI::App& app, ServeOptions* o) {
       ->check(CLI::NonNegativeNumber)->group(g);
   sub->add_option("--close-code", o->close_code,
                   "close with this code: at each --drop-every, else after a run's terminal event")
-      ->check(CLI::Range(1000, 4999))->group(g);
+      ->check(Between(1000, 4999))->group(g);
   sub->add_option_function<std::string>(
          "--slow-reader-timeout",
          [o](const std::string& text) {

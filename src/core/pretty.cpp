@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "core/duration.h"
+#include "core/text.h"
 #include "core/timestamp.h"
 
 namespace wsflow {
@@ -247,9 +248,8 @@ std::string PrettyPrinter::Describe(std::string_view type, const JsonValue& data
   if (type == "dag_created" || type == "dag_updated") {
     const JsonValue* nodes = GetArray(data, "nodes");
     const JsonValue* edges = GetArray(data, "edges");
-    std::string s = std::to_string(nodes ? nodes->Size() : 0) + " nodes, " + std::to_string(edges ? edges->Size() : 0) +
-                    " edges";
-    if (GetInt(data, "levels", 0) > 0) s += ", " + std::to_string(GetInt(data, "levels", 0)) + " levels";
+    std::string s = Count(nodes ? nodes->Size() : 0, "node", "nodes") + ", " + Count(edges ? edges->Size() : 0, "edge", "edges");
+    if (GetInt(data, "levels", 0) > 0) s += ", " + Count(GetInt(data, "levels", 0), "level", "levels");
     if (nodes) {
       std::string labels;
       for (const auto& n : nodes->GetArray())
@@ -296,8 +296,8 @@ std::string PrettyPrinter::Describe(std::string_view type, const JsonValue& data
   if (type == "step_retry_succeeded")
     return StepName(data) + " succeeded on attempt " + Text(data, "attempt_number");
   if (type == "step_retry_exhausted")
-    return with(StepName(data) + " gave up after " + Text(data, "total_attempts") + " attempts", Text(data, "final_error"),
-                ": ", "");
+    return with(StepName(data) + " gave up after " + Count(GetInt(data, "total_attempts", 0), "attempt", "attempts"),
+                Text(data, "final_error"), ": ", "");
   if (type == "agent_message" || type == "agent_thinking") {
     std::string msg = Text(data, "message");
     if (msg.empty()) msg = Text(data, "content");
@@ -323,7 +323,7 @@ std::string PrettyPrinter::Describe(std::string_view type, const JsonValue& data
   if (type == "cost_update") {
     std::string s = "+" + FormatCost(GetDouble(data, "cost_usd", 0));
     std::string detail;
-    if (GetInt(data, "tokens", 0) > 0) detail = std::to_string(GetInt(data, "tokens", 0)) + " tokens";
+    if (GetInt(data, "tokens", 0) > 0) detail = Count(GetInt(data, "tokens", 0), "token", "tokens");
     if (!Text(data, "model").empty()) detail += (detail.empty() ? "" : ", ") + Text(data, "model");
     return with(s, detail) + ", total " + FormatCost(view_.total_cost());
   }
@@ -362,14 +362,15 @@ std::string PrettyPrinter::Summary() const {
   if (v.duration() > 0) head += " in " + Seconds(v.duration());
   std::vector<std::string> parts;
   if (!v.steps().empty()) {
-    std::string s = std::to_string(v.steps().size()) + " steps: " + std::to_string(v.count("completed")) + " completed";
+    std::string s = Count(static_cast<int64_t>(v.steps().size()), "step", "steps") + ": " +
+                    std::to_string(v.count("completed")) + " completed";
     if (v.count("failed")) s += ", " + Paint(std::to_string(v.count("failed")) + " failed", kRed);
     int64_t open = static_cast<int64_t>(v.steps().size()) - v.count("completed") - v.count("failed");
     if (open) s += ", " + std::to_string(open) + " not done";
     parts.push_back(s);
   }
   if (v.has_cost()) parts.push_back("cost " + FormatCost(v.total_cost()));
-  parts.push_back(std::to_string(v.events()) + " events");
+  parts.push_back(Count(v.events(), "event", "events"));
   for (auto& p : parts) head += ", " + p;
   std::string out = head + "\n";
 

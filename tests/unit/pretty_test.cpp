@@ -165,3 +165,18 @@ TEST_CASE("a cancel reported as workflow_failed with status cancelled is a cance
   CHECK(p.view().state() == "cancelled");
   CHECK(p.Summary().rfind("run r-1 cancelled", 0) == 0);
 }
+
+TEST_CASE("counts of one are singular") {
+  PrettyPrinter p(Plain());
+  std::string dag = p.Format(Ev("dag_created", R"({"nodes":[{"id":"s1","label":"only"}],"edges":[{"source":"s1","target":"s1"}],"levels":1})"));
+  CHECK(dag.find("1 node, 1 edge, 1 level: s1 only") != std::string::npos);
+  CHECK(p.Format(Ev("step_retry_exhausted", R"({"step_id":"s1","step_number":1,"total_attempts":1})"))
+            .find("gave up after 1 attempt\n") != std::string::npos);
+  CHECK(p.Format(Ev("cost_update", R"({"cost_usd":0.5,"tokens":1})")).find("(1 token)") != std::string::npos);
+  CHECK(p.Summary().find("3 events") != std::string::npos);
+  PrettyPrinter one(Plain());
+  one.Format(Ev("step_started", R"({"step_id":"s1","step_number":1})"));
+  std::string summary = one.Summary();
+  CHECK(summary.find("1 step: 0 completed") != std::string::npos);
+  CHECK(summary.find(", 1 event\n") != std::string::npos);
+}
