@@ -124,3 +124,5 @@ def test_counts_of_one_are_singular():
                          '"seq":1,"data":{"step_id":"s1","step_number":1}}\n')
     r = wsflow("replay", one)
     assert r.rc == 7 and "(1 event)" in r.err.decode(), r
+    r = wsflow("replay", one, "--output", "pretty")
+    assert "1 step: 0 completed" in r.out.decode() and ", 1 event\n" in r.out.decode(), r
