@@ -415,6 +415,7 @@ complete -c wsflow -n '__fish_seen_subcommand_from serve' -l tls-key -r -F -d 't
 complete -c wsflow -n '__fish_seen_subcommand_from serve' -l tls-client-ca -r -F -d 'require a client certificate signed by a CA in this PEM file'
 complete -c wsflow -n '__fish_seen_subcommand_from serve' -l dialect -x -a 'native cmbagent ryx a2a aladdin chat' -d 'the backend protocol to speak'
 complete -c wsflow -n '__fish_seen_subcommand_from serve' -l mars-strict -d 'cmbagent: as the real server: no replay, no resume'
+complete -c wsflow -n '__fish_seen_subcommand_from serve' -l mars-answer-window -r -d '--mars-strict: an answer sooner than this after approval_requested is lost, the run fails (0: never)'
 complete -c wsflow -n '__fish_seen_subcommand_from serve' -l ryx-documented -d 'ryx: the documented {"event":...} frames'
 complete -c wsflow -n '__fish_seen_subcommand_from serve' -l a2a-coordinator -d 'a2a: a coordinator answers controls'
 complete -c wsflow -n '__fish_seen_subcommand_from serve' -l heartbeat-interval -r -d 'the dialect\'s heartbeat (0: none; default: the backend\'s)'

@@ -42,6 +42,16 @@ CLI::App* SetupServe(CLI::App& app, ServeOptions* o) {
   sub->add_flag("--mars-strict", o->mars_strict,
                 "cmbagent: as the real server: no replay, no resume")
       ->group(d);
+  sub->add_option_function<std::string>(
+         "--mars-answer-window",
+         [o](const std::string& text) {
+           Millis d;
+           std::string err;
+           if (!ParseDuration(text, &d, &err)) throw CLI::ValidationError("--mars-answer-window", err);
+           o->mars_answer_window_ms = d.count();
+         },
+         "--mars-strict: an answer sooner than this after approval_requested is lost, the run fails (0: never)")
+      ->type_name("DURATION")->default_str("500ms")->group(d);
   sub->add_flag("--ryx-documented", o->ryx_documented, "ryx: the documented {\"event\":...} frames")->group(d);
   sub->add_flag("--a2a-coordinator", o->a2a_coordinator, "a2a: a coordinator answers controls")->group(d);
   sub->add_option_function<std::string>(

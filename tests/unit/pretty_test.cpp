@@ -208,3 +208,10 @@ TEST_CASE("counts of one are singular") {
   CHECK(summary.find("1 step: 0 completed") != std::string::npos);
   CHECK(summary.find(", 1 event\n") != std::string::npos);
 }
+
+TEST_CASE("approval_received shows the resolution answered, not MARS's approved flag") {
+  PrettyPrinter p(Plain());
+  std::string line = p.Format(Ev("approval_received", R"({"approval_id":"approval-s3","approved":false,"resolution":"approve"})"));
+  CHECK(line.find("approval-s3: approve") != std::string::npos);
+  CHECK(line.find("rejected") == std::string::npos);
+}
