@@ -21,6 +21,7 @@
 #include <random>
 
 #include "core/url.h"
+#include "session/loop_impl.h"
 
 namespace wsflow {
 
@@ -191,15 +192,15 @@ std::string AddQuery(const std::string& url, const std::string& name, const std:
 
 // What does not depend on the transport; ImplT<Config> below is the websocketpp part.
 struct Session::Impl {
-  Impl(SessionOptions o, SessionHandler* h)
+  Impl(SessionOptions o, SessionHandler* h, Loop* l)
       : opts(std::move(o)), handler(h), backoff(opts.backoff, [this] { return uniform(rng); }),
-        rng(std::random_device{}()), signals(ioc, SIGINT, SIGTERM) {}
+        rng(std::random_device{}()), loop(l), ioc(l->impl().ioc) {}
   virtual ~Impl() = default;
   virtual void Init() = 0;
   virtual void Connect() = 0;
   virtual void SendNow(const std::string& frame, bool binary = false) = 0;
   virtual void Close(int code, const std::string& reason) = 0;
-  virtual void StopLoop() = 0;
+  virtual void Halt() = 0;  // ends the session for good (the loop goes on when it is shared)
   virtual void PauseCon() = 0;
   virtual void ResumeCon() = 0;
   virtual void After(Millis delay, std::function<void()> fn) = 0;
@@ -209,15 +210,15 @@ struct Session::Impl {
   Backoff backoff;
   std::mt19937_64 rng;
   std::uniform_real_distribution<double> uniform{0.0, 1.0};
-  asio::io_context ioc;
-  asio::signal_set signals;
+  Loop* loop;
+  asio::io_context& ioc;
+  bool own_loop = false;  // the session's own loop: it stops with the session
   uint64_t gen = 0;  // attempt number; callbacks of an older connection see a newer gen and return
   bool open = false;
   bool ever_open = false;
   bool closing = false;
   bool stopped = false;
   bool paused = false;
-  int sigints = 0;
   std::string drop_reason;  // why we ended the connection ourselves (pong timeout, idle, ...)
   std::deque<std::pair<std::string, bool>> queue;  // frame, binary
   SessionStats stats;
@@ -233,7 +234,7 @@ struct ImplT final : Session::Impl {
   using ConPtr = typename Client::connection_ptr;
   static constexpr bool kTls = std::is_same_v<typename Cfg::base, TlsBase>;
 
-  ImplT(SessionOptions o, SessionHandler* h) : Impl(std::move(o), h), elog_stream(&elog) {}
+  ImplT(SessionOptions o, SessionHandler* h, Loop* l) : Impl(std::move(o), h, l), elog_stream(&elog) {}
 
   LogCapture elog;
   std::ostream elog_stream;
@@ -320,16 +321,6 @@ struct ImplT final : Session::Impl {
     ws.init_asio(&ioc, ec);
     if constexpr (kTls) ws.set_tls_init_handler([this](Hdl) { return MakeTlsContext(); });
     ws.start_perpetual();
-    WaitSignal();
-  }
-
-  void WaitSignal() {
-    signals.async_wait([this](const asio::error_code& ec, int signo) {
-      if (ec) return;
-      if (signo == SIGINT && ++sigints >= 2) std::_Exit(130);  // a second Ctrl-C: at once
-      handler->OnSignal(signo);
-      WaitSignal();
-    });
   }
 
   void CancelTimers() {
@@ -538,7 +529,7 @@ struct ImplT final : Session::Impl {
       if (opts.proxy.enabled() && !d.tls && d.http_status == 0) ProxyFailure(tec ? tec : ec, &d);
       for (auto& ch : d.reason) ch = ch == '\n' ? ' ' : ch;
     }
-    if (closing) return StopLoop();
+    if (closing) return Halt();
     Lost(d);
   }
 
@@ -567,9 +558,9 @@ struct ImplT final : Session::Impl {
     open = false;
     CancelTimers();
     if (stopped) return;
-    if (closing) return StopLoop();
+    if (closing) return Halt();
     if (!d.retryable) return GiveUp(d, false);
-    if (!handler->ShouldReconnect(d)) return StopLoop();
+    if (!handler->ShouldReconnect(d)) return Halt();
     if (backoff.Exhausted()) return GiveUp(d, true);
     Millis delay = backoff.Next();
     handler->OnRetry(d, delay, backoff.attempt(), backoff.policy().retries);
@@ -581,7 +572,7 @@ struct ImplT final : Session::Impl {
 
   void GiveUp(const Disconnect& d, bool exhausted) {
     handler->OnGiveUp(d, exhausted);
-    StopLoop();
+    Halt();
   }
 
   void SendNow(const std::string& frame, bool binary = false) override {
@@ -594,14 +585,14 @@ struct ImplT final : Session::Impl {
   void Close(int code, const std::string& reason) override {
     if (closing || stopped) return;
     closing = true;
-    if (!open) return StopLoop();
+    if (!open) return Halt();
     websocketpp::lib::error_code ec;
     con->close(static_cast<websocketpp::close::status::value>(code), reason, ec);
-    if (ec) return StopLoop();
-    ws.set_timer(2500, [this](const websocketpp::lib::error_code&) { StopLoop(); });
+    if (ec) return Halt();
+    ws.set_timer(2500, [this](const websocketpp::lib::error_code&) { Halt(); });
   }
 
-  void StopLoop() override {
+  void Halt() override {
     if (stopped) return;
     stopped = true;
     open = false;
@@ -612,9 +603,8 @@ struct ImplT final : Session::Impl {
       if (con->get_state() != websocketpp::session::state::closed) con->terminate(ec);
     }
     ws.stop_perpetual();
-    asio::error_code ec;
-    signals.cancel(ec);
-    ioc.stop();
+    if (own_loop) loop->Stop();
+    handler->OnStopped();
   }
 
   void PauseCon() override { con->pause_reading(); }
@@ -626,25 +616,33 @@ struct ImplT final : Session::Impl {
   }
 };
 
-std::unique_ptr<Session::Impl> MakeImpl(SessionOptions opts, SessionHandler* handler) {
+std::unique_ptr<Session::Impl> MakeImpl(SessionOptions opts, SessionHandler* h, Loop* l) {
   bool tls = opts.url.rfind("wss://", 0) == 0 || opts.url.rfind("WSS://", 0) == 0;
-  if (tls && opts.compress) return std::make_unique<ImplT<ClientConfigT<TlsBase, true>>>(std::move(opts), handler);
-  if (tls) return std::make_unique<ImplT<ClientConfigT<TlsBase, false>>>(std::move(opts), handler);
-  if (opts.compress) return std::make_unique<ImplT<ClientConfigT<PlainBase, true>>>(std::move(opts), handler);
-  return std::make_unique<ImplT<ClientConfigT<PlainBase, false>>>(std::move(opts), handler);
+  if (tls && opts.compress) return std::make_unique<ImplT<ClientConfigT<TlsBase, true>>>(std::move(opts), h, l);
+  if (tls) return std::make_unique<ImplT<ClientConfigT<TlsBase, false>>>(std::move(opts), h, l);
+  if (opts.compress) return std::make_unique<ImplT<ClientConfigT<PlainBase, true>>>(std::move(opts), h, l);
+  return std::make_unique<ImplT<ClientConfigT<PlainBase, false>>>(std::move(opts), h, l);
 }
 
 }  // namespace
 
-Session::Session(SessionOptions opts, SessionHandler* handler) : impl_(MakeImpl(std::move(opts), handler)) {
+Session::Session(SessionOptions opts, SessionHandler* handler, Loop* loop)
+    : own_loop_(loop ? nullptr : std::make_unique<Loop>()),
+      impl_(MakeImpl(std::move(opts), handler, loop ? loop : own_loop_.get())) {
   impl_->Init();
+  if (own_loop_) {
+    impl_->own_loop = true;
+    own_loop_->OnSignal([handler](int signo) { handler->OnSignal(signo); });
+  }
 }
 
 Session::~Session() = default;
 
+void Session::Start() { impl_->loop->Post([this] { impl_->Connect(); }); }
+
 void Session::Run() {
-  impl_->Connect();
-  impl_->ioc.run();
+  Start();
+  impl_->loop->Run();
 }
 
 bool Session::Send(std::string frame, bool binary) {
@@ -661,7 +659,7 @@ size_t Session::queued() const { return impl_->queue.size(); }
 
 void Session::SendNow(const std::string& frame) { impl_->SendNow(frame); }
 void Session::Close(int code, const std::string& reason) { impl_->Close(code, reason); }
-void Session::Stop() { impl_->StopLoop(); }
+void Session::Stop() { impl_->Halt(); }
 
 void Session::MarkProgress() { impl_->backoff.Reset(); }
 
@@ -680,7 +678,7 @@ void Session::ResumeReading() {
   });
 }
 
-void Session::Post(std::function<void()> fn) { asio::post(impl_->ioc, std::move(fn)); }
+void Session::Post(std::function<void()> fn) { impl_->loop->Post(std::move(fn)); }
 
 void Session::After(Millis delay, std::function<void()> fn) { impl_->After(delay, std::move(fn)); }
 

@@ -19,6 +19,7 @@
 
 #include "core/duration.h"
 #include "session/backoff.h"
+#include "session/loop.h"
 #include "session/proxy.h"
 #include "session/session_port.h"
 
@@ -85,8 +86,11 @@ class SessionHandler {
   }
   /// The session gives up: not retryable, or retries exhausted. It stops after this returns.
   virtual void OnGiveUp(const Disconnect& why, bool exhausted) = 0;
-  /// SIGINT or SIGTERM arrived (the second SIGINT exits at once without calling this).
+  /// SIGINT, SIGTERM or SIGHUP arrived (the second SIGINT exits at once without calling this).
+  /// Only for a session with a loop of its own: a shared loop's owner handles its signals.
   virtual void OnSignal(int signo) = 0;
+  /// The session has stopped (closed, given up, or stopped): it will not call anything again.
+  virtual void OnStopped() {}
 };
 
 struct SessionStats {
@@ -98,12 +102,16 @@ struct SessionStats {
 
 class Session final : public SessionPort {
  public:
-  Session(SessionOptions opts, SessionHandler* handler);
+  /// `loop`: the loop to live on, shared with other sessions (Start, then the owner runs it);
+  /// null: a loop of the session's own (Run), which also delivers signals to `handler`.
+  Session(SessionOptions opts, SessionHandler* handler, Loop* loop = nullptr);
   ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  /// Connects and runs the loop until Stop() (or a graceful Close() has finished).
+  /// Starts connecting, on a shared loop.
+  void Start();
+  /// Connects and runs the session's own loop until Stop() (or a graceful Close() has finished).
   void Run();
 
   /// Sends now when open; when not, queues (FIFO, bounded). False when the queue is full.
@@ -130,6 +138,7 @@ class Session final : public SessionPort {
   struct Impl;  ///< ws_session.cpp only (plain and TLS implementations derive from it)
 
  private:
+  std::unique_ptr<Loop> own_loop_;  ///< declared first: the session's Impl lives on it
   std::unique_ptr<Impl> impl_;
 };
 
