@@ -15,6 +15,8 @@ _wsflow() {
   case $cmd:$prev in
     watch:--since-seq) return ;;
     watch:--tail) return ;;
+    watch:--runs-from) return ;;
+    watch:--max-connections) return ;;
     watch:--type) return ;;
     watch:--exclude-type) return ;;
     watch:--match) return ;;
@@ -115,6 +117,7 @@ _wsflow() {
     approve:--token-file) _filedir; return ;;
     approve:--token-query) return ;;
     approve:--header) return ;;
+    cancel:--runs-from) return ;;
     cancel:--timeout) return ;;
     cancel:--url) return ;;
     cancel:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
@@ -137,6 +140,7 @@ _wsflow() {
     cancel:--token-file) _filedir; return ;;
     cancel:--token-query) return ;;
     cancel:--header) return ;;
+    pause:--runs-from) return ;;
     pause:--timeout) return ;;
     pause:--url) return ;;
     pause:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
@@ -159,6 +163,7 @@ _wsflow() {
     pause:--token-file) _filedir; return ;;
     pause:--token-query) return ;;
     pause:--header) return ;;
+    resume:--runs-from) return ;;
     resume:--timeout) return ;;
     resume:--url) return ;;
     resume:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
@@ -343,12 +348,12 @@ _wsflow() {
     config:--header) return ;;
   esac
   case $cmd in
-    watch) COMPREPLY=($(compgen -W "--help-all --since-seq --tail --no-history --direct --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    watch) COMPREPLY=($(compgen -W "--help-all --since-seq --tail --no-history --direct --runs-from --fail-fast --cancel-rest --max-connections --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
     execute) COMPREPLY=($(compgen -W "--help-all --model --config --run-id --detach --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
     approve) COMPREPLY=($(compgen -W "--help-all --resolution --reject --feedback --modifications --direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    cancel) COMPREPLY=($(compgen -W "--help-all --direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    pause) COMPREPLY=($(compgen -W "--help-all --direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    resume) COMPREPLY=($(compgen -W "--help-all --direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    cancel) COMPREPLY=($(compgen -W "--help-all --runs-from --direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    pause) COMPREPLY=($(compgen -W "--help-all --runs-from --direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    resume) COMPREPLY=($(compgen -W "--help-all --runs-from --direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
     runs) COMPREPLY=($(compgen -W "--help-all --state --limit --output --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
     status) COMPREPLY=($(compgen -W "--help-all --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
     send) COMPREPLY=($(compgen -W "--help-all --text --binary --linger --record --until --until-match --max-events --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;

@@ -15,18 +15,6 @@ namespace wsflow {
 namespace {
 constexpr Millis kStdoutGrace{1000};  // after a signal or timeout: how long a blocked stdout may hold us
 
-// The URL to connect to: a URL without a path gets the dialect's path for the run.
-std::string SessionUrl(const std::string& base, const Dialect* dialect, const std::string& run_id) {
-  WsUrl url;
-  std::string err;
-  ParseWsUrl(base, &url, &err);  // validated by the caller
-  if (url.has_path()) return base;
-  std::string path = dialect ? dialect->Path(EncodePathSegment(run_id)) : "/ws/" + EncodePathSegment(run_id);
-  size_t q = path.find('?');
-  if (q != std::string::npos && !url.query.empty()) path += "&" + url.query, url.query.clear();
-  return url.WithPath(path);
-}
-
 // Before any socket: an action the backend has no frame for is a usage error (for backends with
 // one socket per run, a second socket would break the run it touches).
 bool Supported(const Dialect& d, const RunTarget& run, std::string* err) {
@@ -39,29 +27,49 @@ bool Supported(const Dialect& d, const RunTarget& run, std::string* err) {
   return ok;
 }
 
-// --summary: what CI keeps of the stream. False when it cannot be written.
-bool WriteSummary(const std::string& path, const RunFollower& f, int exit_status, int64_t reconnects) {
-  JsonDoc d(rapidjson::kObjectType);
-  auto& a = d.GetAllocator();
-  d.AddMember("run_id", Str(f.run_id(), a), a);
-  d.AddMember("exit_status", exit_status, a);
-  d.AddMember("outcome", Str(ExitStatusName(exit_status), a), a);
-  d.AddMember("events", f.printed(), a);
-  d.AddMember("last_seq", f.last_seq(), a);
-  d.AddMember("reconnects", reconnects, a);
-  d.AddMember("duplicates_dropped", f.duplicates(), a);
-  d.AddMember("gaps", f.gaps(), a);
-  d.AddMember("invalid_frames", f.invalid_frames(), a);
+}  // namespace
+
+std::string RunUrl(const std::string& base, const Dialect* dialect, const std::string& run_id) {
+  WsUrl url;
+  std::string err;
+  ParseWsUrl(base, &url, &err);  // validated by the caller
+  if (url.has_path()) return base;
+  std::string path = dialect ? dialect->Path(EncodePathSegment(run_id)) : "/ws/" + EncodePathSegment(run_id);
+  size_t q = path.find('?');
+  if (q != std::string::npos && !url.query.empty()) path += "&" + url.query, url.query.clear();
+  return url.WithPath(path);
+}
+
+void AddRunSummary(const RunFollower& f, int exit_status, int64_t reconnects, JsonValue* obj,
+                   rapidjson::MemoryPoolAllocator<>& a) {
+  obj->AddMember("run_id", Str(f.run_id(), a), a);
+  obj->AddMember("exit_status", exit_status, a);
+  obj->AddMember("outcome", Str(ExitStatusName(exit_status), a), a);
+  obj->AddMember("reason", Str(exit_status == kExitCompleted ? std::string() : f.reason(), a), a);
+  obj->AddMember("events", f.printed(), a);
+  obj->AddMember("last_seq", f.last_seq(), a);
+  obj->AddMember("reconnects", reconnects, a);
+  obj->AddMember("duplicates_dropped", f.duplicates(), a);
+  obj->AddMember("gaps", f.gaps(), a);
+  obj->AddMember("invalid_frames", f.invalid_frames(), a);
+  const RunView& v = f.view();
+  obj->AddMember("duration_s", v.duration(), a);
+  if (v.has_cost()) obj->AddMember("cost_usd", v.total_cost(), a);
+  if (!v.first_timestamp().empty()) obj->AddMember("first_event_at", Str(v.first_timestamp(), a), a);
+  if (!v.last_timestamp().empty()) obj->AddMember("last_event_at", Str(v.last_timestamp(), a), a);
+}
+
+bool WriteJsonFile(const std::string& path, const JsonDoc& doc) {
   std::ofstream out(path);
-  out << ToJson(d) << "\n";
+  out << ToJson(doc) << "\n";
   out.close();
   return static_cast<bool>(out);
 }
-}  // namespace
 
 int RunFollowCommand(FollowCommand cmd) {
   RunTarget& run = cmd.run;
   if (run.run_id.empty()) run.run_id = NewRunId();
+  cmd.stream.keep_view = !cmd.summary_file.empty();
   WsUrl url;
   std::string err;
   ParseWsUrl(cmd.base_url, &url, &err);
@@ -69,7 +77,7 @@ int RunFollowCommand(FollowCommand cmd) {
   if (name == "auto" && url.has_path()) name = DialectFromPath(url.path);  // "" when the path does not tell
   if (name.empty()) name = "auto";
   std::unique_ptr<Dialect> known = name == "auto" ? nullptr : MakeDialect(name);
-  cmd.session.url = SessionUrl(cmd.base_url, known.get(), run.run_id);
+  cmd.session.url = RunUrl(cmd.base_url, known.get(), run.run_id);
 
   RecordingWriter recorder;
   RecordingHeader h;
@@ -157,7 +165,9 @@ int RunFollowCommand(FollowCommand cmd) {
   if (recorder.is_open()) recorder.End(exit);
   std::string end = follower.EndLine();
   if (!end.empty() && !writer.broken()) std::cerr << end << "\n";
-  if (!cmd.summary_file.empty() && !WriteSummary(cmd.summary_file, follower, exit, session.reconnects())) {
+  JsonDoc summary(rapidjson::kObjectType);
+  AddRunSummary(follower, exit, session.reconnects(), &summary, summary.GetAllocator());
+  if (!cmd.summary_file.empty() && !WriteJsonFile(cmd.summary_file, summary)) {
     std::cerr << "wsflow: cannot write --summary " << cmd.summary_file << "\n";
     exit = kExitOutput;
   }

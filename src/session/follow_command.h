@@ -33,4 +33,13 @@ struct FollowCommand {
 /// Runs the command; returns its exit status.
 int RunFollowCommand(FollowCommand cmd);
 
+/// The URL a run is followed on: `base` itself when it has a path, else the dialect's path for
+/// the run (native: /ws/RUN). Also the key of the run's local control socket.
+std::string RunUrl(const std::string& base, const Dialect* dialect, const std::string& run_id);
+/// --summary's fields of one run (README "Summary file"): into the object `obj`.
+void AddRunSummary(const RunFollower& f, int exit_status, int64_t reconnects, JsonValue* obj,
+                   rapidjson::MemoryPoolAllocator<>& a);
+/// Writes `doc` and a newline to `path`; false when it could not be written whole.
+bool WriteJsonFile(const std::string& path, const JsonDoc& doc);
+
 }  // namespace wsflow

@@ -11,6 +11,7 @@
 #include "dialects/native.h"
 #include "replay/recording.h"
 #include "session/control_request.h"
+#include "session/messages.h"
 
 namespace wsflow {
 
@@ -24,6 +25,28 @@ std::string RandomHex(int n) {
 }
 
 constexpr Millis kCancelGrace{5000};  // --cancel-on-*: how long to wait for the cancel's confirmation
+
+// "wsflow: timed out ..." -> "timed out ...": a reason is said after the run's name.
+std::string StripPrefix(const std::string& message) {
+  const std::string p = "wsflow: ";
+  return message.compare(0, p.size(), p) == 0 ? message.substr(p.size()) : message;
+}
+
+// What the backend said about a run that failed or was cancelled: data.error (a string or an
+// object with a message), else data.message, else data.reason.
+std::string EndMessage(const JsonValue& envelope) {
+  auto d = envelope.FindMember("data");
+  if (d == envelope.MemberEnd() || !d->value.IsObject()) return "";
+  const JsonValue& data = d->value;
+  auto e = data.FindMember("error");
+  if (e != data.MemberEnd()) {
+    if (e->value.IsString()) return e->value.GetString();
+    if (e->value.IsObject() && !GetString(e->value, "message").empty()) return std::string(GetString(e->value, "message"));
+  }
+  for (const char* k : {"message", "reason"})
+    if (!GetString(data, k).empty()) return std::string(GetString(data, k));
+  return "";
+}
 }  // namespace
 
 std::string NewRunId() { return "r-" + RandomHex(12); }
@@ -67,8 +90,14 @@ void RunFollower::Finish(int status, const std::string& message) {
   if (finished_) return;
   finished_ = true;
   exit_ = status;
-  if (!message.empty()) std::cerr << message << "\n";
+  if (status != kExitCompleted && reason_.empty()) reason_ = StripPrefix(message);
+  if (!message.empty() && !opts_.several) std::cerr << message << "\n";
   link_->Ended();
+}
+
+void RunFollower::EndEarly(int status, const std::string& message, bool cancel) {
+  if (cancel && !target_.action) return CancelThenFinish(status, message);
+  Finish(status, message);
 }
 
 // --cancel-on-timeout / --cancel-on-interrupt: for some backends this process holds the only
@@ -186,10 +215,11 @@ void RunFollower::OnRetry(const Disconnect& why, Millis delay, int attempt) {
   PrintClientEvent("disconnected", d);
 }
 
-void RunFollower::OnGiveUp(int status) {
+void RunFollower::OnGiveUp(int status, const std::string& why) {
   if (finished_) return;
   finished_ = true;
   exit_ = status;
+  if (reason_.empty()) reason_ = why;
 }
 
 void RunFollower::OnSignal(int signo) {
@@ -429,7 +459,11 @@ void RunFollower::HandleEvent(Event& ev) {
   link_->MarkProgress();
   std::string_view type = ev.type();
   Outcome outcome = ev.outcome();
-  if (outcome != Outcome::kNone && outcome_ == Outcome::kNone) outcome_ = outcome;
+  if (outcome != Outcome::kNone && outcome_ == Outcome::kNone) {
+    outcome_ = outcome;
+    if (outcome != Outcome::kCompleted) reason_ = EndMessage(ev.envelope());
+  }
+  if (opts_.keep_view) view_.Apply(ev.envelope());
   if (host_) Share(ev);
   if (type == "approval_requested" || type == "approval_received") approvals_.Note(ev);
 
@@ -521,12 +555,14 @@ void RunFollower::SendRequest(const std::string& request_id, const std::string& 
 std::string RunFollower::EndLine() const {
   bool ended = exit_ == kExitCompleted || exit_ == kExitFailed || exit_ == kExitCancelled || IsSignalStatus(exit_);
   if (opts_.quiet || !ended || target_.action || target_.detach) return "";
+  bool why = outcome_ != Outcome::kNone && outcome_ != Outcome::kCompleted && !reason_.empty();
   std::string s = "wsflow: run " + target_.run_id + " " +
-                  (outcome_ == Outcome::kNone ? "not finished" : ExitStatusName(ExitStatusFor(outcome_))) + ": " +
-                  std::to_string(printed_) + " events printed, last seq " + std::to_string(tracker_.last()) + ", " +
-                  std::to_string(link_->reconnects()) + " reconnects";
-  if (gaps_) s += ", " + std::to_string(gaps_) + " gaps re-requested";
-  if (garbage_) s += ", " + std::to_string(garbage_) + " invalid frames ignored";
+                  (outcome_ == Outcome::kNone ? "not finished" : ExitStatusName(ExitStatusFor(outcome_))) +
+                  (why ? " (" + reason_ + ")" : "") + ": " + Count(printed_, "event", "events") +
+                  " printed, last seq " + std::to_string(tracker_.last()) + ", " +
+                  Count(link_->reconnects(), "reconnect", "reconnects");
+  if (gaps_) s += ", " + Count(gaps_, "gap", "gaps") + " re-requested";
+  if (garbage_) s += ", " + Count(garbage_, "invalid frame", "invalid frames") + " ignored";
   return s;
 }
 
