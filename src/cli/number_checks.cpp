@@ -21,9 +21,10 @@ std::string Plain(double v) {
 bool IsNumericType(const CLI::Option* o, bool* integer, bool* is_unsigned) {
   std::string t = o->get_type_name();
   t = t.substr(0, t.find(':'));
-  *integer = t == "INT" || t == "UINT";
+  // "N" and "NUM" are the names the help gives INT and FLOAT; an option may set them itself.
+  *integer = t == "INT" || t == "UINT" || t == "N";
   *is_unsigned = t == "UINT";
-  return *integer || t == "FLOAT";
+  return *integer || t == "FLOAT" || t == "NUM";
 }
 
 CLI::Validator Check(double lo, double hi, bool integer, const std::string& name) {
@@ -55,7 +56,7 @@ CLI::Validator Between(double lo, double hi, bool integer) { return Check(lo, hi
 void UseShortNumberChecks(CLI::App* app) {
   for (CLI::Option* o : app->get_options()) {
     bool integer = false, is_unsigned = false;
-    if (!IsNumericType(o, &integer, &is_unsigned)) continue;
+    bool numeric = IsNumericType(o, &integer, &is_unsigned);
     bool checked = false;
     for (int i = 0;; ++i) {
       CLI::Validator* v = nullptr;
@@ -75,7 +76,7 @@ void UseShortNumberChecks(CLI::App* app) {
       }
       checked = true;
     }
-    if (!checked) o->check(Check(is_unsigned ? 0 : -kInf, kInf, integer, "NUMBER"));
+    if (!checked && numeric) o->check(Check(is_unsigned ? 0 : -kInf, kInf, integer, "NUMBER"));
   }
   for (CLI::App* sub : app->get_subcommands([](CLI::App*) { return true; })) UseShortNumberChecks(sub);
 }

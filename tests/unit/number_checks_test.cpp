@@ -49,6 +49,8 @@ TEST_CASE("every numeric option of an app and its subcommands says it in one sho
   sub->add_option("--queue-size", queue)->check(CLI::PositiveNumber);
   sub->add_option("--speed", speed)->check(CLI::NonNegativeNumber);
   sub->add_option("--port", port)->check(Between(0, 65535));
+  int64_t conns = 16;
+  sub->add_option("--max-connections", conns)->type_name("N")->check(CLI::PositiveNumber);  // its own type name
   sub->add_option("--name", text);
   UseShortNumberChecks(&app);
   CHECK(Parse(app, {"w", "watch", "--tail", "-3"}) == "--tail: must be 0 or more");
@@ -58,6 +60,8 @@ TEST_CASE("every numeric option of an app and its subcommands says it in one sho
   CHECK(Parse(app, {"w", "watch", "--speed", "-1"}) == "--speed: must be 0 or more");
   CHECK(Parse(app, {"w", "watch", "--port", "70000"}) == "--port: must be between 0 and 65535");
   CHECK(Parse(app, {"w", "watch", "--name", "-"}) == "");
+  CHECK(Parse(app, {"w", "watch", "--max-connections", "abc"}) == "--max-connections: must be a number");
+  CHECK(Parse(app, {"w", "watch", "--max-connections", "0"}) == "--max-connections: must be 1 or more");
   CHECK(Parse(app, {"w", "watch", "--speed", "2.5", "--tail", "4", "--plain", "-7"}) == "");
   CHECK(tail == 4);
   CHECK(plain == -7);
