@@ -1,5 +1,10 @@
 #include "session/follow_command.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -59,11 +64,33 @@ void AddRunSummary(const RunFollower& f, int exit_status, int64_t reconnects, Js
   if (!v.last_timestamp().empty()) obj->AddMember("last_event_at", Str(v.last_timestamp(), a), a);
 }
 
-bool WriteJsonFile(const std::string& path, const JsonDoc& doc) {
-  std::ofstream out(path);
-  out << ToJson(doc) << "\n";
-  out.close();
-  return static_cast<bool>(out);
+bool WriteJsonFile(const std::string& path, const JsonDoc& doc, std::string* err) {
+  std::string text = ToJson(doc) + "\n";
+  errno = 0;
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  bool ok = f && std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
+  int e = errno;
+  if (f && std::fclose(f) != 0 && ok) ok = false, e = errno;
+  if (!ok) *err = std::strerror(e ? e : EIO);
+  return ok;
+}
+
+bool CheckOutputPath(const char* option, const std::string& path, std::string* err) {
+  if (path.empty()) return true;
+  struct stat st {};
+  bool existed = ::stat(path.c_str(), &st) == 0;
+  if (existed && S_ISDIR(st.st_mode)) {
+    *err = std::string(option) + " " + path + ": is a directory";
+    return false;
+  }
+  std::FILE* f = std::fopen(path.c_str(), "a");
+  if (!f) {
+    *err = std::string(option) + " " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  std::fclose(f);
+  if (!existed) ::unlink(path.c_str());  // written at the end; not left behind if we never get there
+  return true;
 }
 
 int RunFollowCommand(FollowCommand cmd) {
@@ -87,6 +114,11 @@ int RunFollowCommand(FollowCommand cmd) {
   h.run_id = run.run_id;
   h.task = run.task;
   h.config_json = run.config_json;
+  // Paths that cannot be written are usage errors, said before connecting (exit 2).
+  if (!CheckOutputPath("--summary", cmd.summary_file, &err)) {
+    std::cerr << "wsflow: " << err << "\n";
+    return kExitUsage;
+  }
   if (int rc = StartRecording(&recorder, cmd.record_file, h)) return rc;
 
   if (!cmd.direct && !run.execute) {  // a local process may hold the run's one connection
@@ -162,13 +194,19 @@ int RunFollowCommand(FollowCommand cmd) {
   writer.OnBroken(nullptr);  // a writer thread left blocked in write() must not call into us later
   writer.OnFailed(nullptr);
   writer.OnDrained(nullptr);
-  if (recorder.is_open()) recorder.End(exit);
+  if (recorder.is_open()) {
+    recorder.End(exit);
+    if (!recorder.Close(&err)) {
+      std::cerr << "wsflow: " << err << "\n";
+      exit = kExitOutput;
+    }
+  }
   std::string end = follower.EndLine();
   if (!end.empty() && !writer.broken()) std::cerr << end << "\n";
   JsonDoc summary(rapidjson::kObjectType);
   AddRunSummary(follower, exit, session.reconnects(), &summary, summary.GetAllocator());
-  if (!cmd.summary_file.empty() && !WriteJsonFile(cmd.summary_file, summary)) {
-    std::cerr << "wsflow: cannot write --summary " << cmd.summary_file << "\n";
+  if (!cmd.summary_file.empty() && !WriteJsonFile(cmd.summary_file, summary, &err)) {
+    std::cerr << "wsflow: cannot write --summary " << cmd.summary_file << ": " << err << "\n";
     exit = kExitOutput;
   }
   return exit;

@@ -342,7 +342,10 @@ bool ManyRuns::WriteSummary(int exit) const {
   d.AddMember("gaps", gaps, a);
   d.AddMember("invalid_frames", invalid, a);
   d.AddMember("runs", runs, a);
-  return WriteJsonFile(cmd_.base.summary_file, d);
+  std::string err;
+  if (WriteJsonFile(cmd_.base.summary_file, d, &err)) return true;
+  std::cerr << "wsflow: cannot write --summary " << cmd_.base.summary_file << ": " << err << "\n";
+  return false;
 }
 
 int ManyRuns::Run() {
@@ -419,15 +422,17 @@ int ManyRuns::Run() {
   writer_.OnFailed(nullptr);
   writer_.OnDrained(nullptr);
   if (!cmd_.base.session.quiet && !writer_.broken() && !slots_.empty()) std::cerr << "wsflow: " << tally_.Render() << "\n";
-  if (!cmd_.base.summary_file.empty() && !WriteSummary(exit)) {
-    std::cerr << "wsflow: cannot write --summary " << cmd_.base.summary_file << "\n";
-    exit = kExitOutput;
-  }
+  if (!cmd_.base.summary_file.empty() && !WriteSummary(exit)) exit = kExitOutput;
   return exit;
 }
 }  // namespace
 
 int RunFollowMany(FollowManyCommand cmd) {
+  std::string err;
+  if (!CheckOutputPath("--summary", cmd.base.summary_file, &err)) {
+    std::cerr << "wsflow: " << err << "\n";
+    return kExitUsage;
+  }
   ManyRuns runs(cmd);
   return runs.Run();
 }

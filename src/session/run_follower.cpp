@@ -73,7 +73,12 @@ bool RunFollower::IsOwnRequest(const std::string& request_id) const {
   return !request_id.empty() && (request_id == exec_request_ || request_id == sub_request_);
 }
 
-std::string RunFollower::Where() const { return "last seq printed: " + std::to_string(tracker_.last()); }
+// Names only a seq that was printed: after --since-seq N, --tail or a filter, the resume point is
+// not an event the reader saw.
+std::string RunFollower::Where() const {
+  if (last_printed_seq_ >= 0) return "last seq printed: " + std::to_string(last_printed_seq_);
+  return tracker_.last() > 0 ? "no event printed after seq " + std::to_string(tracker_.last()) : "no event printed";
+}
 
 std::string RunFollower::Awaited() const {
   if (target_.action) return AwaitedBy(*target_.action);
@@ -349,6 +354,14 @@ void RunFollower::HandleAck(Incoming& in, ReceivedFrame& frame) {
     history_end_ = in.last_seq;
     if (tracker_.last() >= history_end_) CaughtUp();
   }
+  // --since-seq LAST, --no-history, --tail 0 on a run that has ended: nothing more will come.
+  if (rid == sub_request_ && in.run_outcome != Outcome::kNone && in.last_seq >= 0 && tracker_.last() >= in.last_seq &&
+      !opts_.follow && !finished_ && !target_.action) {  // (an action says "has already ended" itself)
+    if (outcome_ == Outcome::kNone) outcome_ = in.run_outcome;
+    if (opts_.wait.AwaitsEvent() && in.run_outcome == Outcome::kCompleted)
+      return Finish(kExitProtocol, "wsflow: run " + target_.run_id + " completed without " + Awaited());
+    Finish(ExitStatusFor(in.run_outcome), "");
+  }
 }
 
 void RunFollower::HandleError(Incoming& in, ReceivedFrame& frame) {
@@ -426,6 +439,7 @@ void RunFollower::HandleConvertedError(Incoming& in) {
 void RunFollower::Emit(Event& ev) {
   out_->PrintEvent(ev, link_->reconnects());
   ++printed_;
+  if (ev.seq() >= 0) last_printed_seq_ = ev.seq();
 }
 
 void RunFollower::PrintClientEvent(std::string_view type, const JsonValue& data) {

@@ -140,7 +140,7 @@ class RunFollower : public ApprovalHost, public HostedRun {
   int64_t duplicates() const { return duplicates_; }
   int64_t gaps() const { return gaps_; }
   int64_t invalid_frames() const { return garbage_; }
-  /// "last seq printed: N"
+  /// "last seq printed: N" (or "no event printed ...": it never names a seq that was not printed)
   std::string Where() const;
   /// What the command waited for, for messages.
   std::string Awaited() const;
@@ -211,6 +211,7 @@ class RunFollower : public ApprovalHost, public HostedRun {
   int exit_ = -1;
   bool finished_ = false;
   int64_t printed_ = 0;
+  int64_t last_printed_seq_ = -1;
   int64_t garbage_ = 0;
   int64_t duplicates_ = 0;
   int64_t gaps_ = 0;
