@@ -2,6 +2,7 @@
 
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
+#include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -89,6 +90,14 @@ bool ParseJson(std::string_view text, JsonDoc* doc, std::string* err) { return P
 std::string ToJson(const JsonValue& v) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  v.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string ToPrettyJson(const JsonValue& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+  w.SetIndent(' ', 2);
   v.Accept(w);
   return std::string(buf.GetString(), buf.GetSize());
 }

@@ -48,6 +48,8 @@ bool ParseJson(std::string_view text, JsonDoc* doc, std::string* err);
 
 /// The compact serialisation of `v`.
 std::string ToJson(const JsonValue& v);
+/// Indented JSON for people (two spaces a level), without a final newline.
+std::string ToPrettyJson(const JsonValue& v);
 
 /// True when `text` has no white space outside strings, so it is already one compact line.
 bool IsCompactJson(std::string_view text);
