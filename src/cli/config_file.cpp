@@ -120,6 +120,7 @@ const std::vector<SettingInfo>& Settings() {
       {"compress", "WSFLOW_COMPRESS", SettingInfo::kBool, {"true", "false"}},
       {"output", "WSFLOW_OUTPUT", SettingInfo::kText, {"json", "pretty", "auto"}},
       {"color", "WSFLOW_COLOR", SettingInfo::kText, {"auto", "always", "never"}},
+      {"answer_delay", "WSFLOW_ANSWER_DELAY", SettingInfo::kDuration, {}},
       {"progress", "WSFLOW_PROGRESS", SettingInfo::kText, {"auto", "always", "never"}},
       {"token_file", "WSFLOW_TOKEN_FILE", SettingInfo::kText, {}},
       {"token", "WSFLOW_TOKEN", SettingInfo::kText, {}, true, false},

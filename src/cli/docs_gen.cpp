@@ -272,7 +272,7 @@ The user's settings (else
 or the file that
 .B WSFLOW_CONFIG
 names): a JSON object of settings named like the options with underscores
-(url, dialect, connect_timeout, wait_for_backend, ping_interval, pong_timeout, idle_timeout, retries, retry_initial,
+(url, dialect, connect_timeout, wait_for_backend, answer_delay, ping_interval, pong_timeout, idle_timeout, retries, retry_initial,
 retry_max_delay, retry_jitter, queue_size, output, color, progress, token_file), plus
 .B profiles
 (an object of named objects of settings, chosen with

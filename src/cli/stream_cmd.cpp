@@ -48,6 +48,8 @@ void AddStreamOptions(CLI::App* sub, StreamFlags* f) {
       ->type_name("CMD")->group(a);
   sub->add_option("--on-approval-timeout", f->on_approval_timeout, "how long CMD may take")
       ->type_name("DURATION")->group(a);
+  sub->add_option("--answer-delay", f->answer_delay, "send no answer sooner after its request (cmbagent 1s, others 0)")
+      ->type_name("DURATION")->group(a);
   sub->add_flag("--no-input", f->no_input, "never ask: an approval no rule answers is exit 4")->group(a);
   AddWaitOptions(sub, &f->wait);
   sub->add_flag("--cancel-on-timeout", f->cancel_on_timeout, "cancel the run when --timeout is reached")
@@ -129,6 +131,9 @@ int RunStream(const StreamFlags& f) {
   if (!ParsePredicates(f.match, &st.match, &err)) return usage("--match " + err);
   ApprovalOptions& ap = st.approvals;
   if (!ParseDuration(f.on_approval_timeout, &ap.on_approval_timeout, &err)) return usage("--on-approval-timeout: " + err);
+  SettingValue delay;
+  if (!ResolveSetting(f.conn, config, "answer_delay", f.answer_delay, &delay, &err)) return usage(err);
+  if (!delay.value.empty() && !ParseDuration(delay.value, &ap.answer_delay, &err)) return usage("--answer-delay: " + err);
   for (const auto& r : f.approve_rules) {
     ApprovalRule rule;
     if (!ParseApprovalRule(r, &rule, &err)) return usage("--approve " + err);

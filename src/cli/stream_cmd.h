@@ -46,6 +46,7 @@ struct StreamFlags {
   std::vector<std::string> approve_rules;
   std::string on_approval;
   std::string on_approval_timeout = "60s";
+  std::string answer_delay;  // "" : the dialect's
   bool no_input = false;
   bool cancel_on_timeout = false;
   bool cancel_on_interrupt = false;

@@ -14,6 +14,7 @@ class CmbagentDialect : public Dialect {
   std::string Path(const std::string& run_id) const override { return "/ws/" + run_id; }
   ResumeKind resume() const override { return ResumeKind::kRequestState; }
   bool one_socket_per_run() const override { return true; }
+  int64_t answer_delay_ms() const override { return 1000; }
 
   bool Start(const StartRequest& r, std::vector<std::string>* frames, std::string*) const override {
     std::string config = r.config_json.empty() ? "{}" : r.config_json;

@@ -78,6 +78,10 @@ class Dialect {
   virtual ResumeKind resume() const = 0;
   /// The backend allows one socket per run: a second process cannot act on the run directly.
   virtual bool one_socket_per_run() const { return false; }
+  /// How long an approval answer must wait after its approval_requested arrived: MARS starts
+  /// waiting for answers a moment after it asks, and loses one that comes sooner (backends.md,
+  /// "An answer that comes too soon is lost"). docs/dialects.md.
+  virtual int64_t answer_delay_ms() const { return 0; }
 
   // Frames for wsflow's actions; false with "not supported by NAME: why" when the backend has none.
   virtual bool Start(const StartRequest& r, std::vector<std::string>* frames, std::string* err) const;

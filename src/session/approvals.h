@@ -24,6 +24,7 @@ struct ApprovalOptions {
   bool no_input = false;      ///< never ask: an approval nothing answers ends the run with exit 4
   bool interactive = false;   ///< ask on the terminal when nothing else answers
   bool until_approval = false;  ///< --until approval: an open request ends the wait (exit 0)
+  Millis answer_delay{-1};      ///< --answer-delay: no answer leaves sooner after its request (-1: the dialect's)
   bool quiet = false;
 };
 

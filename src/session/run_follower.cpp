@@ -479,7 +479,14 @@ void RunFollower::HandleEvent(Event& ev) {
   }
   if (opts_.keep_view) view_.Apply(ev.envelope());
   if (host_) Share(ev);
-  if (type == "approval_requested" || type == "approval_received") approvals_.Note(ev);
+  if (type == "approval_requested" || type == "approval_received") {
+    approvals_.Note(ev);
+    if (type == "approval_requested") {
+      const JsonValue* data = GetObject(ev.envelope(), "data");
+      std::string id = data ? std::string(GetString(*data, "approval_id")) : std::string();
+      if (!id.empty()) asked_at_.emplace(id, std::chrono::steady_clock::now());
+    }
+  }
 
   if (target_.action) {  // a control command: silent until the event that confirms it
     if (!action_request_.empty() && Confirms(*target_.action, ev)) {
@@ -537,7 +544,24 @@ void RunFollower::SendAnswer(const std::string& approval_id, const std::string& 
   if (!d->Approve(target_.run_id, approval_id, resolution, feedback.empty() ? "answered by wsflow (" + why + ")" : feedback,
                   "", rid, &frame, &err))
     return Finish(kExitUsage, "wsflow: " + err);
-  SendRequest(rid, frame);
+  SendApproval(approval_id, rid, frame);
+}
+
+void RunFollower::SendApproval(const std::string& approval_id, const std::string& request_id, const std::string& frame) {
+  const Dialect* d = link_->dialect();
+  Millis delay = opts_.approvals.answer_delay.count() >= 0 ? opts_.approvals.answer_delay
+                                                           : Millis(d ? d->answer_delay_ms() : 0);
+  auto asked = asked_at_.find(approval_id);
+  Millis waited = asked == asked_at_.end() ? delay
+                                           : std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() -
+                                                                                asked->second);
+  if (waited >= delay) return SendRequest(request_id, frame);
+  if (opts_.verbose)
+    std::cerr << "wsflow: answering approval " << approval_id << " in " << FormatDuration(delay - waited)
+              << " (--answer-delay)\n";
+  link_->After(delay - waited, [this, request_id, frame] {
+    if (!finished_ || cancelling_) SendRequest(request_id, frame);
+  });
 }
 
 // approve, cancel, pause, resume: the history is read, so we know what the run is waiting for.
@@ -553,6 +577,7 @@ void RunFollower::StartAction() {
   ctx.answered = approvals_.Answered(target_.action->approval_id);
   if (!ctx.dialect) return Finish(kExitProtocol, "wsflow: the backend's dialect is not known yet");
   if (!BuildActionFrame(&*target_.action, ctx, action_request_, &frame, &status, &msg)) return Finish(status, msg);
+  if (target_.action->type == "approve") return SendApproval(target_.action->approval_id, action_request_, frame);
   SendRequest(action_request_, frame);
 }
 
@@ -610,6 +635,7 @@ void RunFollower::RemoteAction(ControlAction act, std::shared_ptr<ControlClient>
   if (!BuildActionFrame(&act, ctx, rid, &frame, &status, &msg)) return client->End(RefusalLine(status, msg));
   if (opts_.verbose) std::cerr << "wsflow: " << act.type << " for a local client\n";
   remote_[rid] = {act, client};
+  if (act.type == "approve") return SendApproval(act.approval_id, rid, frame);
   SendRequest(rid, frame);
 }
 

@@ -9,6 +9,7 @@
 // RunLink::Post.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -178,6 +179,8 @@ class RunFollower : public ApprovalHost, public HostedRun {
   void HandleOpenApprovals();
   void StartAction();
   void SendRequest(const std::string& request_id, const std::string& frame);
+  /// An approval's answer: sent once --answer-delay has passed since its request arrived.
+  void SendApproval(const std::string& approval_id, const std::string& request_id, const std::string& frame);
   void CancelThenFinish(int status, const std::string& message);
   void Finish(int status, const std::string& message);
 
@@ -218,6 +221,7 @@ class RunFollower : public ApprovalHost, public HostedRun {
   Outcome outcome_ = Outcome::kNone;
   std::string reason_;
   RunView view_;
+  std::map<std::string, std::chrono::steady_clock::time_point> asked_at_;  ///< approval_requested arrivals
   std::string scratch_;  ///< a converted event's line
 };
 

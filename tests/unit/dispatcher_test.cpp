@@ -294,6 +294,7 @@ TEST_CASE("Dispatcher: --dialect auto detects the backend from the first frames"
   t.execute = true;
   t.task = "do it";
   rig.opts.approvals.policy.auto_approve = true;
+  rig.opts.approvals.answer_delay = Millis(0);  // (cmbagent's 1 s is the next test's)
   RunFollower& f = rig.d.AddRun(rig.opts, t, nullptr);
   rig.Open();
   REQUIRE(rig.session.sent.size() == 1);  // the native execute: MARS takes its task
@@ -321,4 +322,25 @@ TEST_CASE("Dispatcher: work posted from other threads is dropped once posting st
   rig.d.Post([&] { ++ran; });
   rig.session.RunPosted();
   CHECK(ran == 1);
+}
+
+TEST_CASE("Dispatcher: an answer to a cmbagent approval waits out the dialect's answer delay") {
+  Rig rig("cmbagent");
+  RunTarget t;
+  t.run_id = "task-1";
+  t.execute = true;
+  t.task = "do it";
+  rig.opts.approvals.policy.auto_approve = true;
+  rig.d.AddRun(rig.opts, t, nullptr);
+  rig.Open();
+  size_t before = rig.session.sent.size();
+  size_t timers = rig.session.timers.size();
+  rig.d.OnText(R"({"event_type":"approval_requested","timestamp":"2026-01-22T10:00:01Z","data":{"approval_id":"ap-1","options":["approve","reject"]}})");
+  CHECK(rig.session.sent.size() == before);  // not yet: MARS would lose it
+  REQUIRE(rig.session.timers.size() == timers + 1);
+  CHECK(rig.session.timers.back().first > Millis(900));
+  CHECK(rig.session.timers.back().first <= Millis(1000));
+  rig.session.timers.back().second();
+  REQUIRE(rig.session.sent.size() == before + 1);
+  CHECK_THAT(rig.session.sent.back(), Catch::Contains(R"("approval_id":"ap-1")"));
 }
