@@ -44,7 +44,7 @@ void AddStreamOptions(CLI::App* sub, StreamFlags* f) {
   sub->add_option("--approve", f->approve_rules, "answer approvals of CHECKPOINT with RESOLUTION (* any)")
       ->type_name("CHECKPOINT=RESOLUTION")->group(a);
   sub->add_flag("--auto-approve", f->auto_approve, "answer approvals with their approve-like option")->group(a);
-  sub->add_option("--on-approval", f->on_approval, "run CMD to answer (request on stdin; prints the resolution)")
+  sub->add_option("--on-approval", f->on_approval, "run CMD to answer (request on stdin; prints the resolution; exit 126/127: exit 2)")
       ->type_name("CMD")->group(a);
   sub->add_option("--on-approval-timeout", f->on_approval_timeout, "how long CMD may take")
       ->type_name("DURATION")->group(a);

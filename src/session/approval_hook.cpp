@@ -74,6 +74,13 @@ HookAnswer RunHook(const std::string& command, const std::string& input, Millis 
   std::string second = nl == std::string::npos ? "" : text.substr(nl + 1, text.find('\n', nl + 1) - nl - 1);
   for (auto* s : {&first, &second})
     while (!s->empty() && (s->back() == '\r' || s->back() == ' ')) s->pop_back();
+  if (WIFEXITED(status) && (WEXITSTATUS(status) == 126 || WEXITSTATUS(status) == 127)) {
+    a.cannot_run = true;
+    a.problem = "--on-approval command could not run (" +
+                std::string(WEXITSTATUS(status) == 127 ? "not found" : "not executable") + ", exit " +
+                std::to_string(WEXITSTATUS(status)) + "): " + command;
+    return a;
+  }
   a.answered = true;
   a.feedback = second;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

@@ -17,10 +17,12 @@ struct HookAnswer {
   std::string resolution;
   std::string feedback;
   std::string problem;  ///< why there is no answer, for the stderr line
+  bool cannot_run = false;  ///< the shell could not run the command (126, 127): a usage error, nothing answered
 };
 
 /// Runs `/bin/sh -c command` with `input` on its stdin. Its first output line is the resolution,
-/// an optional second line the feedback; a non-zero exit means reject; after `timeout` it is
+/// an optional second line the feedback; a non-zero exit means reject, except the shell's 126 and
+/// 127 (not executable, not found: a typo must not reject a deploy gate); after `timeout` it is
 /// killed (with its process group) and there is no answer. `done` runs on the hook's thread.
 void RunApprovalHookAsync(const std::string& command, const std::string& input, Millis timeout,
                           std::function<void(HookAnswer)> done);

@@ -91,6 +91,7 @@ void Approvals::OnHookAnswer(const std::string& approval_id, const HookAnswer& a
   auto it = entries_.find(approval_id);
   if (it == entries_.end() || it->second.answered) return;
   const ApprovalRequest& req = it->second.request;
+  if (ans.cannot_run) return host_->EndRun(kExitUsage, "wsflow: approval " + approval_id + " was not answered: " + ans.problem);
   if (!ans.answered) {
     if (opts_.no_input || !opts_.on_approval.empty())
       return host_->EndRun(kExitProtocol, "wsflow: approval " + approval_id + " was not answered: " + ans.problem);

@@ -224,3 +224,17 @@ def test_send_queues_lines_while_the_server_is_down():
     finally:
         if p.poll() is None:
             p.kill()
+
+
+def test_an_on_approval_command_that_cannot_run_answers_nothing_and_is_exit_2():
+    from wsflow_e2e import Server, tmpdir, wsflow
+    with Server() as s:
+        # (a directory: the shell's 126 even for root, who may execute any file with an x bit)
+        for hook, word in (("./no-such-decider.sh", "not found, exit 127"), (tmpdir(), "not executable, exit 126")):
+            r = wsflow("execute", "t", "--url", s.url, "--config", '{"delay_ms":1}', "--on-approval", hook, timeout=60)
+            assert r.rc == 2, (hook, r)
+            assert not any(e["event_type"] == "approval_received" for e in r.events), r  # nothing was answered
+            assert word in r.err.decode(), (hook, r)
+        # a command that runs and exits 1 still rejects
+        r = wsflow("execute", "t", "--url", s.url, "--config", '{"delay_ms":1}', "--on-approval", "exit 1", timeout=60)
+        assert r.rc == 1 and any(e["event_type"] == "approval_received" for e in r.events), r
