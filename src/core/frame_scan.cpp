@@ -3,6 +3,7 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "core/json.h"
@@ -48,6 +49,7 @@ struct FrameScanner::Handler {
   Key key = kOther;
   unsigned seen = 0;  // keys already taken (the first of duplicate members counts, as FindMember)
   bool too_deep = false;
+  bool too_big = false;
 
   static Key Lookup(const char* k, rapidjson::SizeType n) {
     switch (n) {
@@ -91,7 +93,7 @@ struct FrameScanner::Handler {
   bool Uint(unsigned v) { return Integer(v); }
   bool Int64(int64_t v) { return Integer(v); }
   bool Uint64(uint64_t v) { return v <= static_cast<uint64_t>(INT64_MAX) ? Integer(static_cast<int64_t>(v)) : Scalar(); }
-  bool Double(double) { return Scalar(); }
+  bool Double(double d) { return std::isfinite(d) ? Scalar() : (too_big = true, false); }  // as ParseJson
   bool RawNumber(const char*, rapidjson::SizeType, bool) { return Scalar(); }
   bool String(const char* str, rapidjson::SizeType n, bool) {
     if (!Take()) return true;
@@ -138,6 +140,7 @@ bool FrameScanner::Scan(std::string_view text, std::string* err) {
   h.key = Handler::kOther;
   h.seen = 0;
   h.too_deep = false;
+  h.too_big = false;
   ScanStream is{text.data(), text.data(), text.data() + text.size()};
   rapidjson::Reader reader;
   rapidjson::ParseResult r =
@@ -145,8 +148,9 @@ bool FrameScanner::Scan(std::string_view text, std::string* err) {
   if (!r.IsError() && is.Tell() < text.size()) r.Set(rapidjson::kParseErrorDocumentRootNotSingular, is.Tell());
   if (r.IsError()) {
     if (err) {
-      *err = h.too_deep ? "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"
-                        : std::string(rapidjson::GetParseError_En(r.Code()));
+      *err = h.too_deep  ? "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"
+             : h.too_big ? std::string(rapidjson::GetParseError_En(rapidjson::kParseErrorNumberTooBig))
+                         : std::string(rapidjson::GetParseError_En(r.Code()));
       *err += " at byte " + std::to_string(r.Offset());
     }
     fields_ = FrameFields{};

@@ -5,6 +5,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cmath>
+
 namespace wsflow {
 
 namespace {
@@ -16,6 +18,7 @@ struct DepthLimited {
   Doc& doc;
   int depth = 0;
   bool too_deep = false;
+  bool too_big = false;
 
   bool Null() { return doc.Null(); }
   bool Bool(bool b) { return doc.Bool(b); }
@@ -23,7 +26,9 @@ struct DepthLimited {
   bool Uint(unsigned u) { return doc.Uint(u); }
   bool Int64(int64_t i) { return doc.Int64(i); }
   bool Uint64(uint64_t u) { return doc.Uint64(u); }
-  bool Double(double d) { return doc.Double(d); }
+  // RapidJSON reads some numbers beyond a double's range (82231e308) as infinity, which no JSON
+  // text can hold: ToJson would then stop writing there.
+  bool Double(double d) { return std::isfinite(d) ? doc.Double(d) : (too_big = true, false); }
   bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc.RawNumber(s, n, copy); }
   bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc.String(s, n, copy); }
   bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc.Key(s, n, copy); }
@@ -40,15 +45,17 @@ struct DepthLimited {
 
 template <typename Doc>
 bool ParseInto(Doc& doc, std::string_view text, std::string* err) {
+  // A plain MemoryStream: RapidJSON's UTF-8 EncodedInputStream skips 0xEF, 0xBB and 0xBF at the
+  // start, each on its own, so bytes that are not UTF-8 parsed (and FrameScanner refused them).
   rapidjson::MemoryStream ms(text.data(), text.size());
-  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
   rapidjson::ParseResult result;
-  bool too_deep = false;
+  bool too_deep = false, too_big = false;
   auto generator = [&](Doc& target) {
     DepthLimited<Doc> limited{target};
     rapidjson::Reader reader;
-    result = reader.Parse<kParseFlags>(is, limited);
+    result = reader.Parse<kParseFlags>(ms, limited);
     too_deep = limited.too_deep;
+    too_big = limited.too_big;
     return !result.IsError();
   };
   doc.Populate(generator);
@@ -60,6 +67,9 @@ bool ParseInto(Doc& doc, std::string_view text, std::string* err) {
   if (err) {
     if (too_deep) {
       *err = "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels at byte " +
+             std::to_string(result.Offset());
+    } else if (too_big) {
+      *err = std::string(rapidjson::GetParseError_En(rapidjson::kParseErrorNumberTooBig)) + " at byte " +
              std::to_string(result.Offset());
     } else {
       *err = std::string(rapidjson::GetParseError_En(result.Code())) + " at byte " + std::to_string(result.Offset());

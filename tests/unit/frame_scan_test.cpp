@@ -97,6 +97,9 @@ TEST_CASE("FrameScanner refuses what the DOM parser refuses: bad syntax, UTF-8, 
                              std::string("{}\0", 3),
                              "{} {}",
                              std::string(100000, '['),
+                             "[9e308]",          // beyond a double (fuzz/json_fuzz.cpp)
+                             "\xBB\"x\"",        // a stray byte-order-mark byte (fuzz/frame_scan_fuzz.cpp)
+                             "\xEF\xBB\xBF{}",
                              std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']')};
   for (const auto& text : bad) {
     INFO(text.substr(0, 40));

@@ -214,3 +214,34 @@ TEST_CASE("Quote and JsonObject make JSON text") {
   CHECK(Quote("a\"b\n") == R"("a\"b\n")");
   CHECK(JsonObject({{"a", "1"}, {"b", ""}, {"c", Quote("x")}}) == R"({"a":1,"c":"x"})");
 }
+
+TEST_CASE("Parsing refuses numbers beyond a double's range instead of reading them as infinity") {
+  // Found by fuzz/json_fuzz.cpp: RapidJSON read 82231e308 as inf, and ToJson then wrote nothing
+  // ("[9e308]" printed as "["): a frame re-serialised by a dialect became a cut line.
+  JsonParser p;
+  std::string err;
+  for (const char* big : {"82231e308", "[9e308]", R"({"a":-2e308})", "1e309", "[0.1e310]"}) {
+    INFO(big);
+    JsonDoc d;
+    err.clear();
+    CHECK_FALSE(ParseJson(big, &d, &err));
+    CHECK_THAT(err, Catch::Contains("at byte"));
+    CHECK(d.IsNull());
+    CHECK_FALSE(p.Parse(big, &err));
+  }
+  JsonDoc d;
+  REQUIRE(ParseJson("[1.7976931348623157e308,-1.7976931348623157e308,4.9e-324,1e-400]", &d, &err));
+  JsonDoc again;
+  CHECK(ParseJson(ToJson(d), &again, &err));
+}
+
+TEST_CASE("Parsing refuses byte-order-mark bytes before the value, as FrameScanner does") {
+  // Found by fuzz/frame_scan_fuzz.cpp: RapidJSON's UTF-8 input stream skipped 0xEF, 0xBB and 0xBF
+  // at the start each on its own, so "\xBB\"x\"" (not UTF-8) parsed, and the scanner refused it.
+  JsonDoc d;
+  std::string err;
+  for (const char* bom : {"\xBB\"x\"", "\xEF\xBF[1]", "\xEF\xBB\xBF{}", "\xBF{}"}) {
+    INFO(bom);
+    CHECK_FALSE(ParseJson(bom, &d, &err));
+  }
+}
