@@ -50,6 +50,7 @@ struct FrameScanner::Handler {
   unsigned seen = 0;  // keys already taken (the first of duplicate members counts, as FindMember)
   bool too_deep = false;
   bool too_big = false;
+  bool surrogate = false;
 
   static Key Lookup(const char* k, rapidjson::SizeType n) {
     switch (n) {
@@ -96,6 +97,7 @@ struct FrameScanner::Handler {
   bool Double(double d) { return std::isfinite(d) ? Scalar() : (too_big = true, false); }  // as ParseJson
   bool RawNumber(const char*, rapidjson::SizeType, bool) { return Scalar(); }
   bool String(const char* str, rapidjson::SizeType n, bool) {
+    if (HasSurrogate(str, n)) return surrogate = true, false;  // as ParseJson
     if (!Take()) return true;
     std::string* into = nullptr;
     switch (key) {
@@ -110,6 +112,7 @@ struct FrameScanner::Handler {
     return true;
   }
   bool Key(const char* str, rapidjson::SizeType n, bool) {
+    if (HasSurrogate(str, n)) return surrogate = true, false;
     if (depth == 1) key = Lookup(str, n);
     return true;
   }
@@ -141,6 +144,7 @@ bool FrameScanner::Scan(std::string_view text, std::string* err) {
   h.seen = 0;
   h.too_deep = false;
   h.too_big = false;
+  h.surrogate = false;
   ScanStream is{text.data(), text.data(), text.data() + text.size()};
   rapidjson::Reader reader;
   rapidjson::ParseResult r =
@@ -149,8 +153,9 @@ bool FrameScanner::Scan(std::string_view text, std::string* err) {
   if (r.IsError()) {
     if (err) {
       *err = h.too_deep  ? "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"
-             : h.too_big ? std::string(rapidjson::GetParseError_En(rapidjson::kParseErrorNumberTooBig))
-                         : std::string(rapidjson::GetParseError_En(r.Code()));
+             : h.too_big   ? std::string(rapidjson::GetParseError_En(rapidjson::kParseErrorNumberTooBig))
+             : h.surrogate ? std::string(rapidjson::GetParseError_En(rapidjson::kParseErrorStringUnicodeSurrogateInvalid))
+                           : std::string(rapidjson::GetParseError_En(r.Code()));
       *err += " at byte " + std::to_string(r.Offset());
     }
     fields_ = FrameFields{};

@@ -6,6 +6,7 @@
 #include <rapidjson/writer.h>
 
 #include <cmath>
+#include <cstring>
 
 namespace wsflow {
 
@@ -19,6 +20,7 @@ struct DepthLimited {
   int depth = 0;
   bool too_deep = false;
   bool too_big = false;
+  bool surrogate = false;
 
   bool Null() { return doc.Null(); }
   bool Bool(bool b) { return doc.Bool(b); }
@@ -30,8 +32,12 @@ struct DepthLimited {
   // text can hold: ToJson would then stop writing there.
   bool Double(double d) { return std::isfinite(d) ? doc.Double(d) : (too_big = true, false); }
   bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc.RawNumber(s, n, copy); }
-  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc.String(s, n, copy); }
-  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc.Key(s, n, copy); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) {
+    return HasSurrogate(s, n) ? (surrogate = true, false) : doc.String(s, n, copy);
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) {
+    return HasSurrogate(s, n) ? (surrogate = true, false) : doc.Key(s, n, copy);
+  }
   bool StartObject() { return Enter() && doc.StartObject(); }
   bool EndObject(rapidjson::SizeType n) { return --depth, doc.EndObject(n); }
   bool StartArray() { return Enter() && doc.StartArray(); }
@@ -49,13 +55,14 @@ bool ParseInto(Doc& doc, std::string_view text, std::string* err) {
   // start, each on its own, so bytes that are not UTF-8 parsed (and FrameScanner refused them).
   rapidjson::MemoryStream ms(text.data(), text.size());
   rapidjson::ParseResult result;
-  bool too_deep = false, too_big = false;
+  bool too_deep = false, too_big = false, surrogate = false;
   auto generator = [&](Doc& target) {
     DepthLimited<Doc> limited{target};
     rapidjson::Reader reader;
     result = reader.Parse<kParseFlags>(ms, limited);
     too_deep = limited.too_deep;
     too_big = limited.too_big;
+    surrogate = limited.surrogate;
     return !result.IsError();
   };
   doc.Populate(generator);
@@ -68,9 +75,9 @@ bool ParseInto(Doc& doc, std::string_view text, std::string* err) {
     if (too_deep) {
       *err = "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels at byte " +
              std::to_string(result.Offset());
-    } else if (too_big) {
-      *err = std::string(rapidjson::GetParseError_En(rapidjson::kParseErrorNumberTooBig)) + " at byte " +
-             std::to_string(result.Offset());
+    } else if (too_big || surrogate) {
+      auto code = too_big ? rapidjson::kParseErrorNumberTooBig : rapidjson::kParseErrorStringUnicodeSurrogateInvalid;
+      *err = std::string(rapidjson::GetParseError_En(code)) + " at byte " + std::to_string(result.Offset());
     } else {
       *err = std::string(rapidjson::GetParseError_En(result.Code())) + " at byte " + std::to_string(result.Offset());
     }
@@ -88,6 +95,16 @@ bool JsonParser::Parse(std::string_view text, std::string* err) {
 }
 
 bool ParseJson(std::string_view text, JsonDoc* doc, std::string* err) { return ParseInto(*doc, text, err); }
+
+bool HasSurrogate(const char* s, size_t n) {
+  for (const void* p; n > 1 && (p = std::memchr(s, 0xED, n - 1)) != nullptr;) {
+    const char* at = static_cast<const char*>(p);
+    if ((static_cast<unsigned char>(at[1]) & 0xE0) == 0xA0) return true;
+    n -= static_cast<size_t>(at + 1 - s);
+    s = at + 1;
+  }
+  return false;
+}
 
 std::string ToJson(const JsonValue& v) {
   rapidjson::StringBuffer buf;

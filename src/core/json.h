@@ -40,6 +40,11 @@ class JsonParser {
 /// Parses `text` into a standalone document, with the same checks as JsonParser.
 bool ParseJson(std::string_view text, JsonDoc* doc, std::string* err);
 
+/// True when a decoded string holds a UTF-16 surrogate as UTF-8 (ED A0-BF xx): RapidJSON 1.1 makes
+/// one of a lone "\uDC00".."\uDFFF" escape, which would print as bytes that are not UTF-8. The
+/// parsers above and FrameScanner refuse such strings.
+bool HasSurrogate(const char* s, size_t n);
+
 /// The compact serialisation of `v`.
 std::string ToJson(const JsonValue& v);
 

@@ -100,6 +100,8 @@ TEST_CASE("FrameScanner refuses what the DOM parser refuses: bad syntax, UTF-8, 
                              "[9e308]",          // beyond a double (fuzz/json_fuzz.cpp)
                              "\xBB\"x\"",        // a stray byte-order-mark byte (fuzz/frame_scan_fuzz.cpp)
                              "\xEF\xBB\xBF{}",
+                             R"({"data":"\uDDDD"})",  // a lone low surrogate (fuzz/json_fuzz.cpp)
+                             R"({"\uDC00":1})",
                              std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']')};
   for (const auto& text : bad) {
     INFO(text.substr(0, 40));

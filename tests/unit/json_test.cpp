@@ -245,3 +245,20 @@ TEST_CASE("Parsing refuses byte-order-mark bytes before the value, as FrameScann
     CHECK_FALSE(ParseJson(bom, &d, &err));
   }
 }
+
+TEST_CASE("Parsing refuses a lone low surrogate escape, which would print as bytes that are not UTF-8") {
+  // Found by fuzz/json_fuzz.cpp: RapidJSON 1.1 checks \uD800-\uDBFF for a partner but turns a lone
+  // "\uDDDD" into the bytes ED B7 9D, which ToJson wrote out: a line that is not UTF-8.
+  JsonDoc d;
+  std::string err;
+  for (const char* lone : {R"("\uDDDD")", R"(["a\uDC00b"])", R"({"\uDFFF":1})", R"({"k":{"x\udc80":[]}})"}) {
+    INFO(lone);
+    err.clear();
+    CHECK_FALSE(ParseJson(lone, &d, &err));
+    CHECK_THAT(err, Catch::Contains("surrogate"));
+  }
+  REQUIRE(ParseJson(R"(["\uD83D\uDE00","\u00e9\u20ac","\uFFFF"])", &d, &err));  // a pair, and the rest, are fine
+  JsonDoc again;
+  CHECK(ParseJson(ToJson(d), &again, &err));
+  CHECK(ToJson(again) == ToJson(d));
+}
