@@ -5,7 +5,9 @@ run's events by seq, and writes one line to RESULT_FILE at end of input:
 events = lines without "origin":"client"; lost = EXPECTED - unique; duplicated = events - unique;
 out_of_order = events whose seq is not above the highest seen before them; extra = events with a seq
 above EXPECTED or none at all; client_lines = the
-connection events wsflow adds with --connection-events. Used by chaos.sh and soak.sh."""
+connection events wsflow adds with --connection-events. Every 50,000 lines it writes the counts so
+far to RESULT_FILE.progress ("lines events"): watch that, never the pipe, which has one reader.
+Used by chaos.sh and soak.sh."""
 import json
 import sys
 
@@ -16,6 +18,9 @@ high = 0
 last_type = "-"
 for raw in sys.stdin.buffer:
     lines += 1
+    if lines % 50000 == 0:
+        with open(sys.argv[2] + ".progress", "w") as p:
+            p.write("%d %d\n" % (lines, events))
     try:
         ev = json.loads(raw)
     except ValueError:

@@ -11,7 +11,8 @@
 #   of order). Every SAMPLE_SECONDS the RSS of the client and of serve is read from /proc.
 # Env: SOAK_SECONDS=3600 RATE=1000 DROP_SECONDS=300 SAMPLE_SECONDS=10 WARMUP_SECONDS=60
 #      WSFLOW_BIN=<repo>/build/wsflow OUTDIR=/dev/shm/wsflow-bench PIN=1
-# Output: a table on stdout; samples in $OUTDIR/soak/rss.tsv (seconds, client kB, serve kB, lines).
+# Output: a table on stdout; samples in $OUTDIR/soak/rss.tsv (seconds, client kB, serve kB, lines
+#   read so far). Do not read $OUTDIR/soak/stdout: it is a pipe, and a second reader steals lines.
 # Exit status: 1 if the client's exit status was not 0, an event was lost or duplicated, or the
 #   client's RSS after WARMUP_SECONDS moved by more than 1024 kB.
 set -euo pipefail
@@ -37,9 +38,10 @@ t0=$(now_us)
 CLIENT_PID=$!; track "$CLIENT_PID"
 
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
-printf 'seconds\tclient_kB\tserve_kB\n' >"$OUT/rss.tsv"
+printf 'seconds\tclient_kB\tserve_kB\tlines\n' >"$OUT/rss.tsv"
 while kill -0 "$CLIENT_PID" 2>/dev/null; do
-  printf '%d\t%s\t%s\n' $((($(now_us) - t0) / 1000000)) "$(rss "$CLIENT_PID")" "$(rss "$SERVE_PID")" >>"$OUT/rss.tsv"
+  printf '%d\t%s\t%s\t%s\n' $((($(now_us) - t0) / 1000000)) "$(rss "$CLIENT_PID")" "$(rss "$SERVE_PID")" \
+    "$(cut -d' ' -f1 "$OUT/check.progress" 2>/dev/null || echo 0)" >>"$OUT/rss.tsv"
   for ((i = 0; i < SAMPLE_SECONDS * 10; i++)); do kill -0 "$CLIENT_PID" 2>/dev/null || break; sleep 0.1; done
 done
 rc=0; wait "$CLIENT_PID" || rc=$?
