@@ -39,13 +39,14 @@ run() { # run NAME BINARY DICT LINES FILES: one target; prints one line, returns
   [ "$dict" != - ] && args+=(-dict="$dict")
   "$bin" "${args[@]}" "$build/corpus/$name" "$build/seeds/$name" >"$log" 2>&1 || rc=$?
   local done_line runs
-  done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 | tr -s '[:space:]' ' ')
-  runs=$(grep -m1 '^stat::number_of_executed_units:' "$log" | awk '{ print $2 }')
+  # (|| true: these lines are missing after a crash, and `run &` runs with set -e in force)
+  done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 | tr -s '[:space:]' ' ') || true
+  runs=$(grep -m1 '^stat::number_of_executed_units:' "$log" | awk '{ print $2 }') || true
   if [ "$rc" = 0 ]; then
     printf '%-17s ok    %s runs in %ss: %s\n' "$name" "${runs:-?}" "$seconds" "${done_line:-(no DONE line; see $log)}"
   else
     printf '%-17s FAIL  exit %s: %s\n' "$name" "$rc" \
-      "$(grep -m1 -E '^(==[0-9]+==ERROR|SUMMARY|FUZZ_CHECK failed|ALARM|.*-timeout)' "$log" | cut -c1-200)"
+      "$(grep -m1 -E '^(==[0-9]+==ERROR|SUMMARY|FUZZ_CHECK failed|ALARM|.*-timeout)|runtime error' "$log" | cut -c1-200 || true)"
     grep -E 'Test unit written to|SUMMARY:' "$log" | sed 's/^/                        /' || true
     echo "                        log: $log"
   fi
