@@ -11,7 +11,8 @@
 #   0 lost and 0 duplicated.
 #     kill     serve (--data-dir) SIGKILLed KILLS times, evenly spaced over a paced run (1 ms an
 #              event), restarted at once on the same port and data dir; REPS repetitions.
-#              recover = kill -> wsflow's `reconnected` event (p50 / max over the kills)
+#              recover = kill -> wsflow's `reconnected` event (p50 / max over the kills); the note
+#              says how much of it the restarted serve took to listen again (it reads its data dir)
 #     term     the same with SIGTERM (serve closes with 1001 and exits)
 #     drop     serve --drop-every 997 (TCP dropped, no close frame), DROP_N events at full speed;
 #              recover = `disconnected` -> `reconnected`
@@ -44,7 +45,7 @@ fail=0
 
 cfg() { echo "{\"scenario\":\"long\",\"events\":$1,\"delay_ms\":$2}"; } # cfg EVENTS DELAY_MS
 now_ms() { date +%s%3N; }
-lines() { local n; n=$(wc -l <"$1" 2>/dev/null) || n=0; echo "${n:-0}"; }
+lines() { local n; n=$({ wc -l <"$1"; } 2>/dev/null) || n=0; echo "${n:-0}"; }
 
 serve_at() { # serve_at NAME PORT DATA|- ARGS...: a serve on PORT (0: any); sets SPID SPORT
   local name=$1 port=$2 data=$3 pf=$OUT/$1.port; shift 3
@@ -98,16 +99,17 @@ restart_case() { # restart_case CASE SIGNAL REP
   mkdir -p "$data"
   serve_at "$name" 0 "$data"; port=$SPORT
   client "$name" --config "$(cfg "$N" 1)" "${RETRY[@]}"
-  : >"$OUT/$name.marks"
+  : >"$OUT/$name.marks"; : >"$OUT/$name.ready"
   for ((k = 1; k <= KILLS; k++)); do
     wait_lines "$OUT/$name.out" $((k * (N + 4) / (KILLS + 1))) "$CPID" || break
-    now_ms >>"$OUT/$name.marks"
+    local t0; t0=$(now_ms); echo "$t0" >>"$OUT/$name.marks"
     { kill -"$2" "$SPID"; wait "$SPID"; } 2>/dev/null || true
     serve_at "$name" "$port" "$data"
+    echo $(($(date -r "$OUT/$name.port" +%s%3N) - t0)) >>"$OUT/$name.ready"  # the port file's mtime: listening
   done
   wait_client; end_serve "$SPID"
   row "$name" "$1" "$3" $((N + 4)) 0 "$(/usr/bin/python3 "$BENCH_DIR/conn-times.py" "$OUT/$name.out" reconnected "$OUT/$name.marks" | stats)" \
-    "$(wc -l <"$OUT/$name.marks") x SIG$2; recover = signal -> reconnected"
+    "$(wc -l <"$OUT/$name.marks") x SIG$2; recover = signal -> reconnected; of which signal -> serve listening again $(stats <"$OUT/$name.ready")"
 }
 
 busy_warning
