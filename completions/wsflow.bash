@@ -5,11 +5,11 @@ _wsflow() {
   local cmd= i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
-      watch | execute | approve | cancel | pause | resume | send | replay | serve | sessions | config) cmd=${words[i]}; break ;;
+      watch | execute | approve | cancel | pause | resume | runs | status | send | replay | serve | sessions | config) cmd=${words[i]}; break ;;
     esac
   done
   if [ -z "$cmd" ]; then
-    COMPREPLY=($(compgen -W "watch execute approve cancel pause resume send replay serve sessions config --help --help-all --version" -- "$cur"))
+    COMPREPLY=($(compgen -W "watch execute approve cancel pause resume runs status send replay serve sessions config --help --help-all --version" -- "$cur"))
     return
   fi
   case $cmd:$prev in
@@ -181,6 +181,53 @@ _wsflow() {
     resume:--token-file) _filedir; return ;;
     resume:--token-query) return ;;
     resume:--header) return ;;
+    runs:--state) COMPREPLY=($(compgen -W "running paused waiting completed failed cancelled" -- "$cur")); return ;;
+    runs:--limit) return ;;
+    runs:--output) COMPREPLY=($(compgen -W "auto json table pretty" -- "$cur")); return ;;
+    runs:--timeout) return ;;
+    runs:--url) return ;;
+    runs:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
+    runs:--connect-timeout) return ;;
+    runs:--ping-interval) return ;;
+    runs:--pong-timeout) return ;;
+    runs:--idle-timeout) return ;;
+    runs:--retries) return ;;
+    runs:--retry-initial) return ;;
+    runs:--retry-max-delay) return ;;
+    runs:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
+    runs:--queue-size) return ;;
+    runs:--proxy) return ;;
+    runs:--proxy-auth-file) _filedir; return ;;
+    runs:--profile) return ;;
+    runs:--ca) _filedir; return ;;
+    runs:--capath) _filedir -d; return ;;
+    runs:--cert) _filedir; return ;;
+    runs:--key) _filedir; return ;;
+    runs:--token-file) _filedir; return ;;
+    runs:--token-query) return ;;
+    runs:--header) return ;;
+    status:--timeout) return ;;
+    status:--url) return ;;
+    status:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
+    status:--connect-timeout) return ;;
+    status:--ping-interval) return ;;
+    status:--pong-timeout) return ;;
+    status:--idle-timeout) return ;;
+    status:--retries) return ;;
+    status:--retry-initial) return ;;
+    status:--retry-max-delay) return ;;
+    status:--retry-jitter) COMPREPLY=($(compgen -W "full none" -- "$cur")); return ;;
+    status:--queue-size) return ;;
+    status:--proxy) return ;;
+    status:--proxy-auth-file) _filedir; return ;;
+    status:--profile) return ;;
+    status:--ca) _filedir; return ;;
+    status:--capath) _filedir -d; return ;;
+    status:--cert) _filedir; return ;;
+    status:--key) _filedir; return ;;
+    status:--token-file) _filedir; return ;;
+    status:--token-query) return ;;
+    status:--header) return ;;
     send:--linger) return ;;
     send:--record) _filedir; return ;;
     send:--until) return ;;
@@ -271,6 +318,7 @@ _wsflow() {
     serve:--stall-after) return ;;
     serve:--garbage-every) return ;;
     serve:--close-code) return ;;
+    serve:--slow-reader-timeout) return ;;
     config:--url) return ;;
     config:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     config:--connect-timeout) return ;;
@@ -300,9 +348,11 @@ _wsflow() {
     cancel) COMPREPLY=($(compgen -W "--help-all --direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
     pause) COMPREPLY=($(compgen -W "--help-all --direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
     resume) COMPREPLY=($(compgen -W "--help-all --direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    runs) COMPREPLY=($(compgen -W "--help-all --state --limit --output --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    status) COMPREPLY=($(compgen -W "--help-all --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
     send) COMPREPLY=($(compgen -W "--help-all --text --binary --linger --record --until --until-match --max-events --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
     replay) COMPREPLY=($(compgen -W "--help-all --speed --skip-bad --serve --host --port --port-file --loop --serve-as --tls-cert --tls-key --tls-client-ca --rerun --same-run-id --lock --lock-wait --record-dir --keep --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    serve) COMPREPLY=($(compgen -W "--help-all --host --port --port-file --data-dir --scenario-dir --token-file --tls-cert --tls-key --tls-client-ca --dialect --mars-strict --ryx-documented --a2a-coordinator --heartbeat-interval --drop-every --stall-after --garbage-every --close-code -v --verbose -q --quiet --help" -- "$cur")) ;;
+    serve) COMPREPLY=($(compgen -W "--help-all --host --port --port-file --data-dir --scenario-dir --token-file --tls-cert --tls-key --tls-client-ca --dialect --mars-strict --ryx-documented --a2a-coordinator --heartbeat-interval --drop-every --stall-after --garbage-every --close-code --slow-reader-timeout -v --verbose -q --quiet --help" -- "$cur")) ;;
     sessions) COMPREPLY=($(compgen -W "--help-all --help" -- "$cur")) ;;
     config) COMPREPLY=($(compgen -W "show --help-all --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
   esac

@@ -30,12 +30,15 @@ bool TimestampBeyondTimePoint(const wsflow::JsonValue& v) {
 }  // namespace
 
 bool ConvertFrame(const wsflow::Dialect& dialect, std::string_view frame, wsflow::Incoming* out) {
-  static wsflow::JsonParser parser;  // the session's per-frame parse (src/session/run_follower.cpp)
+  // As the session does (src/session/dispatcher.cpp): one ReceivedFrame and one Incoming per
+  // connection, reused for every frame; the scan first, the DOM only when something asks for it.
+  static wsflow::ReceivedFrame rf;
   std::string err;
-  if (!parser.Parse(frame, &err)) return false;
-  if (TimestampBeyondTimePoint(parser.doc())) return false;  // KNOWN, above
-  (void)wsflow::DialectFromFrame(parser.doc(), "req-fuzz");  // --dialect auto looks at first frames
-  dialect.Convert(frame, parser.doc(), "r-fuzz", out);
+  if (!rf.Reset(frame, &err)) return false;
+  if (TimestampBeyondTimePoint(rf.dom())) return false;  // KNOWN, above
+  (void)wsflow::DialectFromFrame(rf.dom(), "req-fuzz");  // --dialect auto looks at first frames
+  out->Reset();
+  dialect.Convert(rf, "r-fuzz", out);
   return true;
 }
 

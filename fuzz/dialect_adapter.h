@@ -1,6 +1,6 @@
-// The one place where fuzz/ hands a received frame to a dialect (Dialect::Convert). When that
-// signature changes (frames coming with a one-pass scan and a lazily parsed DOM), adapt here only:
-// every dialect target goes through ConvertFrame.
+// The one place where fuzz/ hands a received frame to a dialect (Dialect::Convert, which takes a
+// ReceivedFrame: the one-pass scan and a DOM parsed when asked). When that signature changes,
+// adapt here only: every dialect target goes through ConvertFrame.
 #pragma once
 
 #include <string_view>
@@ -9,8 +9,9 @@
 
 namespace wsflow_fuzz {
 
-/// Gives `frame`, a received text frame, to `dialect` as the session does. False when the frame
-/// is not JSON (the session warns and drops it; `*out` is untouched then).
+/// Gives `frame`, a received text frame, to `dialect` as the session does (`*out` is Reset first,
+/// keeping its arena). False when the frame is not JSON (the session warns and drops it; `*out`
+/// is untouched then).
 bool ConvertFrame(const wsflow::Dialect& dialect, std::string_view frame, wsflow::Incoming* out);
 
 }  // namespace wsflow_fuzz

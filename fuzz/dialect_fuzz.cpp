@@ -26,7 +26,7 @@ bool IsoMillis(std::string_view t) {  // YYYY-MM-DDTHH:MM:SS.mmmZ, as wsflow wri
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static std::unique_ptr<Dialect> dialect = MakeDialect(WSFLOW_FUZZ_DIALECT);
   FUZZ_CHECK(dialect != nullptr, "no dialect %s", WSFLOW_FUZZ_DIALECT);
-  Incoming in;
+  static Incoming in;  // reused, as the session reuses one per connection (ConvertFrame resets it)
   if (!wsflow_fuzz::ConvertFrame(*dialect, wsflow_fuzz::Text(data, size), &in)) return 0;
   if (in.kind != Incoming::kEvent || in.passthrough) return 0;  // passthrough: printed as received
   const JsonDoc& env = in.envelope;

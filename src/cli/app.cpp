@@ -10,9 +10,11 @@
 #include "cli/docs_gen.h"
 #include "cli/help_format.h"
 #include "cli/replay_cmd.h"
+#include "cli/runs_cmd.h"
 #include "cli/send_cmd.h"
 #include "cli/serve_cmd.h"
 #include "cli/sessions_cmd.h"
+#include "cli/status_cmd.h"
 #include "cli/stream_cmd.h"
 #include "core/envelope.h"
 #include "core/exit_status.h"
@@ -29,9 +31,8 @@ int RunApp(int argc, char** argv) {
                        "print the version");
   app.require_subcommand(1);
   SetupHelp(app);  // before the subcommands: they inherit the formatter and --help-all
-  app.footer("Exit status: 0 completed, 1 failed, 2 usage, 3 cancelled, 4 protocol,\n"
-             "5 connection, 6 auth, 7 stream incomplete, 124 timeout, 130 SIGINT, 143 SIGTERM.\n"
-             "See wsflow(1).");
+  app.footer("Exit: 0 completed, 1 failed, 2 usage, 3 cancelled, 4 protocol, 5 connection,\n"
+             "6 auth, 7 incomplete, 8 output, 124 timeout, 130/143 signals. See wsflow(1).");
 
   StreamFlags watch, execute;
   execute.execute = true;
@@ -43,6 +44,10 @@ int RunApp(int argc, char** argv) {
   CLI::App* control_cmds[4];
   const char* control_names[4] = {"approve", "cancel", "pause", "resume"};
   for (int i = 0; i < 4; ++i) control_cmds[i] = SetupControl(app, control_names[i], &controls[i]);
+  RunsFlags runs;
+  CLI::App* runs_cmd = SetupRuns(app, &runs);
+  StatusFlags status;
+  CLI::App* status_cmd = SetupStatus(app, &status);
   CLI::App* send_cmd = SetupSend(app, &send);
   ReplayFlags replay;
   CLI::App* replay_cmd = SetupReplay(app, &replay);
@@ -68,6 +73,8 @@ int RunApp(int argc, char** argv) {
   if (execute_cmd->parsed()) return RunStream(execute);
   for (int i = 0; i < 4; ++i)
     if (control_cmds[i]->parsed()) return RunControl(controls[i]);
+  if (runs_cmd->parsed()) return RunRuns(runs);
+  if (status_cmd->parsed()) return RunStatus(status);
   if (send_cmd->parsed()) return RunSend(send);
   if (replay_cmd->parsed()) return RunReplay(replay);
   if (serve_cmd->parsed()) return RunServe(serve);

@@ -9,17 +9,28 @@
 
 #include "core/duration.h"
 #include "core/event_filter.h"
+#include "core/exit_status.h"
 #include "core/url.h"
+#include "dialects/dialect.h"
 #include "session/proxy.h"
 
 namespace wsflow {
+
+namespace {
+// --dialect's choices: auto, then every dialect.
+std::vector<std::string> DialectChoices() {
+  std::vector<std::string> names = {"auto"};
+  for (const auto& n : DialectNames()) names.push_back(n);
+  return names;
+}
+}  // namespace
 
 void AddConnectionOptions(CLI::App* app, ConnectionFlags* f) {
   auto* g = "Connection";
   app->add_option("--url", f->url, "backend URL (default: $WSFLOW_URL, the config file, else ws://127.0.0.1:8000)")
       ->type_name("URL")->group(g);
   app->add_option("--dialect", f->dialect, "backend protocol (auto: from the URL's path, else the first frames)")
-      ->check(CLI::IsMember({"auto", "native", "cmbagent", "ryx", "a2a", "aladdin", "chat"}))->group(g);
+      ->check(CLI::IsMember(DialectChoices()))->group(g);
   app->add_option("--connect-timeout", f->connect_timeout, "bound on each attempt (TCP + upgrade)")->type_name("DURATION")->group(g);
   app->add_option("--ping-interval", f->ping_interval, "ping the peer this often (0: never)")->type_name("DURATION")->group(g);
   app->add_option("--pong-timeout", f->pong_timeout, "peer is dead without a pong within this")->type_name("DURATION")->group(g);
@@ -209,6 +220,22 @@ bool CheckLikeFlag(CLI::Option* opt, std::string value, std::string* why) {
 }
 }  // namespace
 
+int QuerySession(const ConnectionFlags& flags, const std::string& cannot, SessionOptions* out, std::string* err) {
+  std::string base;
+  if (!ResolveConnection(flags, out, &base, err)) return kExitUsage;
+  WsUrl url;
+  if (!ParseWsUrl(base, &url, err)) return kExitUsage;
+  std::string dialect = out->dialect;
+  if (dialect == "auto" && url.has_path()) dialect = DialectFromPath(url.path);
+  if (!dialect.empty() && dialect != "auto" && dialect != "native") {
+    *err = "the " + dialect + " backend cannot " + cannot + " (only wsflow's native protocol can)";
+    return kExitUsage;
+  }
+  out->dialect = "native";
+  out->url = url.has_path() ? url.ToString() : url.WithPath("/ws");
+  return kExitCompleted;
+}
+
 std::map<std::string, std::string> ConnectionSettings(const ConnectionFlags& f) {
   return {{"url", f.url.empty() ? kDefaultUrl : f.url},
           {"dialect", f.dialect},
@@ -262,9 +289,8 @@ bool ResolveConnection(const ConnectionFlags& flags, SessionOptions* out, std::s
     else if (key == "queue_size") f.queue_size = std::stoul(v.value);
     else if (key == "compress") f.compress = v.value == "true";
   }
-  if (f.dialect != "auto" && f.dialect != "native" && f.dialect != "cmbagent" && f.dialect != "ryx" &&
-      f.dialect != "a2a" && f.dialect != "aladdin" && f.dialect != "chat") {
-    *err = "unknown dialect '" + f.dialect + "' (auto, native, cmbagent, ryx, a2a, aladdin, chat)";
+  if (f.dialect != "auto" && !MakeDialect(f.dialect)) {
+    *err = "unknown dialect '" + f.dialect + "' (" + JoinList(DialectChoices()) + ")";
     return false;
   }
   out->dialect = f.dialect;
@@ -331,19 +357,19 @@ bool ParsePredicates(const std::vector<std::string>& texts, std::vector<Predicat
   return true;
 }
 
-bool ResolveWait(const WaitFlags& f, WaitSpec* out, std::string* err) {
+bool ResolveWait(const WaitFlags& f, WaitCondition* out, Millis* timeout, std::string* err) {
   for (const auto& u : f.until)
     for (auto& item : SplitList(u)) {
       if (item == "terminal") continue;
-      if (item == "approval") out->until_approval = true;
-      else out->until_types.push_back(item);
+      if (item == "approval") out->approval = true;
+      else out->types.push_back(item);
     }
-  if (!ParsePredicates(f.until_match, &out->until_match, err)) {
+  if (!ParsePredicates(f.until_match, &out->match, err)) {
     *err = "--until-match " + *err;
     return false;
   }
   out->max_events = f.max_events;
-  if (!ParseDuration(f.timeout, &out->timeout, err)) {
+  if (!ParseDuration(f.timeout, timeout, err)) {
     *err = "--timeout: " + *err;
     return false;
   }

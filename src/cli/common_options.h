@@ -10,6 +10,7 @@
 
 #include "cli/config_file.h"
 #include "core/predicate.h"
+#include "core/wait_condition.h"
 #include "session/ws_session.h"
 
 namespace wsflow {
@@ -56,16 +57,9 @@ struct WaitFlags {
   std::string timeout = "0";
 };
 
-struct WaitSpec {
-  std::vector<std::string> until_types;  ///< empty: the run's terminal event
-  bool until_approval = false;
-  std::vector<Predicate> until_match;
-  int64_t max_events = 0;
-  Millis timeout{0};
-};
-
 void AddWaitOptions(CLI::App* app, WaitFlags* flags);
-bool ResolveWait(const WaitFlags& flags, WaitSpec* out, std::string* err);
+/// --until, --until-match and --max-events into `wait`, --timeout into `timeout`.
+bool ResolveWait(const WaitFlags& flags, WaitCondition* wait, Millis* timeout, std::string* err);
 bool ParsePredicates(const std::vector<std::string>& texts, std::vector<Predicate>* out, std::string* err);
 
 /// Validates `flags` into session options and the URL to use. A setting whose flag was not given
@@ -79,6 +73,12 @@ bool ResolveConnection(const ConnectionFlags& flags, SessionOptions* out, std::s
 /// as the flag would check them; false with the reason naming where the value came from.
 bool ResolveSetting(const ConnectionFlags& flags, const ConfigFile& config, const std::string& key,
                     const std::string& flag_value, SettingValue* out, std::string* err);
+
+/// The session for a query: the connection flags resolved, a URL without a path given /ws. Only
+/// wsflow's native protocol lists runs and tells their status: another dialect (--dialect, or
+/// the URL's path under --dialect auto) is exit 2 with "the NAME backend cannot `cannot`".
+/// Returns 0, or the exit status with a one-line reason in `*err`.
+int QuerySession(const ConnectionFlags& flags, const std::string& cannot, SessionOptions* out, std::string* err);
 
 /// The connection settings the flags hold, as text by config key (the defaults where not given).
 std::map<std::string, std::string> ConnectionSettings(const ConnectionFlags& flags);

@@ -4,7 +4,7 @@
 
 #include "cli/help_format.h"
 #include "core/json.h"
-#include "session/run_follower.h"
+#include "session/follow_command.h"
 
 namespace wsflow {
 
@@ -38,7 +38,7 @@ CLI::App* SetupControl(CLI::App& app, const std::string& type, ControlFlags* f) 
 }
 
 int RunControl(const ControlFlags& f) {
-  FollowOptions o;
+  FollowCommand o;
   std::string err;
   if (!ResolveConnection(f.conn, &o.session, &o.base_url, &err) || !ParseDuration(f.timeout, &o.timeout, &err)) {
     std::cerr << "wsflow: " << err << "\n";
@@ -51,9 +51,12 @@ int RunControl(const ControlFlags& f) {
       return kExitUsage;
     }
   }
-  o.run_id = f.run_id;
+  o.run.run_id = f.run_id;
   o.dialect = o.session.dialect;
   o.direct = f.direct;
+  o.stream.queue_size = o.session.queue_size;
+  o.stream.quiet = o.session.quiet;
+  o.stream.verbose = o.session.verbose;
   ControlAction act;
   act.type = f.type;
   act.approval_id = f.approval_id;
@@ -61,9 +64,8 @@ int RunControl(const ControlFlags& f) {
   act.reject = f.reject;
   act.feedback = f.feedback;
   act.modifications = f.modifications;
-  o.action = act;
-  RunFollower follower(std::move(o));
-  return follower.Run();
+  o.run.action = act;
+  return RunFollowCommand(std::move(o));
 }
 
 }  // namespace wsflow

@@ -177,6 +177,10 @@ Authentication rejected (HTTP 401 or 403; 407 from a proxy).
 Stream incomplete: the connection was lost and the backend cannot resume; the message names the
 last seq printed.
 .TP
+.B 8
+Output failed: standard output could not be written (a full disk, an I/O error); the message
+says how many lines were written whole. A reader that went away (\fB| head \-1\fR) is not a failure.
+.TP
 .B 124
 .B \-\-timeout
 reached.

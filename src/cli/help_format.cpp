@@ -127,7 +127,7 @@ std::string HelpFormatter::Usage(const CLI::App* app) const {
 std::string HelpFormatter::Root(const CLI::App* app) const {
   std::string out;
   for (const auto& l : WrapWords(app->get_description(), kWidth)) out += l + "\n";
-  out += "Usage: wsflow COMMAND [OPTIONS]\n\nSubcommands:\n";
+  out += "Usage: wsflow COMMAND [OPTIONS]\nSubcommands:\n";  // one screen for 13 commands
   for (const CLI::App* sub : Commands(*app)) {
     std::string left = sub->get_name();
     left.resize(10, ' ');

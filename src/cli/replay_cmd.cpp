@@ -24,7 +24,7 @@
 #include "replay/recording.h"
 #include "cli/serve_cmd.h"
 #include "server/server_dialect.h"
-#include "server/ws_server.h"
+#include "server/serve.h"
 
 namespace wsflow {
 
@@ -57,11 +57,13 @@ int Emit(const Recording& rec, const ReplayFlags& f) {
   filter.Include(f.stream.types);
   filter.Exclude(f.stream.exclude_types);
   std::vector<Predicate> match;
-  WaitSpec wait;
+  WaitCondition wait;
+  Millis timeout{0};
   std::string err;
   if (!ParsePredicates(f.stream.match, &match, &err)) return Usage("--match " + err);
-  if (!ResolveWait(f.stream.wait, &wait, &err)) return Usage(err);
-  bool waiting = wait.until_approval || !wait.until_types.empty() || !wait.until_match.empty();
+  if (!ResolveWait(f.stream.wait, &wait, &timeout, &err)) return Usage(err);
+  bool waiting = wait.AwaitsEvent();
+  if (wait.approval) wait.types.push_back("approval_requested");  // a recording has no open approvals to judge
   NdjsonWriter out(NdjsonWriter::Options{});
   auto start = std::chrono::steady_clock::now();
   int64_t printed = 0;
@@ -77,12 +79,7 @@ int Emit(const Recording& rec, const ReplayFlags& f) {
     if (!filter.Accepts(type) || !MatchesAll(match, d)) continue;
     out.Write(ev.line);
     ++printed;
-    bool by_type = std::find(wait.until_types.begin(), wait.until_types.end(), type) != wait.until_types.end() ||
-                   (wait.until_approval && type == "approval_requested");
-    bool by_match = !wait.until_match.empty() && MatchesAll(wait.until_match, d);
-    bool met = (!wait.until_types.empty() || wait.until_approval) && !wait.until_match.empty() ? by_type && by_match
-                                                                                              : by_type || by_match;
-    if (met || (wait.max_events > 0 && printed >= wait.max_events)) return kExitCompleted;
+    if (wait.Met(type, &d) || wait.Enough(printed)) return kExitCompleted;
   }
   out.Close();
   Outcome outcome = RecordedOutcome(rec);

@@ -8,7 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/stream_cmd.h"
-#include "server/ws_server.h"
+#include "server/serve.h"
 
 namespace wsflow {
 

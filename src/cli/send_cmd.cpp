@@ -26,19 +26,14 @@ CLI::App* SetupSend(CLI::App& app, SendFlags* f) {
 int RunSend(const SendFlags& f) {
   SendOptions o;
   std::string err;
-  WaitSpec wait;
-  if (!ResolveConnection(f.conn, &o.session, &o.url, &err) || !ResolveWait(f.wait, &wait, &err) ||
+  if (!ResolveConnection(f.conn, &o.session, &o.url, &err) || !ResolveWait(f.wait, &o.wait, &o.timeout, &err) ||
       !ParseDuration(f.linger, &o.linger, &err)) {
     std::cerr << "wsflow: " << err << "\n";
     return kExitUsage;
   }
-  if (wait.until_approval) wait.until_types.push_back("approval_requested");
+  if (o.wait.approval) o.wait.types.push_back("approval_requested");  // a frame of that type ends the wait
   o.mode = f.binary ? SendOptions::Mode::kBinary : f.text ? SendOptions::Mode::kText : SendOptions::Mode::kJson;
-  o.until_types = wait.until_types;
-  o.until_match = std::move(wait.until_match);
-  o.max_events = wait.max_events;
   o.record_file = f.record;
-  o.timeout = wait.timeout;
   SendPipe pipe(std::move(o));
   return pipe.Run();
 }

@@ -63,7 +63,17 @@ CLI::App* SetupServe(CLI::App& app, ServeOptions* o) {
   sub->add_option("--close-code", o->close_code,
                   "close with this code: at each --drop-every, else after a run's terminal event")
       ->check(CLI::Range(1000, 4999))->group(g);
-  sub->add_flag("-v,--verbose", o->verbose, "log faults and errors on stderr");
+  sub->add_option_function<std::string>(
+         "--slow-reader-timeout",
+         [o](const std::string& text) {
+           Millis d;
+           std::string err;
+           if (!ParseDuration(text, &d, &err)) throw CLI::ValidationError("--slow-reader-timeout", err);
+           o->slow_reader_timeout_ms = d.count();
+         },
+         "close a connection whose queue stays full this long (1013; the client resumes); 0: never")
+      ->type_name("DURATION")->default_str("30s")->group("Slow readers");
+  sub->add_flag("-v,--verbose", o->verbose, "log faults, slow readers and failed handshakes on stderr");
   sub->add_flag("-q,--quiet", o->quiet, "log nothing but errors");
   ShowInBriefHelp(sub, {"--dialect", "--tls-cert", "--tls-key"});
   sub->footer("Example: wsflow serve --port 0 --port-file /tmp/port &\n"

@@ -5,7 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "server/ws_server.h"
+#include "server/serve.h"
 
 namespace wsflow {
 

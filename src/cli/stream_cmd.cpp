@@ -10,7 +10,7 @@
 
 #include "cli/help_format.h"
 #include "core/json.h"
-#include "session/run_follower.h"
+#include "session/follow_command.h"
 
 namespace wsflow {
 
@@ -64,7 +64,7 @@ int Columns(int fd) {
 }
 
 // --output, --color, --progress (each also from the environment or the config file).
-bool SetupHumanOutput(const StreamFlags& f, const ConfigFile& config, FollowOptions* o, std::string* err) {
+bool SetupHumanOutput(const StreamFlags& f, const ConfigFile& config, FollowCommand* o, std::string* err) {
   SettingValue output, color, progress;
   if (!ResolveSetting(f.conn, config, "output", f.output, &output, err) ||
       !ResolveSetting(f.conn, config, "color", f.no_color ? "never" : f.color, &color, err) ||
@@ -137,9 +137,9 @@ CLI::App* SetupExecute(CLI::App& app, StreamFlags* f) {
 }
 
 int RunStream(const StreamFlags& f) {
-  FollowOptions o;
+  FollowCommand o;
+  StreamOptions& st = o.stream;
   std::string err;
-  WaitSpec wait;
   auto usage = [](const std::string& msg) {
     std::cerr << "wsflow: " << msg << "\n";
     return kExitUsage;
@@ -147,58 +147,59 @@ int RunStream(const StreamFlags& f) {
   ConfigFile config;
   if (!ResolveConnection(f.conn, &o.session, &o.base_url, &err, &config)) return usage(err);
   if (!SetupHumanOutput(f, config, &o, &err)) return usage(err);
-  if (!ResolveWait(f.wait, &wait, &err)) return usage(err);
-  if (!ParsePredicates(f.match, &o.match, &err)) return usage("--match " + err);
-  if (!ParseDuration(f.on_approval_timeout, &o.on_approval_timeout, &err)) return usage("--on-approval-timeout: " + err);
+  if (!ResolveWait(f.wait, &st.wait, &o.timeout, &err)) return usage(err);
+  if (!ParsePredicates(f.match, &st.match, &err)) return usage("--match " + err);
+  ApprovalOptions& ap = st.approvals;
+  if (!ParseDuration(f.on_approval_timeout, &ap.on_approval_timeout, &err)) return usage("--on-approval-timeout: " + err);
   for (const auto& r : f.approve_rules) {
     ApprovalRule rule;
     if (!ParseApprovalRule(r, &rule, &err)) return usage("--approve " + err);
-    o.approvals.rules.push_back(rule);
+    ap.policy.rules.push_back(rule);
   }
-  if (f.cancel_on_timeout && wait.timeout.count() == 0) return usage("--cancel-on-timeout needs --timeout");
-  o.run_id = f.run_id;
-  o.execute = f.execute;
-  o.task = f.task;
-  o.detach = f.detach;
+  if (f.cancel_on_timeout && o.timeout.count() == 0) return usage("--cancel-on-timeout needs --timeout");
+  RunTarget& run = o.run;
+  run.run_id = f.run_id;
+  run.execute = f.execute;
+  run.task = f.task;
+  run.detach = f.detach;
   if (f.execute) {
     std::string text;
     if (!ReadConfigArg(f.config, &text, &err)) return usage(err);
-    JsonDoc config;
-    if (!ParseJson(text, &config, &err) || !config.IsObject())
+    JsonDoc cfg;
+    if (!ParseJson(text, &cfg, &err) || !cfg.IsObject())
       return usage("--config is not a JSON object" + (err.empty() ? std::string() : ": " + err));
     if (!f.model.empty()) {
-      config.RemoveMember("model");
-      config.AddMember("model", Str(f.model, config.GetAllocator()), config.GetAllocator());
+      cfg.RemoveMember("model");
+      cfg.AddMember("model", Str(f.model, cfg.GetAllocator()), cfg.GetAllocator());
     }
-    o.config_json = ToJson(config);
+    run.config_json = ToJson(cfg);
   }
-  o.since_seq = f.since_seq;
-  o.tail = f.no_history ? 0 : f.tail;
-  o.raw = f.raw;
-  o.keep_raw = f.keep_raw;
-  o.direct = f.direct;
-  o.show_heartbeats = f.show_heartbeats;
+  run.since_seq = f.since_seq;
+  run.tail = f.no_history ? 0 : f.tail;
+  st.raw = f.raw;
+  st.keep_raw = f.keep_raw;
+  st.show_heartbeats = f.show_heartbeats;
+  st.follow = f.follow;
+  st.strict = f.strict;
+  st.connection_events = f.connection_events;
+  st.filter.Include(f.types);
+  st.filter.Exclude(f.exclude_types);
+  st.cancel_on_timeout = f.cancel_on_timeout;
+  st.cancel_on_interrupt = f.cancel_on_interrupt;
+  ap.policy.auto_approve = f.auto_approve;
+  ap.on_approval = f.on_approval;
+  ap.no_input = f.no_input;
+  ap.interactive = !f.no_input && ::isatty(0) && ::isatty(2);
+  ap.until_approval = st.wait.approval;
+  ap.quiet = o.session.quiet;
+  st.queue_size = o.session.queue_size;
+  st.quiet = o.session.quiet;
+  st.verbose = o.session.verbose;
   o.dialect = o.session.dialect;
-  o.follow = f.follow;
-  o.strict = f.strict;
-  o.connection_events = f.connection_events;
+  o.direct = f.direct;
   o.summary_file = f.summary;
   o.record_file = f.record;
-  o.filter.Include(f.types);
-  o.filter.Exclude(f.exclude_types);
-  o.until_types = wait.until_types;
-  o.until_approval = wait.until_approval;
-  o.until_match = std::move(wait.until_match);
-  o.max_events = wait.max_events;
-  o.timeout = wait.timeout;
-  o.cancel_on_timeout = f.cancel_on_timeout;
-  o.cancel_on_interrupt = f.cancel_on_interrupt;
-  o.approvals.auto_approve = f.auto_approve;
-  o.on_approval = f.on_approval;
-  o.no_input = f.no_input;
-  o.interactive = !f.no_input && ::isatty(0) && ::isatty(2);
-  RunFollower follower(std::move(o));
-  return follower.Run();
+  return RunFollowCommand(std::move(o));
 }
 
 }  // namespace wsflow

@@ -32,4 +32,10 @@ bool EventFilter::Accepts(std::string_view type) const {
   return exclude_.find(type) == exclude_.end();
 }
 
+std::string JoinList(const std::vector<std::string>& items, const char* sep) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
+  return out;
+}
+
 }  // namespace wsflow

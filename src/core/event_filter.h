@@ -27,5 +27,7 @@ class EventFilter {
 
 /// Splits "a,b,,c" into {"a","b","c"}, trimming spaces.
 std::vector<std::string> SplitList(std::string_view text);
+/// The items joined with `sep` (for messages: "approve, reject").
+std::string JoinList(const std::vector<std::string>& items, const char* sep = ", ");
 
 }  // namespace wsflow

@@ -22,6 +22,7 @@ const char* ExitStatusName(int status) {
     case kExitConnection: return "connection failed";
     case kExitAuth: return "authentication rejected";
     case kExitIncomplete: return "stream incomplete";
+    case kExitOutput: return "output failed";
     case kExitTimeout: return "timed out";
     case kExitInterrupted: return "interrupted";
     case kExitTerminated: return "terminated";

@@ -15,6 +15,7 @@ enum ExitStatus : int {
   kExitConnection = 5,      ///< connection failed: refused, DNS, TLS, handshake rejected, retries exhausted
   kExitAuth = 6,            ///< authentication rejected (HTTP 401/403, proxy 407)
   kExitIncomplete = 7,      ///< connection lost and the backend cannot resume: events may be missing
+  kExitOutput = 8,          ///< output failed: stdout, --record or --summary could not be written
   kExitTimeout = 124,       ///< --timeout reached
   kExitInterrupted = 130,   ///< SIGINT
   kExitTerminated = 143,    ///< SIGTERM

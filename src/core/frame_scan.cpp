@@ -9,42 +9,26 @@
 #include "core/json.h"
 
 namespace wsflow {
-namespace {
-// The frame's bytes, with a note of white space met outside strings (see SkipWhitespace below).
-struct ScanStream {
-  typedef char Ch;
-  const char* src;
-  const char* begin;
-  const char* end;
-  bool spaced = false;
-  Ch Peek() const { return src == end ? '\0' : *src; }
-  Ch Take() { return src == end ? '\0' : *src++; }
-  size_t Tell() const { return static_cast<size_t>(src - begin); }
-  Ch* PutBegin() { return nullptr; }
-  void Put(Ch) {}
-  void Flush() {}
-  size_t PutEnd(Ch*) { return 0; }
-};
-}  // namespace
-}  // namespace wsflow
-
-namespace rapidjson {
-// RapidJSON skips white space outside strings only here: noting it tells a compact frame (printed
-// as it came) from one that must be re-serialised, in the same pass.
-template <>
-inline void SkipWhitespace(wsflow::ScanStream& is) {
-  while (is.src != is.end && (*is.src == ' ' || *is.src == '\n' || *is.src == '\r' || *is.src == '\t')) {
-    is.spaced = true;
-    ++is.src;
-  }
-}
-}  // namespace rapidjson
-
-namespace wsflow {
 
 struct FrameScanner::Handler {
   enum Key { kOther, kEventType, kType, kRunId, kTimestamp, kRequestId, kSeq, kData };
   FrameScanner* s = nullptr;
+  // White space outside strings, found as the parse goes. In situ, a string handed to String or
+  // Key starts right after its opening quote, and it was unescaped in place: without escapes its
+  // closing quote is right after its `n` bytes. The stretch from there to the next string's
+  // opening quote (punctuation, numbers, literals) is looked at. A string with escapes ends later
+  // than that estimate, so the look may take in its tail: at worst a compact frame is judged
+  // spaced (and re-serialised), never the other way round.
+  const char* outside = nullptr;  // where the stretch after the last string began
+  bool spaced = false;
+  void Between(const char* until) {
+    for (const char* p = outside; p < until && !spaced; ++p)
+      spaced = *p == ' ' || *p == '\n' || *p == '\r' || *p == '\t';
+  }
+  void StringAt(const char* str, rapidjson::SizeType n) {
+    Between(str - 1);
+    outside = str + n + 1;
+  }
   int depth = 0;
   Key key = kOther;
   unsigned seen = 0;  // keys already taken (the first of duplicate members counts, as FindMember)
@@ -96,23 +80,26 @@ struct FrameScanner::Handler {
   bool Uint64(uint64_t v) { return v <= static_cast<uint64_t>(INT64_MAX) ? Integer(static_cast<int64_t>(v)) : Scalar(); }
   bool Double(double d) { return std::isfinite(d) ? Scalar() : (too_big = true, false); }  // as ParseJson
   bool RawNumber(const char*, rapidjson::SizeType, bool) { return Scalar(); }
+  // In-situ: `str` points into the scanner's copy of the frame, unescaped in place.
   bool String(const char* str, rapidjson::SizeType n, bool) {
     if (HasSurrogate(str, n)) return surrogate = true, false;  // as ParseJson
+    StringAt(str, n);
     if (!Take()) return true;
-    std::string* into = nullptr;
+    FrameFields& f = s->fields_;
+    std::string_view v(str, n);
     switch (key) {
-      case kEventType: into = &s->event_type_; s->fields_.has_event_type = true; break;
-      case kType: into = &s->type_; break;
-      case kRunId: into = &s->run_id_; break;
-      case kTimestamp: into = &s->timestamp_; break;
-      case kRequestId: into = &s->request_id_; break;
-      default: Note(key); return true;
+      case kEventType: f.event_type = v; f.has_event_type = true; break;
+      case kType: f.type = v; break;
+      case kRunId: f.run_id = v; break;
+      case kTimestamp: f.timestamp = v; break;
+      case kRequestId: f.request_id = v; break;
+      default: Note(key); break;
     }
-    into->assign(str, n);
     return true;
   }
   bool Key(const char* str, rapidjson::SizeType n, bool) {
     if (HasSurrogate(str, n)) return surrogate = true, false;
+    StringAt(str, n);
     if (depth == 1) key = Lookup(str, n);
     return true;
   }
@@ -135,9 +122,8 @@ struct FrameScanner::Handler {
 FrameScanner::FrameScanner() : handler_(new Handler) { handler_->s = this; }
 FrameScanner::~FrameScanner() { delete handler_; }
 
-bool FrameScanner::Scan(std::string_view text, std::string* err) {
+bool FrameScanner::Scan(std::string_view text, std::string* err, bool validate_utf8) {
   fields_ = FrameFields{};
-  for (auto* s : {&event_type_, &type_, &run_id_, &timestamp_, &request_id_}) s->clear();
   Handler& h = *handler_;
   h.depth = 0;
   h.key = Handler::kOther;
@@ -145,10 +131,20 @@ bool FrameScanner::Scan(std::string_view text, std::string* err) {
   h.too_deep = false;
   h.too_big = false;
   h.surrogate = false;
-  ScanStream is{text.data(), text.data(), text.data() + text.size()};
+  // An in-situ parse of a copy: strings are unescaped where they are, never copied again, and
+  // RapidJSON's SSE2 scanning applies (it reads aligned blocks up to 15 bytes past the end: the
+  // copy keeps that much room).
+  copy_.reserve(text.size() + 32);
+  copy_.assign(text.data(), text.size());
+  rapidjson::InsituStringStream is(&copy_[0]);
+  h.outside = copy_.data();
+  h.spaced = false;
+  // Recursive descent is faster than the iterative parser, and safe here: the handler refuses
+  // the 129th level before the parser goes deeper.
   rapidjson::Reader reader;
   rapidjson::ParseResult r =
-      reader.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(is, h);
+      validate_utf8 ? reader.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseValidateEncodingFlag>(is, h)
+                    : reader.Parse<rapidjson::kParseInsituFlag>(is, h);
   if (!r.IsError() && is.Tell() < text.size()) r.Set(rapidjson::kParseErrorDocumentRootNotSingular, is.Tell());
   if (r.IsError()) {
     if (err) {
@@ -161,12 +157,8 @@ bool FrameScanner::Scan(std::string_view text, std::string* err) {
     fields_ = FrameFields{};
     return false;
   }
-  fields_.compact = !is.spaced;
-  fields_.event_type = event_type_;
-  fields_.type = type_;
-  fields_.run_id = run_id_;
-  fields_.timestamp = timestamp_;
-  fields_.request_id = request_id_;
+  h.Between(copy_.data() + text.size());
+  fields_.compact = !h.spaced;
   return true;
 }
 

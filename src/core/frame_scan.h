@@ -32,14 +32,16 @@ class FrameScanner {
   FrameScanner& operator=(const FrameScanner&) = delete;
 
   /// Scans a whole JSON text. False with a one-line reason ("... at byte N") when it is not JSON.
-  bool Scan(std::string_view text, std::string* err);
+  /// `validate_utf8` false: the text is known to be UTF-8 (a WebSocket text frame, which
+  /// websocketpp validated already).
+  bool Scan(std::string_view text, std::string* err, bool validate_utf8 = true);
   const FrameFields& fields() const { return fields_; }
 
   struct Handler;  ///< frame_scan.cpp only
 
  private:
   FrameFields fields_;
-  std::string event_type_, type_, run_id_, timestamp_, request_id_;  ///< reused: no allocation once warm
+  std::string copy_;  ///< the frame, parsed in situ: the fields' views point into it
   Handler* handler_;
 };
 

@@ -50,7 +50,7 @@ struct DepthLimited {
 };
 
 template <typename Doc>
-bool ParseInto(Doc& doc, std::string_view text, std::string* err) {
+bool ParseInto(Doc& doc, std::string_view text, std::string* err, rapidjson::ParseResult* out = nullptr) {
   // A plain MemoryStream: RapidJSON's UTF-8 EncodedInputStream skips 0xEF, 0xBB and 0xBF at the
   // start, each on its own, so bytes that are not UTF-8 parsed (and FrameScanner refused them).
   rapidjson::MemoryStream ms(text.data(), text.size());
@@ -69,6 +69,7 @@ bool ParseInto(Doc& doc, std::string_view text, std::string* err) {
   if (!result.IsError() && ms.Tell() < text.size()) {  // a NUL byte reads as the end to RapidJSON
     result.Set(rapidjson::kParseErrorDocumentRootNotSingular, ms.Tell());
   }
+  if (out) *out = result;
   if (!result.IsError()) return true;
   doc.SetNull();
   if (err) {
@@ -91,7 +92,11 @@ JsonParser::JsonParser() : doc_(&pool_) {}
 bool JsonParser::Parse(std::string_view text, std::string* err) {
   doc_.SetNull();
   pool_.Clear();  // keeps nothing from the previous frame; the first chunk is reused by malloc
-  return ParseInto(doc_, text, err);
+  rapidjson::ParseResult result;
+  bool ok = ParseInto(doc_, text, err, &result);
+  error_code_ = static_cast<int>(result.Code());
+  error_offset_ = result.Offset();
+  return ok;
 }
 
 bool ParseJson(std::string_view text, JsonDoc* doc, std::string* err) { return ParseInto(*doc, text, err); }
@@ -113,17 +118,26 @@ std::string ToJson(const JsonValue& v) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+// Strings are skipped with memchr (vectorised in libc): only the short stretches between them
+// (keys' colons, commas, numbers, brackets) are looked at byte by byte.
 bool IsCompactJson(std::string_view text) {
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-      return false;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    const char* quote = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(end - p)));
+    const char* stop = quote ? quote : end;
+    for (; p < stop; ++p)
+      if (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') return false;
+    if (!quote) return true;
+    // Inside a string: its end is the next quote not escaped by an odd run of backslashes.
+    p = quote + 1;
+    for (;;) {
+      const char* q = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(end - p)));
+      if (!q) return true;  // unterminated: not ours to judge (the parser refuses it)
+      const char* b = q;
+      while (b > p && b[-1] == '\\') --b;
+      p = q + 1;
+      if ((q - b) % 2 == 0) break;
     }
   }
   return true;

@@ -31,10 +31,16 @@ class JsonParser {
   /// value). On failure returns false and sets `*err` to a one-line reason with the byte offset.
   bool Parse(std::string_view text, std::string* err);
   JsonDoc& doc() { return doc_; }
+  /// After a failed Parse: RapidJSON's error code (rapidjson::ParseErrorCode) and the byte offset
+  /// where it was found, for callers that word the error their own way.
+  int error_code() const { return error_code_; }
+  size_t error_offset() const { return error_offset_; }
 
  private:
   rapidjson::MemoryPoolAllocator<> pool_;
   JsonDoc doc_;
+  int error_code_ = 0;
+  size_t error_offset_ = 0;
 };
 
 /// Parses `text` into a standalone document, with the same checks as JsonParser.

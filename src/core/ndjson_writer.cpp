@@ -4,7 +4,12 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 namespace wsflow {
 
@@ -14,123 +19,235 @@ bool ReaderGone(int fd) {
   pollfd p{fd, 0, 0};
   return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP)) != 0;
 }
+constexpr size_t kMaxBatch = 256u << 10;  // a batch bigger than this is handed over at once
+constexpr size_t kSettledBatch = 64u << 10;  // Settle() hands over a batch this big without waiting
 }  // namespace
 
-NdjsonWriter::NdjsonWriter(Options opts) : opts_(opts), thread_([this] { Loop(); }) {}
+struct NdjsonWriter::State {
+  NdjsonWriter::Options opts;
+  std::mutex mu;
+  std::condition_variable cv;       // wakes the writer
+  std::condition_variable done_cv;  // tells Close that the thread ended
+  std::string pending;
+  uint64_t pending_lines = 0;
+  size_t inflight = 0;
+  size_t max_pending = 0;
+  uint64_t lines = 0;
+  uint64_t lines_written = 0;
+  bool idle = false;
+  bool closing = false;
+  bool finished = false;
+  bool broken = false;
+  int error = 0;
+  bool want_drain = false;
+  std::function<void()> on_drained, on_broken;
+  std::function<void(int)> on_failed;
+
+  std::atomic<size_t> unwritten{0};  // pending + inflight, readable without the lock (Backlogged)
+  size_t Unwritten() const { return pending.size() + inflight; }
+
+  void Loop() {
+    std::string out;
+    for (;;) {
+      uint64_t out_lines = 0;
+      {
+        std::unique_lock<std::mutex> lk(mu);
+        idle = true;
+        // While idle, look every half second whether the reader went away (`| jq first(...)`):
+        // a run that waits for an approval may print nothing for hours, and we would never know.
+        while (!cv.wait_for(lk, std::chrono::milliseconds(500), [&] { return !pending.empty() || closing; })) {
+          if (!broken && !error && ReaderGone(opts.fd)) {
+            broken = true;
+            auto call = on_broken;
+            lk.unlock();
+            if (call) call();
+            lk.lock();
+          }
+        }
+        idle = false;
+        if (pending.empty()) break;  // closing, and nothing left
+        out.swap(pending);
+        out_lines = pending_lines;
+        pending_lines = 0;
+        inflight = out.size();
+        unwritten = Unwritten();
+      }
+      int failure = 0;
+      size_t off = 0;
+      while (off < out.size()) {
+        ssize_t n = ::write(opts.fd, out.data() + off, out.size() - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          failure = n < 0 ? errno : EIO;
+          break;
+        }
+        off += static_cast<size_t>(n);
+      }
+      // Whole lines only: on a failure, the newlines in what did go out.
+      uint64_t whole = failure ? static_cast<uint64_t>(std::count(out.begin(), out.begin() + off, '\n')) : out_lines;
+      out.clear();
+      std::function<void()> call;
+      std::function<void(int)> fail;
+      {
+        std::lock_guard<std::mutex> lk(mu);
+        inflight = 0;
+        lines_written += whole;
+        if (failure && !broken && !error) {
+          pending.clear();
+          pending_lines = 0;
+          if (failure == EPIPE) {
+            broken = true;
+            call = on_broken;
+          } else {
+            error = failure;
+            fail = on_failed;
+          }
+        } else if (want_drain && Unwritten() < opts.low_water) {
+          want_drain = false;
+          call = on_drained;
+        }
+        unwritten = Unwritten();
+      }
+      if (call) call();
+      if (fail) fail(failure);
+    }
+    std::lock_guard<std::mutex> lk(mu);
+    finished = true;
+    done_cv.notify_all();
+  }
+};
+
+NdjsonWriter::NdjsonWriter(Options opts) : state_(std::make_shared<State>()) {
+  state_->opts = opts;
+  std::thread([s = state_] { s->Loop(); }).detach();  // joined through done_cv in Close
+}
 
 NdjsonWriter::~NdjsonWriter() { Close(); }
 
-void NdjsonWriter::Write(std::string_view line) {
-  std::lock_guard<std::mutex> lk(mu_);
-  if (broken_) return;
-  pending_.append(line.data(), line.size());
-  pending_.push_back('\n');
-  ++lines_;
-  if (pending_.size() + inflight_ > max_pending_) max_pending_ = pending_.size() + inflight_;
-  if (waiting_) cv_.notify_one();
+void NdjsonWriter::SetFlushScheduler(std::function<void()> schedule) { schedule_ = std::move(schedule); }
+
+void NdjsonWriter::Append(std::string_view text, bool newline, uint64_t lines) {
+  if (closed_) return;
+  batch_.append(text.data(), text.size());
+  if (newline) batch_.push_back('\n');
+  batch_lines_ += lines;
+  if (!schedule_ || batch_.size() >= kMaxBatch) return Flush();
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    schedule_();
+  }
 }
+
+void NdjsonWriter::Write(std::string_view line) { Append(line, true, 1); }
 
 void NdjsonWriter::WriteText(std::string_view text) {
   if (text.empty()) return;
-  std::lock_guard<std::mutex> lk(mu_);
-  if (broken_) return;
-  pending_.append(text.data(), text.size());
-  for (char c : text) lines_ += c == '\n';
-  if (pending_.size() + inflight_ > max_pending_) max_pending_ = pending_.size() + inflight_;
-  if (waiting_) cv_.notify_one();
+  Append(text, false, static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n')));
+}
+
+bool NdjsonWriter::Settle() {
+  if (batch_.size() > settled_at_ && batch_.size() < kSettledBatch) {
+    settled_at_ = batch_.size();
+    return false;
+  }
+  Flush();
+  return true;
+}
+
+void NdjsonWriter::Flush() {
+  flush_posted_ = false;
+  settled_at_ = 0;
+  if (batch_.empty()) return;
+  State& s = *state_;
+  std::lock_guard<std::mutex> lk(s.mu);
+  if (!s.broken && !s.error) {
+    s.lines += batch_lines_;
+    if (s.pending.empty()) s.pending.swap(batch_);  // no copy; the batch gets the old capacity back
+    else s.pending.append(batch_);
+    s.pending_lines += batch_lines_;
+    s.unwritten = s.Unwritten();
+    s.max_pending = std::max(s.max_pending, s.Unwritten());
+    if (s.idle) s.cv.notify_one();
+  }
+  batch_.clear();
+  batch_lines_ = 0;
+}
+
+bool NdjsonWriter::Backlogged() const {
+  return batch_.size() + state_->unwritten.load(std::memory_order_relaxed) >= state_->opts.high_water;
 }
 
 bool NdjsonWriter::AboveHighWater() {
-  std::lock_guard<std::mutex> lk(mu_);
-  bool above = !broken_ && pending_.size() + inflight_ >= opts_.high_water;
-  if (above) want_drain_ = true;
+  Flush();
+  State& s = *state_;
+  std::lock_guard<std::mutex> lk(s.mu);
+  bool above = !s.broken && !s.error && s.Unwritten() >= s.opts.high_water;
+  if (above) s.want_drain = true;
   return above;
 }
 
 void NdjsonWriter::OnDrained(std::function<void()> cb) {
-  std::lock_guard<std::mutex> lk(mu_);
-  on_drained_ = std::move(cb);
+  std::lock_guard<std::mutex> lk(state_->mu);
+  state_->on_drained = std::move(cb);
 }
 
 void NdjsonWriter::OnBroken(std::function<void()> cb) {
-  std::lock_guard<std::mutex> lk(mu_);
-  on_broken_ = std::move(cb);
+  std::lock_guard<std::mutex> lk(state_->mu);
+  state_->on_broken = std::move(cb);
 }
 
-void NdjsonWriter::Close() {
-  {
-    std::lock_guard<std::mutex> lk(mu_);
-    closing_ = true;
-    cv_.notify_one();
+void NdjsonWriter::OnFailed(std::function<void(int)> cb) {
+  std::lock_guard<std::mutex> lk(state_->mu);
+  state_->on_failed = std::move(cb);
+}
+
+bool NdjsonWriter::Close(Millis limit) {
+  if (abandoned_) return false;
+  if (!closed_) {
+    Flush();
+    closed_ = true;
   }
-  if (thread_.joinable()) thread_.join();
+  State& s = *state_;
+  std::unique_lock<std::mutex> lk(s.mu);
+  s.closing = true;
+  s.cv.notify_one();
+  auto done = [&] { return s.finished; };
+  if (limit.count() <= 0) {
+    s.done_cv.wait(lk, done);
+    return true;
+  }
+  abandoned_ = !s.done_cv.wait_for(lk, limit, done);
+  return !abandoned_;
 }
 
 bool NdjsonWriter::broken() const {
-  std::lock_guard<std::mutex> lk(mu_);
-  return broken_;
+  std::lock_guard<std::mutex> lk(state_->mu);
+  return state_->broken;
+}
+
+bool NdjsonWriter::failed() const {
+  std::lock_guard<std::mutex> lk(state_->mu);
+  return state_->error != 0;
+}
+
+int NdjsonWriter::error() const {
+  std::lock_guard<std::mutex> lk(state_->mu);
+  return state_->error;
 }
 
 uint64_t NdjsonWriter::lines() const {
-  std::lock_guard<std::mutex> lk(mu_);
-  return lines_;
+  std::lock_guard<std::mutex> lk(state_->mu);
+  return state_->lines;
+}
+
+uint64_t NdjsonWriter::lines_written() const {
+  std::lock_guard<std::mutex> lk(state_->mu);
+  return state_->lines_written;
 }
 
 size_t NdjsonWriter::max_pending() const {
-  std::lock_guard<std::mutex> lk(mu_);
-  return max_pending_;
-}
-
-void NdjsonWriter::Loop() {
-  std::string out;
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lk(mu_);
-      waiting_ = true;
-      // While idle, look every half second whether the reader went away (`| jq first(...)`):
-      // a run that waits for an approval may print nothing for hours, and we would never know.
-      while (!cv_.wait_for(lk, std::chrono::milliseconds(500), [&] { return !pending_.empty() || closing_; })) {
-        if (!broken_ && ReaderGone(opts_.fd)) {
-          broken_ = true;
-          waiting_ = false;
-          auto call = on_broken_;
-          lk.unlock();
-          if (call) call();
-          lk.lock();
-          waiting_ = true;
-        }
-      }
-      waiting_ = false;
-      if (pending_.empty()) return;  // closing, and nothing left
-      out.swap(pending_);
-      inflight_ = out.size();
-    }
-    bool failed = false;
-    for (size_t off = 0; off < out.size();) {
-      ssize_t n = ::write(opts_.fd, out.data() + off, out.size() - off);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {  // EPIPE (the reader left) or any other error: nobody can read us any more
-        failed = true;
-        break;
-      }
-      off += static_cast<size_t>(n);
-    }
-    out.clear();
-    std::function<void()> call;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      inflight_ = 0;
-      if (failed && !broken_) {
-        broken_ = true;
-        pending_.clear();
-        call = on_broken_;
-      } else if (want_drain_ && pending_.size() < opts_.low_water) {
-        want_drain_ = false;
-        call = on_drained_;
-      }
-    }
-    if (call) call();
-  }
+  std::lock_guard<std::mutex> lk(state_->mu);
+  return state_->max_pending;
 }
 
 }  // namespace wsflow

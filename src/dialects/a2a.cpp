@@ -27,7 +27,9 @@ class A2aDialect : public Dialect {
     return true;
   }
 
-  void Convert(std::string_view text, const JsonValue& v, const std::string& run_id, Incoming* out) const override {
+  void Convert(ReceivedFrame& frame, const std::string& run_id, Incoming* out) const override {
+    const JsonValue& v = frame.dom();
+    std::string_view text = frame.text();
     std::string_view type = GetString(v, "type");
     out->event_type = std::string(type);
     if (type.empty()) {

@@ -22,7 +22,8 @@ class AladdinDialect : public Dialect {
     return Attach(run_id, since, -1, rid, frames, err);  // live events again; the gap is lost
   }
 
-  void Convert(std::string_view, const JsonValue& v, const std::string& run_id, Incoming* out) const override {
+  void Convert(ReceivedFrame& frame, const std::string& run_id, Incoming* out) const override {
+    const JsonValue& v = frame.dom();
     std::string_view type = GetString(v, "type");
     out->event_type = std::string(type);
     if (type == "ping") {

@@ -24,7 +24,8 @@ class ChatDialect : public Dialect {
     return true;  // the path names the session
   }
 
-  void Convert(std::string_view, const JsonValue& v, const std::string& run_id, Incoming* out) const override {
+  void Convert(ReceivedFrame& frame, const std::string& run_id, Incoming* out) const override {
+    const JsonValue& v = frame.dom();
     std::string_view type = GetString(v, "type");
     out->event_type = std::string(type);
     const JsonValue* data = GetObject(v, "data");

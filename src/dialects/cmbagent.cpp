@@ -45,7 +45,9 @@ class CmbagentDialect : public Dialect {
     return true;
   }
 
-  void Convert(std::string_view text, const JsonValue& v, const std::string& run_id, Incoming* out) const override {
+  void Convert(ReceivedFrame& frame, const std::string& run_id, Incoming* out) const override {
+    const JsonValue& v = frame.dom();
+    std::string_view text = frame.text();
     // The oldest MARS servers keyed their frames by "type".
     std::string_view type = GetString(v, "event_type", GetString(v, "type"));
     if (type.empty()) {

@@ -10,6 +10,17 @@
 
 namespace wsflow {
 
+void Incoming::Reset() {
+  kind = kUnknown;
+  passthrough = false;
+  envelope.SetNull();
+  arena->Clear();
+  for (auto* str : {&event_type, &run_id, &dedupe_key, &request_id, &confirms, &message, &error_type, &state})
+    str->clear();
+  seq = last_seq = from_seq = -1;
+  outcome = run_outcome = Outcome::kNone;
+}
+
 bool Dialect::Unsupported(const char* what, std::string* err) const {
   *err = std::string(what) + " is not supported by the " + name() + " dialect";
   return false;

@@ -11,6 +11,7 @@
 
 #include "core/exit_status.h"
 #include "core/json.h"
+#include "core/received_frame.h"
 
 namespace wsflow {
 
@@ -22,22 +23,28 @@ enum class ResumeKind {
   kNone,          ///< nothing: a connection lost mid-run may have lost events (exit 7)
 };
 
-/// What one received frame means.
+/// What one received frame means. One per connection, reused for every frame (Reset): once warm
+/// the fast path allocates nothing.
 struct Incoming {
   enum Kind {
-    kEvent,      ///< a run event: `envelope` holds it
-    kAck,        ///< a request was applied (request_id, or `confirms` for dialects without ids)
-    kError,      ///< a request was refused, or the backend reports an error (message)
-    kPong,       ///< answer to our ping, or the subscription acknowledgement of aladdin
-    kHeartbeat,  ///< keep-alive: consumed unless --show-heartbeats
-    kIgnore,     ///< nothing for the user (greetings like a2a's info)
-    kUnknown,    ///< JSON of no known shape: printed as an `unknown` event
+    kEvent,       ///< a run event: numbered (native seq), or to be numbered by the follower
+    kUnnumbered,  ///< native: an envelope outside the numbered stream, printed as it came
+    kAck,         ///< a request was applied (request_id, or `confirms` for dialects without ids)
+    kError,       ///< a request was refused, or the backend reports an error (message)
+    kPong,        ///< answer to our ping, or the subscription acknowledgement of aladdin
+    kHeartbeat,   ///< keep-alive: consumed unless --show-heartbeats
+    kIgnore,      ///< nothing for the user (greetings like a2a's info)
+    kUnknown,     ///< JSON of no known shape: printed as an `unknown` event
   } kind = kUnknown;
 
-  JsonDoc envelope;  ///< kEvent (and kHeartbeat): the converted envelope, without seq unless native
+  /// The frame is already the envelope (native): print its bytes, read it through the frame.
+  bool passthrough = false;
+  /// The envelope's arena, reused from frame to frame (a unique_ptr: moving keeps it in place).
+  std::unique_ptr<rapidjson::MemoryPoolAllocator<>> arena = std::make_unique<rapidjson::MemoryPoolAllocator<>>();
+  JsonDoc envelope{arena.get()};  ///< otherwise (kEvent, kHeartbeat): the converted envelope, without seq unless native
   std::string event_type;
+  std::string run_id;           ///< native: the run the frame names (routing on a shared connection)
   int64_t seq = -1;             ///< native seq; -1: the follower numbers events itself
-  bool passthrough = false;     ///< native: the frame is already the envelope; print it as it came
   std::string dedupe_key;       ///< dialects without seq: an id, else the frame itself
   Outcome outcome = Outcome::kNone;  ///< kEvent that ends the run
 
@@ -46,6 +53,11 @@ struct Incoming {
   std::string message;     ///< kError
   std::string error_type;  ///< kError
   int64_t last_seq = -1, from_seq = -1;  ///< native acks
+  std::string state;        ///< native subscribe/execute ack: the run's state (running, completed, ...)
+  Outcome run_outcome = Outcome::kNone;  ///< native ack: how the run ended, when it has
+
+  /// Ready for the next frame: keeps the capacity of strings and the envelope's arena.
+  void Reset();
 };
 
 struct StartRequest {
@@ -83,10 +95,9 @@ class Dialect {
                        const std::string& request_id, std::string* frame, std::string* err) const;
   virtual std::string Ping() const { return R"({"type":"ping"})"; }
 
-  /// Converts one received frame (already parsed into `frame`; `text` is its bytes). `run_id` is
-  /// the run being followed: backends without ids (or with unstable ones) get it.
-  virtual void Convert(std::string_view text, const JsonValue& frame, const std::string& run_id,
-                       Incoming* out) const = 0;
+  /// Converts one received frame (`out` was Reset). `run_id` is the run being followed: backends
+  /// without ids (or with unstable ones) get it. Only what needs it asks for frame.dom().
+  virtual void Convert(ReceivedFrame& frame, const std::string& run_id, Incoming* out) const = 0;
 
  protected:
   bool Unsupported(const char* what, std::string* err) const;

@@ -1,6 +1,7 @@
 // wsflow's own protocol (docs/protocol.md): seq per run, request ids echoed, exact resume.
 #include "dialects/adapters.h"
 #include "dialects/native.h"
+#include "core/timestamp.h"
 
 namespace wsflow {
 
@@ -38,35 +39,89 @@ class NativeDialect : public Dialect {
     return true;
   }
 
-  void Convert(std::string_view, const JsonValue& v, const std::string&, Incoming* out) const override {
-    native::Frame f = native::Classify(v);
-    out->event_type = std::string(f.env.event_type);
-    out->request_id = std::string(f.request_id);
-    switch (f.kind) {
-      case native::FrameKind::kEvent:
-        out->kind = Incoming::kEvent;
-        out->seq = f.env.seq;
+  // The hot path: a numbered event with a timestamp and an object in data is printed as its own
+  // bytes, judged from the one-pass scan alone. Everything else reads the frame's DOM.
+  void Convert(ReceivedFrame& frame, const std::string&, Incoming* out) const override {
+    const FrameFields& f = frame.fields();
+    // What ReadEnvelope accepts: an object, a non-empty string event_type, a positive seq if any,
+    // a run_id that is a string or null.
+    if (!f.object || f.event_type.empty() || (f.has_seq && f.seq < 1) || f.run_id_bad) {
+      out->kind = Incoming::kUnknown;
+      return;
+    }
+    out->event_type.assign(f.event_type);
+    out->run_id.assign(f.run_id);
+    out->request_id.assign(f.request_id);
+    if (f.seq > 0) {
+      out->kind = Incoming::kEvent;
+      out->seq = f.seq;
+      out->outcome = EndOf(f.event_type, frame);
+      if (f.data_object && !f.timestamp.empty()) {
         out->passthrough = true;
-        out->outcome = native::TerminalOutcome(f.env.event_type, v);
         return;
-      case native::FrameKind::kAck:
+      }
+      Complete(frame.dom(), out);
+      return;
+    }
+    const JsonValue& v = frame.dom();
+    native::Frame c = native::Classify(v);
+    switch (c.kind) {
+      case native::FrameKind::kAck: {
         out->kind = Incoming::kAck;
-        out->confirms = std::string(f.action);
-        out->last_seq = f.last_seq;
-        out->from_seq = f.from_seq;
+        out->confirms = std::string(c.action);
+        out->last_seq = c.last_seq;
+        out->from_seq = c.from_seq;
+        const JsonValue* data = GetObject(v, "data");
+        if (data) {
+          out->state = std::string(GetString(*data, "state"));
+          std::string_view o = GetString(*data, "outcome");
+          out->run_outcome = o == "completed" ? Outcome::kCompleted
+                             : o == "failed" ? Outcome::kFailed
+                             : o == "cancelled" ? Outcome::kCancelled : Outcome::kNone;
+        }
         return;
+      }
       case native::FrameKind::kError:
         out->kind = Incoming::kError;
-        out->message = std::string(f.message);
-        out->error_type = std::string(f.error_type);
+        out->message = std::string(c.message);
+        out->error_type = std::string(c.error_type);
         return;
       case native::FrameKind::kPong: out->kind = Incoming::kPong; return;
-      case native::FrameKind::kHeartbeat: out->kind = Incoming::kHeartbeat; return;
+      case native::FrameKind::kHeartbeat: out->kind = Incoming::kHeartbeat; out->passthrough = true; return;
       case native::FrameKind::kOther:  // an envelope without seq: printed as it came
-        out->kind = Incoming::kEvent;
+        out->kind = Incoming::kUnnumbered;
         out->passthrough = true;
         return;
+      case native::FrameKind::kEvent:    // seq > 0 was handled above
       case native::FrameKind::kUnknown: out->kind = Incoming::kUnknown; return;
+    }
+  }
+
+ private:
+  static Outcome EndOf(std::string_view type, ReceivedFrame& frame) {
+    if (type == "workflow_completed") return Outcome::kCompleted;
+    if (type == "workflow_cancelled") return Outcome::kCancelled;
+    if (type == "workflow_failed") return native::TerminalOutcome(type, frame.dom());  // data.status
+    return Outcome::kNone;
+  }
+
+  // An event without a timestamp or an object in data: completed, so every line keeps the contract.
+  static void Complete(const JsonValue& v, Incoming* out) {
+    JsonDoc& fixed = out->envelope;
+    fixed.CopyFrom(v, fixed.GetAllocator());
+    auto& a = fixed.GetAllocator();
+    if (GetString(v, "timestamp").empty()) {
+      fixed.RemoveMember("timestamp");
+      fixed.AddMember("timestamp", Str(NowIso(), a), a);
+    }
+    if (!GetObject(v, "data")) {
+      JsonValue wrapped(rapidjson::kObjectType);
+      auto it = fixed.FindMember("data");
+      if (it != fixed.MemberEnd()) {
+        wrapped.AddMember("value", JsonValue(it->value, a), a);
+        fixed.RemoveMember("data");
+      }
+      fixed.AddMember("data", wrapped, a);
     }
   }
 };

@@ -34,7 +34,8 @@ class RyxDialect : public Dialect {
     return true;
   }
 
-  void Convert(std::string_view, const JsonValue& v, const std::string& run_id, Incoming* out) const override {
+  void Convert(ReceivedFrame& frame, const std::string& run_id, Incoming* out) const override {
+    const JsonValue& v = frame.dom();
     std::string_view type = GetString(v, "type", GetString(v, "event"));
     if (type.empty()) {
       out->kind = Incoming::kUnknown;

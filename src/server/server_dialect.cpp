@@ -1,54 +1,34 @@
-// The common part of the server-side dialects: names, endpoints, timestamps, JSON building, and
-// the dispatch to the per-dialect files.
+// The common part of the server-side dialects: the table of tables, endpoints, timestamps, JSON
+// helpers, and the event bookkeeping every dialect's mapping relies on.
 #include "server/server_dialect.h"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <cctype>
 #include <cstdio>
 #include <ctime>
 
 #include "core/url.h"
-#include "server/scenario.h"
+#include "server/id_maker.h"
 #include "server/server_dialect_internal.h"
 
 namespace wsflow::serve {
 
 namespace {
 
-struct DialectName {
-  ServerDialect d;
-  const char* name;
-};
-const DialectName kNames[] = {{ServerDialect::kNative, "native"},   {ServerDialect::kCmbagent, "cmbagent"},
-                              {ServerDialect::kRyx, "ryx"},         {ServerDialect::kA2a, "a2a"},
-                              {ServerDialect::kAladdin, "aladdin"}, {ServerDialect::kChat, "chat"}};
-
-uint64_t Fnv1a(std::string_view s, uint64_t h) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
+bool MatchNative(const std::string& p, Endpoint* ep) {
+  ep->kind = Endpoint::Kind::kTask;
+  return p == "/" || p == "/ws" || p.rfind("/ws/", 0) == 0;
 }
 
-// A UUID (version 4 layout) that depends only on `seed`: a restarted server shows the same one.
-std::string StableUuid(const std::string& seed) {
-  uint64_t a = Fnv1a(seed, 14695981039346656037ULL), b = Fnv1a(seed + "/mars-run", 1469598103934665603ULL);
-  unsigned char bytes[16];
-  for (int i = 0; i < 8; ++i) {
-    bytes[i] = static_cast<unsigned char>(a >> (8 * i));
-    bytes[8 + i] = static_cast<unsigned char>(b >> (8 * i));
-  }
-  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);
-  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
-  char out[37];
-  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
-                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10],
-                bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
-  return out;
-}
+// The native protocol is not spoken through this table (native_protocol.h); its row names it
+// and its endpoints.
+const DialectSpec kNativeSpec = {
+    ServerDialect::kNative, "native", "/ws or /ws/{run_id}", 0, 0, false, false, false, false, 0, 1001,
+    "server shutting down", MatchNative, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+
+const DialectSpec* const kSpecs[] = {&kNativeSpec, &dialect_detail::kCmbagent, &dialect_detail::kRyx,
+                                     &dialect_detail::kA2a, &dialect_detail::kAladdin, &dialect_detail::kChat};
 
 void ParseQuery(std::string_view q, std::map<std::string, std::string>* out) {
   while (!q.empty()) {
@@ -67,55 +47,32 @@ void ParseQuery(std::string_view q, std::map<std::string, std::string>* out) {
 
 }  // namespace
 
+const DialectSpec& SpecOf(ServerDialect d) {
+  for (const DialectSpec* s : kSpecs)
+    if (s->dialect == d) return *s;
+  return kNativeSpec;
+}
+
 bool ParseServerDialect(std::string_view name, ServerDialect* out) {
-  for (const auto& n : kNames)
-    if (name == n.name) {
-      *out = n.d;
+  for (const DialectSpec* s : kSpecs)
+    if (name == s->name) {
+      *out = s->dialect;
       return true;
     }
   return false;
 }
 
-const char* ServerDialectName(ServerDialect d) {
-  for (const auto& n : kNames)
-    if (n.d == d) return n.name;
-  return "native";
-}
+const char* ServerDialectName(ServerDialect d) { return SpecOf(d).name; }
 
 std::vector<std::string> ServerDialectNames() {
   std::vector<std::string> out;
-  for (const auto& n : kNames) out.emplace_back(n.name);
+  for (const DialectSpec* s : kSpecs) out.emplace_back(s->name);
   return out;
 }
 
-int64_t DefaultHeartbeatMs(ServerDialect d) {
-  switch (d) {
-    case ServerDialect::kCmbagent:
-      return 1000;
-    case ServerDialect::kA2a:
-    case ServerDialect::kAladdin:
-    case ServerDialect::kChat:
-      return 30000;
-    default:
-      return 0;
-  }
-}
+int64_t DefaultHeartbeatMs(ServerDialect d) { return SpecOf(d).default_heartbeat_ms; }
 
-int64_t ProtocolPingMs(const DialectOptions& o) {
-  switch (o.dialect) {
-    case ServerDialect::kCmbagent:
-    case ServerDialect::kRyx:
-    case ServerDialect::kA2a:
-      return 20000;
-    default:
-      return 0;
-  }
-}
-
-bool AutoApproves(ServerDialect d) {
-  return d == ServerDialect::kRyx || d == ServerDialect::kA2a || d == ServerDialect::kAladdin ||
-         d == ServerDialect::kChat;
-}
+bool AutoApproves(ServerDialect d) { return SpecOf(d).auto_approves; }
 
 // ---- timestamps ----
 std::string PyIsoTimestamp(Clock::time_point t, bool utc, std::string_view suffix) {
@@ -134,109 +91,26 @@ std::string PyIsoTimestamp(Clock::time_point t, bool utc, std::string_view suffi
   return std::string(buf) + std::string(suffix);
 }
 
-std::string JsIsoTimestamp(Clock::time_point t) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  return buf;
-}
-
 // ---- endpoints ----
 bool MatchEndpoint(ServerDialect d, const std::string& resource, Endpoint* out) {
   *out = Endpoint{};
   size_t q = resource.find('?');
   out->path = resource.substr(0, q);
   if (q != std::string::npos) ParseQuery(std::string_view(resource).substr(q + 1), &out->query);
-  const std::string& p = out->path;
-  auto tail = [&p](const char* prefix, std::string* id) {
-    std::string_view pre(prefix);
-    if (p.size() <= pre.size() || p.compare(0, pre.size(), pre) != 0) return false;
-    std::string rest = p.substr(pre.size());
-    if (rest.find('/') != std::string::npos) return false;  // a path parameter is one segment
-    *id = PercentDecode(rest);
-    return true;
-  };
-  switch (d) {
-    case ServerDialect::kNative:
-      out->kind = Endpoint::Kind::kTask;
-      return p == "/" || p == "/ws" || p.rfind("/ws/", 0) == 0;
-    case ServerDialect::kCmbagent:
-      out->kind = Endpoint::Kind::kTask;
-      return tail("/ws/", &out->id);
-    case ServerDialect::kRyx:
-      out->kind = Endpoint::Kind::kStream;
-      return p == "/api/workflow/stream";
-    case ServerDialect::kA2a:
-      if (p == "/ws/coordinator") {
-        out->kind = Endpoint::Kind::kCoordinator;
-        return true;
-      }
-      if (tail("/ws/workflow/", &out->id)) {
-        out->kind = Endpoint::Kind::kWorkflow;
-        return true;
-      }
-      if (tail("/ws/agent/", &out->id)) {
-        out->kind = Endpoint::Kind::kAgent;
-        return true;
-      }
-      return false;
-    case ServerDialect::kAladdin:
-      out->kind = Endpoint::Kind::kAny;
-      return true;
-    case ServerDialect::kChat:
-      if (p != "/ws/chat") return false;
-      out->kind = Endpoint::Kind::kChat;
-      if (auto it = out->query.find("session_id"); it != out->query.end()) out->id = it->second;
-      return true;
-  }
-  return false;
+  return SpecOf(d).match(out->path, out);
 }
 
 std::string EndpointHelp(ServerDialect d, const std::string& path) {
-  std::string use;
-  switch (d) {
-    case ServerDialect::kCmbagent:
-      use = "/ws/{task_id}";
-      break;
-    case ServerDialect::kRyx:
-      use = "/api/workflow/stream";
-      break;
-    case ServerDialect::kA2a:
-      use = "/ws/workflow/{id}, /ws/agent/{name} or /ws/coordinator";
-      break;
-    case ServerDialect::kChat:
-      use = "/ws/chat?session_id=S";
-      break;
-    default:
-      use = "/ws or /ws/{run_id}";
-      break;
-  }
-  return std::string("wsflow serve --dialect ") + ServerDialectName(d) + ": no such endpoint " + path + " (use " + use +
+  const DialectSpec& s = SpecOf(d);
+  return std::string("wsflow serve --dialect ") + s.name + ": no such endpoint " + path + " (use " + s.endpoints +
          ")\n";
 }
 
-// ---- dispatch ----
+// ---- dispatch through the table ----
 ClientAction ParseClientFrame(const DialectOptions& o, const Endpoint& ep, bool binary, std::string_view payload,
                               Clock::time_point now) {
-  using namespace dialect_detail;
-  switch (o.dialect) {
-    case ServerDialect::kCmbagent:
-      return ParseCmbagent(o, ep, binary, payload, now);
-    case ServerDialect::kRyx:
-      return ParseRyx(o, binary, payload);
-    case ServerDialect::kA2a:
-      return ParseA2a(o, ep, binary, payload);
-    case ServerDialect::kAladdin:
-      return ParseAladdin(binary, payload, now);
-    case ServerDialect::kChat:
-      return ParseChat(ep, binary, payload, now);
-    default:
-      return {};
-  }
+  const DialectSpec& s = SpecOf(o.dialect);
+  return s.parse ? s.parse(o, ep, binary, payload, now) : ClientAction{};
 }
 
 void InitRunContext(const DialectOptions& o, const std::string& key, const std::string& public_id,
@@ -253,7 +127,6 @@ void InitRunContext(const DialectOptions& o, const std::string& key, const std::
 
 std::vector<DialectFrame> MapEvent(const DialectOptions& o, RunContext& ctx, std::string_view type,
                                    const JsonValue& data, Clock::time_point t, bool* close_after) {
-  using namespace dialect_detail;
   *close_after = false;
   if (!ctx.have_start) {
     ctx.started = t;
@@ -273,26 +146,9 @@ std::vector<DialectFrame> MapEvent(const DialectOptions& o, RunContext& ctx, std
     ctx.cost_usd = GetDouble(data, "total_cost_usd", ctx.cost_usd);
   }
   if (type == "error_occurred") ctx.last_error_type = std::string(GetString(data, "error_type"));
+  const DialectSpec& s = SpecOf(o.dialect);
   std::vector<DialectFrame> out;
-  switch (o.dialect) {
-    case ServerDialect::kCmbagent:
-      out = MapCmbagent(o, ctx, type, data, t, close_after);
-      break;
-    case ServerDialect::kRyx:
-      out = MapRyx(o, ctx, type, data, t);
-      break;
-    case ServerDialect::kA2a:
-      out = MapA2a(ctx, type, data, t);
-      break;
-    case ServerDialect::kAladdin:
-      out = MapAladdin(ctx, type, data, t);
-      break;
-    case ServerDialect::kChat:
-      out = MapChat(ctx, type, data, t);
-      break;
-    default:
-      break;
-  }
+  if (s.map) out = s.map(o, ctx, type, data, t, close_after);
   // After the dialect: it sees where the run was before this event.
   if (type == "step_started") {
     ctx.current_step = GetInt(data, "step_number", ctx.current_step + 1);
@@ -308,116 +164,43 @@ std::vector<DialectFrame> MapEvent(const DialectOptions& o, RunContext& ctx, std
 
 std::vector<std::string> Greeting(const DialectOptions& o, const Endpoint& ep, const std::string& client_id,
                                   const RunContext* run, Clock::time_point now) {
-  using namespace dialect_detail;
-  switch (o.dialect) {
-    case ServerDialect::kA2a:
-      return GreetingA2a(o, ep, client_id, run, now);
-    case ServerDialect::kAladdin:
-      return GreetingAladdin(now);
-    case ServerDialect::kChat:
-      return GreetingChat(ep, now);
-    default:
-      return {};
-  }
+  const DialectSpec& s = SpecOf(o.dialect);
+  return s.greeting ? s.greeting(o, ep, client_id, run, now) : std::vector<std::string>{};
 }
 
 bool IsGreetingFrame(ServerDialect d, std::string_view frame) {
+  const DialectSpec& s = SpecOf(d);
+  if (!s.is_greeting) return false;
   JsonDoc doc;
   std::string err;
-  if (!ParseJson(frame, &doc, &err) || !doc.IsObject()) return false;
-  std::string_view type = GetString(doc, "type");
-  switch (d) {
-    case ServerDialect::kA2a:
-      return type == "info" || type == "status";
-    case ServerDialect::kAladdin:
-      return type == "ping";
-    case ServerDialect::kChat: {
-      const JsonValue* data = GetObject(doc, "data");
-      return type == "status" && data && GetString(*data, "status") == "connected";
-    }
-    default:
-      return false;
-  }
+  return ParseJson(frame, &doc, &err) && doc.IsObject() && s.is_greeting(doc);
 }
 
-std::string HeartbeatFrame(const DialectOptions& o, const Endpoint& ep, const RunContext* run, Clock::time_point now) {
-  using namespace dialect_detail;
-  switch (o.dialect) {
-    case ServerDialect::kCmbagent:
-      return HeartbeatCmbagent(run, ep, now);
-    case ServerDialect::kA2a:
-      return HeartbeatA2a(now);
-    case ServerDialect::kChat:
-      return HeartbeatChat(now);
-    default:
-      return "";
-  }
+std::string HeartbeatFrame(const DialectOptions& o, const Endpoint& ep, const RunContext* run, bool executing,
+                           Clock::time_point now) {
+  const DialectSpec& s = SpecOf(o.dialect);
+  return s.heartbeat ? s.heartbeat(ep, run, executing, now) : std::string();
 }
 
 // ---- JSON helpers ----
-void JsonObj::Key(const char* key) {
-  if (text_.size() > 1) text_ += ',';
-  text_ += '"';
-  text_ += JsonEscape(key);
-  text_ += "\":";
-}
-
-JsonObj& JsonObj::Str(const char* key, std::string_view v) {
-  Key(key);
-  text_ += '"';
-  text_ += JsonEscape(std::string(v));
-  text_ += '"';
-  return *this;
-}
-
-JsonObj& JsonObj::Int(const char* key, int64_t v) {
-  Key(key);
-  text_ += std::to_string(v);
-  return *this;
-}
-
-JsonObj& JsonObj::Num(const char* key, double v) {
-  Key(key);
-  text_ += JsonNumber(v);
-  return *this;
-}
-
-JsonObj& JsonObj::Bool(const char* key, bool v) {
-  Key(key);
-  text_ += v ? "true" : "false";
-  return *this;
-}
-
-JsonObj& JsonObj::Null(const char* key) {
-  Key(key);
-  text_ += "null";
-  return *this;
-}
-
-JsonObj& JsonObj::Raw(const char* key, std::string_view json) {
-  Key(key);
-  text_ += json;
-  return *this;
-}
-
-JsonObj& JsonObj::Val(const char* key, const JsonValue& v) { return Raw(key, ToJson(v)); }
-
 std::string WithStringMember(const JsonValue& data, const char* key, const std::string& value) {
-  JsonObj o;
+  std::string out = "{";
   bool seen = false;
   if (data.IsObject()) {
     for (auto& m : data.GetObject()) {
-      std::string name(m.name.GetString(), m.name.GetStringLength());
+      std::string_view name(m.name.GetString(), m.name.GetStringLength());
+      if (out.size() > 1) out += ",";
+      out += Quote(name) + ":";
       if (name == key) {
-        o.Str(key, value);
+        out += Quote(value);
         seen = true;
       } else {
-        o.Val(name.c_str(), m.value);
+        out += ToJson(m.value);
       }
     }
   }
-  if (!seen) o.Str(key, value);
-  return o.str();
+  if (!seen) out += std::string(out.size() > 1 ? "," : "") + Quote(key) + ":" + Quote(value);
+  return out + "}";
 }
 
 std::string JsonNumber(double v) {
@@ -435,29 +218,42 @@ int64_t MillisBetween(Clock::time_point a, Clock::time_point b) {
 
 namespace dialect_detail {
 
+bool PathParameter(const std::string& p, const char* prefix, std::string* id) {
+  std::string_view pre(prefix);
+  if (p.size() <= pre.size() || p.compare(0, pre.size(), pre) != 0) return false;
+  std::string rest = p.substr(pre.size());
+  if (rest.find('/') != std::string::npos) return false;  // a path parameter is one segment
+  *id = PercentDecode(rest);
+  return true;
+}
+
 std::string ConfigFrom(const JsonValue& frame) {
-  JsonObj o;
+  std::string out = "{";
+  auto add = [&out](std::string_view key, const std::string& json) {
+    if (out.size() > 1) out += ",";
+    out += Quote(key) + ":" + json;
+  };
   bool scenario = false, delay = false;
   std::string_view top_scenario = GetString(frame, "scenario");
   auto top_delay = frame.IsObject() ? frame.FindMember("delay_ms") : frame.MemberEnd();
   bool has_delay = frame.IsObject() && top_delay != frame.MemberEnd() && top_delay->value.IsInt64();
   if (const JsonValue* config = GetObject(frame, "config")) {
     for (auto& m : config->GetObject()) {
-      std::string name(m.name.GetString(), m.name.GetStringLength());
+      std::string_view name(m.name.GetString(), m.name.GetStringLength());
       if (name == "scenario" && !top_scenario.empty()) {
-        o.Str("scenario", top_scenario);
+        add("scenario", Quote(top_scenario));
         scenario = true;
       } else if (name == "delay_ms" && has_delay) {
-        o.Int("delay_ms", top_delay->value.GetInt64());
+        add("delay_ms", std::to_string(top_delay->value.GetInt64()));
         delay = true;
       } else {
-        o.Val(name.c_str(), m.value);
+        add(name, ToJson(m.value));
       }
     }
   }
-  if (!scenario && !top_scenario.empty()) o.Str("scenario", top_scenario);
-  if (!delay && has_delay) o.Int("delay_ms", top_delay->value.GetInt64());
-  return o.str();
+  if (!scenario && !top_scenario.empty()) add("scenario", Quote(top_scenario));
+  if (!delay && has_delay) add("delay_ms", std::to_string(top_delay->value.GetInt64()));
+  return out + "}";
 }
 
 }  // namespace dialect_detail

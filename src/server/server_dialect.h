@@ -1,10 +1,11 @@
 // Server-side dialects: `wsflow serve --dialect NAME` speaks the protocol of a real backend
-// (docs/dialects.md), driven by the same RunEngine and scenarios as the native protocol.
+// (docs/dialects.md), driven by the same runs and scenarios as the native protocol.
 //
-// This layer is pure (no sockets, no clock of its own, no websocketpp): it knows each backend's
-// endpoints, turns its client frames into actions, and turns the engine's native events into
-// its frames. ws_server.cpp owns the connections and applies the actions.
-// One .cpp per dialect: server_dialect_<name>.cpp; the common parts are in server_dialect.cpp.
+// Each backend is one DialectSpec, defined in its own server_dialect_<name>.cpp: its endpoints,
+// its frames (client frames to actions, the engine's events to its frames, greetings,
+// heartbeats) and how its connections behave (dialect_host.h). The protocol halves are pure (no
+// sockets, no clock of their own); the connection halves act through the DialectHost. The common
+// parts are in server_dialect.cpp.
 #pragma once
 
 #include <chrono>
@@ -28,28 +29,19 @@ std::vector<std::string> ServerDialectNames();
 
 struct DialectOptions {
   ServerDialect dialect = ServerDialect::kNative;
-  bool mars_strict = false;      ///< cmbagent: what the real server does, not what it documents
+  bool mars_strict = false;      ///< cmbagent: what the real MARS server does, not what it documents
   bool ryx_documented = false;   ///< ryx: the documented {"event":...} frames, not the implemented ones
   bool a2a_coordinator = false;  ///< a2a: a coordinator is attached (controls are answered)
   int64_t heartbeat_ms = 0;      ///< application heartbeat (aladdin: protocol pings); 0: none
 };
 
-/// --heartbeat-interval's default for `d`, in ms (0: the backend sends none).
-int64_t DefaultHeartbeatMs(ServerDialect d);
-/// How often the backend's HTTP stack sends WebSocket pings without an application heartbeat
-/// (cmbagent, ryx, a2a: 20 s), in ms; 0: never. aladdin's pings follow heartbeat_ms instead.
-int64_t ProtocolPingMs(const DialectOptions& o);
-/// True for backends without approvals: the scenario's gates are answered at once (approve).
-bool AutoApproves(ServerDialect d);
-
 using Clock = std::chrono::system_clock;
 
 // ---- timestamps as the backends write them ----
 /// Python's datetime.isoformat(): "2026-11-23T08:22:39.889123" (no fraction when it is 0), UTC
-/// or local time, followed by `suffix` ("Z", "+00:00" or nothing).
+/// or local time, followed by `suffix` ("Z", "+00:00" or nothing). (JavaScript's toISOString()
+/// is core/timestamp.h's IsoTimestamp.)
 std::string PyIsoTimestamp(Clock::time_point t, bool utc, std::string_view suffix);
-/// JavaScript's Date.toISOString(): "2026-11-23T08:22:39.889Z".
-std::string JsIsoTimestamp(Clock::time_point t);
 
 // ---- endpoints ----
 struct Endpoint {
@@ -59,11 +51,6 @@ struct Endpoint {
   std::string id;                            ///< task id, workflow id, agent name, chat session id
   std::map<std::string, std::string> query;  ///< percent-decoded
 };
-
-/// Whether `resource` (a request's path and query) is an endpoint of `d`; fills `*out`.
-bool MatchEndpoint(ServerDialect d, const std::string& resource, Endpoint* out);
-/// The body of the 404 answer for a path that is not an endpoint of `d`.
-std::string EndpointHelp(ServerDialect d, const std::string& path);
 
 // ---- client frames ----
 struct ClientAction {
@@ -95,10 +82,6 @@ struct ClientAction {
   bool conversation = false;  ///< aladdin: the subscribe named a conversationId
   std::string reply;          ///< a frame to send back (or kBadFrame's message)
 };
-
-/// What the client frame `payload` (a binary frame when `binary`) asks of a connection at `ep`.
-ClientAction ParseClientFrame(const DialectOptions& o, const Endpoint& ep, bool binary, std::string_view payload,
-                              Clock::time_point now);
 
 // ---- run events to backend frames ----
 struct DialectFrame {
@@ -136,16 +119,63 @@ struct RunContext {
   std::string a2a_stage = "queued";
 };
 
+class DialectHost;
+struct DialectConn;
+struct DialectRun;
+
+/// One backend, as a table. Null function pointers: the backend has no such thing.
+struct DialectSpec {
+  ServerDialect dialect;
+  const char* name;
+  const char* endpoints;         ///< for the 404 answer: "/ws/{task_id}"
+  int64_t default_heartbeat_ms;  ///< --heartbeat-interval's default (0: the backend sends none)
+  /// WebSocket pings from the backend's HTTP stack (cmbagent, ryx, a2a: 20 s); aladdin's pings
+  /// follow heartbeat_ms instead (ping_is_heartbeat).
+  int64_t protocol_ping_ms;
+  bool ping_is_heartbeat;
+  bool app_heartbeat;            ///< the heartbeat is an application frame (cmbagent, a2a, chat)
+  bool auto_approves;            ///< no approvals: a scenario's gates are answered at once
+  bool only_starts_wait;         ///< chat: while a reply runs, only a new message waits for it
+  size_t replay_on_connect;      ///< a2a: a workflow socket gets the run's last N frames on connect
+  int shutdown_code;             ///< the close every connection gets when serve stops
+  const char* shutdown_reason;
+  bool (*match)(const std::string& path, Endpoint* ep);
+  ClientAction (*parse)(const DialectOptions& o, const Endpoint& ep, bool binary, std::string_view payload,
+                        Clock::time_point now);
+  std::vector<DialectFrame> (*map)(const DialectOptions& o, RunContext& ctx, std::string_view type,
+                                   const JsonValue& data, Clock::time_point t, bool* close_after);
+  std::vector<std::string> (*greeting)(const DialectOptions& o, const Endpoint& ep, const std::string& client_id,
+                                       const RunContext* run, Clock::time_point now);
+  bool (*is_greeting)(const JsonValue& frame);
+  /// `executing`: the socket's run is running or waits for an approval.
+  std::string (*heartbeat)(const Endpoint& ep, const RunContext* run, bool executing, Clock::time_point now);
+  // How its connections behave (dialect_host.h).
+  /// Returns the run the socket follows from its start (a2a workflow sockets), or null.
+  DialectRun* (*on_open)(DialectHost& host, DialectConn& c);
+  void (*on_action)(DialectHost& host, DialectConn& c, const ClientAction& a);
+  void (*on_drained)(DialectHost& host, DialectConn& c, DialectRun& run);
+};
+
+/// The table of `d` (kNative: the native protocol's endpoints only; native_protocol.h speaks it).
+const DialectSpec& SpecOf(ServerDialect d);
+
+// The table, read through the dialect of `o` or `d`.
+int64_t DefaultHeartbeatMs(ServerDialect d);
+bool AutoApproves(ServerDialect d);
+/// Whether `resource` (a request's path and query) is an endpoint of `d`; fills `*out`.
+bool MatchEndpoint(ServerDialect d, const std::string& resource, Endpoint* out);
+/// The body of the 404 answer for a path that is not an endpoint of `d`.
+std::string EndpointHelp(ServerDialect d, const std::string& path);
+/// What the client frame `payload` (a binary frame when `binary`) asks of a connection at `ep`.
+ClientAction ParseClientFrame(const DialectOptions& o, const Endpoint& ep, bool binary, std::string_view payload,
+                              Clock::time_point now);
 /// Sets up `ctx` for a new (or restored) run.
 void InitRunContext(const DialectOptions& o, const std::string& key, const std::string& public_id,
                     const std::string& task, const std::string& model, const JsonValue& config, RunContext* ctx);
-
 /// The frames the backend sends for the engine event (type, data) made at `t`. `*close_after`:
 /// the backend closes the run's socket (code 1000) once these frames are out.
 std::vector<DialectFrame> MapEvent(const DialectOptions& o, RunContext& ctx, std::string_view type,
                                    const JsonValue& data, Clock::time_point t, bool* close_after);
-
-// ---- frames the server makes outside a run's stream ----
 /// What a socket at `ep` gets first (a2a info and, with a coordinator, status; aladdin ping; chat
 /// status). `run` is the workflow's run for an a2a workflow socket (may be null).
 std::vector<std::string> Greeting(const DialectOptions& o, const Endpoint& ep, const std::string& client_id,
@@ -153,16 +183,18 @@ std::vector<std::string> Greeting(const DialectOptions& o, const Endpoint& ep, c
 /// Whether `frame` is one that Greeting() makes for `d` (a2a info and status, aladdin ping, chat
 /// status "connected"): `replay --serve` sends those on connect, before the client speaks.
 bool IsGreetingFrame(ServerDialect d, std::string_view frame);
-/// The application heartbeat (cmbagent, a2a, chat); empty for the others.
-std::string HeartbeatFrame(const DialectOptions& o, const Endpoint& ep, const RunContext* run, Clock::time_point now);
+/// The application heartbeat (cmbagent, a2a, chat); empty for the others and when there is none
+/// now (cmbagent: only while the socket's run is `executing`).
+std::string HeartbeatFrame(const DialectOptions& o, const Endpoint& ep, const RunContext* run, bool executing,
+                           Clock::time_point now);
 
-namespace mars {
+namespace cmbagent {
 /// {"event_type":"error",...,"data":{"message":...}} from the handler (executor style).
 std::string ErrorFrame(const std::string& task_id, const std::string& message, Clock::time_point t);
 /// workflow_state_changed {status, message} from the connection manager.
 std::string StateFrame(const std::string& task_id, const std::string& status, const std::string& message,
                        Clock::time_point t);
-}  // namespace mars
+}  // namespace cmbagent
 
 namespace a2a {
 std::string ErrorFrame(const std::string& message);
@@ -174,29 +206,14 @@ std::string Metrics(int64_t total_messages, int64_t total_workflows, int64_t age
 /// The scenario of the chat dialect (a few tool calls, then the assistant's answer), as JSON.
 const char* ChatScenarioJson();
 
-// ---- helpers shared by the dialect files ----
-/// Builds a compact JSON object member by member, in order.
-class JsonObj {
- public:
-  JsonObj& Str(const char* key, std::string_view v);
-  JsonObj& Int(const char* key, int64_t v);
-  JsonObj& Num(const char* key, double v);
-  JsonObj& Bool(const char* key, bool v);
-  JsonObj& Null(const char* key);
-  JsonObj& Raw(const char* key, std::string_view json);  ///< already JSON
-  JsonObj& Val(const char* key, const JsonValue& v);
-  std::string str() const { return text_ + "}"; }
-
- private:
-  void Key(const char* key);
-  std::string text_ = "{";
-};
-
+// ---- helpers shared by the dialect files (JSON objects are built with core/json.h's JsonObject) ----
 /// The compact JSON of `data` with `key` set to the string `value` (added at the end if missing).
 std::string WithStringMember(const JsonValue& data, const char* key, const std::string& value);
 /// A short JSON number for `v` (as Python prints floats: 0.4, 1.0).
 std::string JsonNumber(double v);
 /// Milliseconds between two instants (not negative).
 int64_t MillisBetween(Clock::time_point a, Clock::time_point b);
+/// "true" or "false".
+inline const char* JsonBool(bool b) { return b ? "true" : "false"; }
 
 }  // namespace wsflow::serve

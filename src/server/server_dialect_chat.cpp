@@ -1,18 +1,21 @@
 // chat: the chat assistant server (documented only): a status frame on connect, then for each
 // user message a few tool_execution frames and the assistant's message (docs/dialects.md#chat).
-#include "server/scenario.h"
+// A message waits for the reply before it; anything else is answered at once.
+#include "server/dialect_host.h"
 #include "server/server_dialect_internal.h"
 
 namespace wsflow::serve {
 
 namespace {
 
-std::string Frame(std::string_view type, std::string_view data, Clock::time_point t) {
-  return JsonObj().Str("type", type).Raw("data", data).Str("timestamp", PyIsoTimestamp(t, true, "")).str();
+std::string Str(std::string_view v) { return Quote(v); }
+
+std::string Frame(std::string_view type, std::string data, Clock::time_point t) {
+  return JsonObject({{"type", Str(type)}, {"data", std::move(data)}, {"timestamp", Str(PyIsoTimestamp(t, true, ""))}});
 }
 
 std::string Error(const std::string& message, Clock::time_point t) {
-  return Frame("error", JsonObj().Str("message", message).str(), t);
+  return Frame("error", JsonObject({{"message", Str(message)}}), t);
 }
 
 // The reply to one user message: two tools, then the answer.
@@ -26,13 +29,15 @@ const char* kChatScenario = R"JSON({"name":"chat","delay_ms":60,"items":[
 {"event":"workflow_completed","data":{"message":"Workflow completed","status":"completed"}}
 ]})JSON";
 
-}  // namespace
+bool Match(const std::string& path, Endpoint* ep) {
+  if (path != "/ws/chat") return false;
+  ep->kind = Endpoint::Kind::kChat;
+  if (auto it = ep->query.find("session_id"); it != ep->query.end()) ep->id = it->second;
+  return true;
+}
 
-const char* ChatScenarioJson() { return kChatScenario; }
-
-namespace dialect_detail {
-
-ClientAction ParseChat(const Endpoint&, bool binary, std::string_view payload, Clock::time_point now) {
+ClientAction Parse(const DialectOptions&, const Endpoint&, bool binary, std::string_view payload,
+                   Clock::time_point now) {
   using K = ClientAction::Kind;
   ClientAction a;
   a.kind = K::kReply;
@@ -63,7 +68,7 @@ ClientAction ParseChat(const Endpoint&, bool binary, std::string_view payload, C
       a.kind = K::kStart;
       a.task = content;
       a.model = std::string(GetString(*data, "model"));
-      a.config = ConfigFrom(*data);
+      a.config = dialect_detail::ConfigFrom(*data);
     }
   } else {
     a.reply = Error("Unknown message type: " + type, now);
@@ -71,45 +76,102 @@ ClientAction ParseChat(const Endpoint&, bool binary, std::string_view payload, C
   return a;
 }
 
-std::vector<DialectFrame> MapChat(RunContext& ctx, std::string_view type, const JsonValue& data, Clock::time_point t) {
+std::vector<DialectFrame> Map(const DialectOptions&, RunContext& ctx, std::string_view type, const JsonValue& data,
+                              Clock::time_point t, bool*) {
   if (type == "agent_tool_call") {
     auto result = data.FindMember("tool_result");
     bool done = result != data.MemberEnd();
     const JsonValue* args = GetObject(data, "tool_args");
-    JsonObj details;
-    details.Raw("args", args ? ToJson(*args) : "{}");
-    if (done) details.Val("result", result->value);
+    std::string details =
+        JsonObject({{"args", args ? ToJson(*args) : "{}"}, {"result", done ? ToJson(result->value) : ""}});
     return {{Frame("tool_execution",
-                   JsonObj()
-                       .Str("tool", GetString(data, "tool_name"))
-                       .Str("status", done ? "completed" : "running")
-                       .Raw("details", details.str())
-                       .str(),
+                   JsonObject({{"tool", Str(GetString(data, "tool_name"))},
+                               {"status", Str(done ? "completed" : "running")},
+                               {"details", details}}),
                    t)}};
   }
   if (type == "step_failed") {
+    std::string tool = ctx.step_goal.count(ctx.current_step) ? ctx.step_goal[ctx.current_step] : "step";
     return {{Frame("tool_execution",
-                   JsonObj()
-                       .Str("tool", ctx.step_goal.count(ctx.current_step) ? ctx.step_goal[ctx.current_step] : "step")
-                       .Str("status", "failed")
-                       .Raw("details", JsonObj().Str("error", GetString(data, "error")).str())
-                       .str(),
+                   JsonObject({{"tool", Str(tool)},
+                               {"status", Str("failed")},
+                               {"details", JsonObject({{"error", Str(GetString(data, "error"))}})}}),
                    t)}};
   }
   if (type == "agent_message")
-    return {{Frame("message", JsonObj().Str("content", GetString(data, "message")).Str("role", "assistant").str(), t)}};
+    return {{Frame("message", JsonObject({{"content", Str(GetString(data, "message"))}, {"role", Str("assistant")}}),
+                   t)}};
   if (type == "workflow_failed" || type == "workflow_cancelled")
     return {{Error(std::string(GetString(data, "message", "The assistant failed")), t)}};
   return {};
 }
 
-std::vector<std::string> GreetingChat(const Endpoint& ep, Clock::time_point now) {
-  return {Frame("status", JsonObj().Str("status", "connected").Str("session_id", ep.id).str(), now)};
+std::vector<std::string> Greet(const DialectOptions&, const Endpoint& ep, const std::string&, const RunContext*,
+                                  Clock::time_point now) {
+  return {Frame("status", JsonObject({{"status", Str("connected")}, {"session_id", Str(ep.id)}}), now)};
 }
 
-std::string HeartbeatChat(Clock::time_point now) {
-  return Frame("status", JsonObj().Str("status", "heartbeat").str(), now);
+bool IsGreeting(const JsonValue& frame) {
+  const JsonValue* data = GetObject(frame, "data");
+  return GetString(frame, "type") == "status" && data && GetString(*data, "status") == "connected";
 }
+
+std::string Heartbeat(const Endpoint&, const RunContext*, bool, Clock::time_point now) {
+  return Frame("status", JsonObject({{"status", Str("heartbeat")}}), now);
+}
+
+// ---- connections: a reply (a run) per message ----
+
+DialectRun* OnOpen(DialectHost& host, DialectConn& c) {
+  if (c.ep.id.empty()) c.ep.id = host.ids().Uuid();
+  return nullptr;
+}
+
+void OnAction(DialectHost& host, DialectConn& c, const ClientAction& a) {
+  using K = ClientAction::Kind;
+  switch (a.kind) {
+    case K::kReply:
+    case K::kPing:
+      return host.Reply(c, a.reply);
+    case K::kStart: {
+      std::string err;
+      if (!host.StartTurn(c, a, c.ep.id, &err)) host.Reply(c, Error(err, Clock::now()));
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void OnDrained(DialectHost& host, DialectConn& c, DialectRun& run) { host.EndTurn(c, run); }
+
+}  // namespace
+
+const char* ChatScenarioJson() { return kChatScenario; }
+
+namespace dialect_detail {
+
+const DialectSpec kChat = {ServerDialect::kChat,
+                           "chat",
+                           "/ws/chat?session_id=S",
+                           /*default_heartbeat_ms=*/30000,
+                           /*protocol_ping_ms=*/0,
+                           /*ping_is_heartbeat=*/false,
+                           /*app_heartbeat=*/true,
+                           /*auto_approves=*/true,
+                           /*only_starts_wait=*/true,
+                           /*replay_on_connect=*/0,
+                           1001,
+                           "server shutting down",
+                           Match,
+                           Parse,
+                           Map,
+                           Greet,
+                           IsGreeting,
+                           Heartbeat,
+                           OnOpen,
+                           OnAction,
+                           OnDrained};
 
 }  // namespace dialect_detail
 

@@ -1,8 +1,11 @@
 // cmbagent (MARS): MARS envelopes without seq, the real executor's step names, two run ids, two
-// timestamp styles, the legacy frames at the end (docs/dialects.md#cmbagent).
+// timestamp styles, the legacy frames at the end (docs/dialects.md#cmbagent). One socket per
+// task_id: a newer one closes the older with "Reconnection"; with --mars-strict, as the real
+// server does, resume is refused and the newer socket loses its control answers.
 #include <rapidjson/error/error.h>
 
-#include "server/scenario.h"
+#include "core/timestamp.h"
+#include "server/dialect_host.h"
 #include "server/server_dialect_internal.h"
 
 namespace wsflow::serve {
@@ -12,32 +15,30 @@ namespace {
 // A frame of the task executor: "...Z" timestamps, no null fields.
 std::string ExecFrame(std::string_view type, Clock::time_point t, const std::string& run_id,
                       const std::string& session_id, std::string_view data) {
-  JsonObj o;
-  o.Str("event_type", type).Str("timestamp", PyIsoTimestamp(t, true, "Z")).Str("run_id", run_id);
-  if (!session_id.empty()) o.Str("session_id", session_id);
-  return o.Raw("data", data).str();
+  return JsonObject({{"event_type", Quote(type)},
+                     {"timestamp", Quote(PyIsoTimestamp(t, true, "Z"))},
+                     {"run_id", Quote(run_id)},
+                     {"session_id", session_id.empty() ? "" : Quote(session_id)},
+                     {"data", std::string(data)}});
 }
 
 // A frame of the connection manager: "...+00:00" timestamps and always "session_id":null.
 std::string CmFrame(std::string_view type, Clock::time_point t, const std::string& task_id, std::string_view data) {
-  return JsonObj()
-      .Str("event_type", type)
-      .Str("timestamp", PyIsoTimestamp(t, true, "+00:00"))
-      .Str("run_id", task_id)
-      .Null("session_id")
-      .Raw("data", data)
-      .str();
+  return JsonObject({{"event_type", Quote(type)},
+                     {"timestamp", Quote(PyIsoTimestamp(t, true, "+00:00"))},
+                     {"run_id", Quote(task_id)},
+                     {"session_id", "null"},
+                     {"data", std::string(data)}});
 }
 
+std::string Message(std::string_view m) { return JsonObject({{"message", Quote(m)}}); }
+
 // Python's json.loads message for a frame that is not JSON, roughly ("Expecting value: line 1
-// column 1 (char 0)").
-std::string PyJsonError(std::string_view text) {
-  JsonDoc doc;  // iterative: a deeply nested frame must not recurse (json.h)
-  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(text.data(), text.size());
-  size_t at = doc.GetErrorOffset();
-  if (at > text.size()) at = text.size();
+// column 1 (char 0)"), from where the one parser stopped.
+std::string PyJsonError(const JsonParser& parser, std::string_view text) {
+  size_t at = std::min(parser.error_offset(), text.size());
   std::string what = "Expecting value";
-  switch (doc.GetParseError()) {
+  switch (parser.error_code()) {
     case rapidjson::kParseErrorObjectMissName:
       what = "Expecting property name enclosed in double quotes";
       break;
@@ -45,8 +46,6 @@ std::string PyJsonError(std::string_view text) {
       what = "Expecting ':' delimiter";
       break;
     case rapidjson::kParseErrorObjectMissCommaOrCurlyBracket:
-      what = "Expecting ',' delimiter";
-      break;
     case rapidjson::kParseErrorArrayMissCommaOrSquareBracket:
       what = "Expecting ',' delimiter";
       break;
@@ -81,25 +80,13 @@ const char* PyTypeName(const JsonValue& v) {
   return "NoneType";
 }
 
-}  // namespace
-
-namespace mars {
-
-std::string ErrorFrame(const std::string& task_id, const std::string& message, Clock::time_point t) {
-  return ExecFrame("error", t, task_id, "", JsonObj().Str("message", message).str());
+bool Match(const std::string& path, Endpoint* ep) {
+  ep->kind = Endpoint::Kind::kTask;
+  return dialect_detail::PathParameter(path, "/ws/", &ep->id);
 }
 
-std::string StateFrame(const std::string& task_id, const std::string& status, const std::string& message,
-                       Clock::time_point t) {
-  return CmFrame("workflow_state_changed", t, task_id, JsonObj().Str("status", status).Str("message", message).str());
-}
-
-}  // namespace mars
-
-namespace dialect_detail {
-
-ClientAction ParseCmbagent(const DialectOptions&, const Endpoint& ep, bool binary, std::string_view payload,
-                           Clock::time_point now) {
+ClientAction Parse(const DialectOptions&, const Endpoint& ep, bool binary, std::string_view payload,
+                   Clock::time_point now) {
   using K = ClientAction::Kind;
   ClientAction a;
   if (binary) {  // Starlette's receive_json() looks for the text of the message
@@ -107,13 +94,14 @@ ClientAction ParseCmbagent(const DialectOptions&, const Endpoint& ep, bool binar
     a.reply = "Execution error: 'text'";
     return a;
   }
-  JsonDoc doc;
+  JsonParser parser;
   std::string err;
-  if (!ParseJson(payload, &doc, &err)) {
+  if (!parser.Parse(payload, &err)) {
     a.kind = K::kBadFrame;
-    a.reply = "Execution error: " + PyJsonError(payload);
+    a.reply = "Execution error: " + PyJsonError(parser, payload);
     return a;
   }
+  const JsonDoc& doc = parser.doc();
   if (!doc.IsObject()) {  // data.get("task") on a list, a number, ...
     a.kind = K::kBadFrame;
     a.reply = std::string("Execution error: '") + PyTypeName(doc) + "' object has no attribute 'get'";
@@ -156,8 +144,8 @@ ClientAction ParseCmbagent(const DialectOptions&, const Endpoint& ep, bool binar
   return a;
 }
 
-std::vector<DialectFrame> MapCmbagent(const DialectOptions&, RunContext& ctx, std::string_view type,
-                                      const JsonValue& data, Clock::time_point t, bool* close_after) {
+std::vector<DialectFrame> Map(const DialectOptions&, RunContext& ctx, std::string_view type, const JsonValue& data,
+                              Clock::time_point t, bool* close_after) {
   const std::string& task_id = ctx.public_id;
   auto exec = [&](std::string_view ty, const std::string& run_id, std::string_view d) {
     return DialectFrame{ExecFrame(ty, t, run_id, ctx.session_id, d)};
@@ -178,29 +166,194 @@ std::vector<DialectFrame> MapCmbagent(const DialectOptions&, RunContext& ctx, st
   if (type == "workflow_paused" || type == "workflow_resumed") return {cm(type, json)};
   if (type == "workflow_completed") {
     *close_after = true;
-    return {exec(type, ctx.uuid, json),
-            exec("complete", task_id, JsonObj().Str("message", "Task completed successfully").str())};
+    return {exec(type, ctx.uuid, json), exec("complete", task_id, Message("Task completed successfully"))};
   }
   if (type == "workflow_failed") {
     *close_after = true;
     std::string message(GetString(data, "message", "Workflow failed"));
     return {exec(type, task_id, json),  // the executor's, then the handler's
-            exec(type, task_id, JsonObj().Str("message", message).Str("status", "failed").Str("error", message).str()),
-            exec("error", task_id, JsonObj().Str("message", message).Str("error_type", "execution_error").str())};
+            exec(type, task_id,
+                 JsonObject({{"message", Quote(message)}, {"status", Quote("failed")}, {"error", Quote(message)}})),
+            exec("error", task_id, JsonObject({{"message", Quote(message)}, {"error_type", Quote("execution_error")}}))};
   }
   if (type == "workflow_cancelled") {
     *close_after = true;
-    return {
-        cm("workflow_failed", JsonObj().Str("message", "Workflow cancelled by user").Str("status", "cancelled").str()),
-        cm(type, json, 300)};
+    return {cm("workflow_failed", JsonObject({{"message", Quote("Workflow cancelled by user")},
+                                              {"status", Quote("cancelled")}})),
+            cm(type, json, 300)};
   }
   return {exec(type, task_id, json)};
 }
 
-std::string HeartbeatCmbagent(const RunContext* run, const Endpoint& ep, Clock::time_point now) {
+// While the run executes (not paused, not ended), about every second.
+std::string Heartbeat(const Endpoint& ep, const RunContext* run, bool executing, Clock::time_point now) {
+  if (!run || !executing) return "";
   double unix_seconds = std::chrono::duration<double>(now.time_since_epoch()).count();  // time.time()
-  return ExecFrame("heartbeat", now, ep.id, run ? run->session_id : "", JsonObj().Num("timestamp", unix_seconds).str());
+  return ExecFrame("heartbeat", now, ep.id, run->session_id, JsonObject({{"timestamp", JsonNumber(unix_seconds)}}));
 }
+
+// ---- connections ----
+
+DialectRun* OnOpen(DialectHost& host, DialectConn& c) {
+  // One socket per task_id: a newer one closes the older with "Reconnection".
+  auto& sockets = host.task_sockets();
+  auto o = sockets.find(c.ep.id);
+  if (o != sockets.end() && o->second != c.id) {
+    DialectConn* old = host.Conn(o->second);
+    if (old && !old->dead) {
+      host.Close(*old, 1000, "Reconnection");
+      // the old handler's clean-up unregisters the new socket: its control answers are lost
+      if (host.options().mars_strict) host.Orphan(c);
+    }
+  }
+  sockets[c.ep.id] = c.id;
+  return nullptr;
+}
+
+std::string Status(const RunEngine& e) {
+  switch (e.state()) {
+    case RunEngine::State::kRunning: return "executing";
+    case RunEngine::State::kAwaitingApproval: return "waiting_approval";
+    case RunEngine::State::kPaused: return "paused";
+    case RunEngine::State::kFinished: break;
+  }
+  switch (e.outcome()) {
+    case Outcome::kCompleted: return "completed";
+    case Outcome::kCancelled: return "cancelled";
+    default: return "failed";
+  }
+}
+
+void Control(DialectHost& host, DialectConn& c, DialectRun& run, const ClientAction& a) {
+  using K = ClientAction::Kind;
+  auto now = Clock::now();
+  RunEngine& engine = run.run->engine();
+  std::vector<EngineEvent> caused;
+  std::string err;
+  switch (a.kind) {
+    case K::kPing:
+      if (!c.orphaned) host.Reply(c, a.reply);
+      return;
+    case K::kPause:  // a refused control is not answered
+      if (engine.Pause(&caused, &err)) host.Apply(run, caused);
+      return;
+    case K::kResume:
+      if (engine.Resume(&caused, &err)) host.Apply(run, caused);
+      return;
+    case K::kCancel:
+      if (engine.Cancel(&caused, &err)) host.Apply(run, caused);
+      return;
+    case K::kApprove: {
+      std::string id = a.approval_id.empty() ? engine.pending_approval_id() : a.approval_id;
+      std::string resolution = a.resolution;
+      if (resolution.empty() && a.approved >= 0) resolution = engine.ResolutionFor(a.approved == 1);
+      bool ok = !id.empty() && engine.Resolve(id, resolution, a.feedback, &caused, &err);
+      if (id.empty()) err = "Approval None not found or already resolved";
+      if (ok) host.Apply(run, caused);
+      else host.Reply(c, cmbagent::ErrorFrame(c.ep.id, err, now));
+      return;
+    }
+    case K::kRequestState: {
+      if (c.orphaned) return;
+      std::string status = Status(engine);
+      host.Reply(c, cmbagent::StateFrame(c.ep.id, status, "Workflow is " + status, now));
+      if (host.options().mars_strict) return;  // the real replay queue discards
+      // The run's frames pushed after `since`: kept 300 s, at most 1000.
+      double horizon = std::chrono::duration<double>(now.time_since_epoch()).count() - 300;
+      std::vector<size_t> picked;
+      for (size_t i = 0; i < run.frames.size(); ++i)
+        if (run.frame_times[i] > a.since && run.frame_times[i] >= horizon) picked.push_back(i);
+      size_t skip = picked.size() > 1000 ? picked.size() - 1000 : 0;
+      for (size_t k = skip; k < picked.size(); ++k)
+        if (!host.SendCounted(c, run.frames[picked[k]])) return;
+      return;
+    }
+    default:  // unknown types, a second task, frames that are not JSON: ignored
+      return;
+  }
+}
+
+void StartRun(DialectHost& host, DialectConn& c, const ClientAction& a) {
+  const std::string& task_id = c.ep.id;
+  std::string key = task_id;  // a task frame on a known task_id starts a new run: key "task_id#N"
+  for (int n = 2; host.Exists(key); ++n) key = task_id + "#" + std::to_string(n);
+  std::string err;
+  DialectRun* run = host.Start(key, task_id, a.task, a.model, a.config, &err);
+  if (!run) {
+    host.Reply(c, cmbagent::ErrorFrame(task_id, "Execution error: " + err, Clock::now()));
+    return host.Close(c, 1000, "");
+  }
+  c.drive = key;
+  host.Attach(c, *run, 0);
+}
+
+void OnAction(DialectHost& host, DialectConn& c, const ClientAction& a) {
+  using K = ClientAction::Kind;
+  const std::string& task_id = c.ep.id;
+  if (!c.started) {  // the first frame: a task, or (documented resume) a frame for the task's run
+    c.started = true;
+    if (a.kind == K::kBadFrame) {
+      host.Reply(c, cmbagent::ErrorFrame(task_id, a.reply, Clock::now()));
+      return host.Close(c, 1000, "");
+    }
+    if (a.has_task) return StartRun(host, c, a);
+    DialectRun* run = host.options().mars_strict ? nullptr : host.Latest(task_id);
+    if (!run) {
+      host.Reply(c, cmbagent::ErrorFrame(task_id, "No task provided", Clock::now()));
+      return host.Close(c, 1000, "");
+    }
+    c.drive = run->key();
+    host.Attach(c, *run, run->frames.size(), false);  // a reconnect: live from here on
+    Control(host, c, *run, a);
+    return host.Pump(c);
+  }
+  if (DialectRun* run = host.Find(c.drive)) Control(host, c, *run, a);
+}
+
+// The backend closes the run's socket once its last frame is out.
+void OnDrained(DialectHost& host, DialectConn& c, DialectRun& run) {
+  if (run.closing && c.drive == run.key()) host.Close(c, 1000, "");
+}
+
+}  // namespace
+
+namespace cmbagent {
+
+std::string ErrorFrame(const std::string& task_id, const std::string& message, Clock::time_point t) {
+  return ExecFrame("error", t, task_id, "", Message(message));
+}
+
+std::string StateFrame(const std::string& task_id, const std::string& status, const std::string& message,
+                       Clock::time_point t) {
+  return CmFrame("workflow_state_changed", t, task_id,
+                 JsonObject({{"status", Quote(status)}, {"message", Quote(message)}}));
+}
+
+}  // namespace cmbagent
+
+namespace dialect_detail {
+
+const DialectSpec kCmbagent = {ServerDialect::kCmbagent,
+                               "cmbagent",
+                               "/ws/{task_id}",
+                               /*default_heartbeat_ms=*/1000,
+                               /*protocol_ping_ms=*/20000,
+                               /*ping_is_heartbeat=*/false,
+                               /*app_heartbeat=*/true,
+                               /*auto_approves=*/false,
+                               /*only_starts_wait=*/false,
+                               /*replay_on_connect=*/0,
+                               1001,
+                               "server shutting down",
+                               Match,
+                               Parse,
+                               Map,
+                               nullptr,
+                               nullptr,
+                               Heartbeat,
+                               OnOpen,
+                               OnAction,
+                               OnDrained};
 
 }  // namespace dialect_detail
 

@@ -1,11 +1,13 @@
 #include "session/send_pipe.h"
 
 #include <csignal>
+#include <cstring>
 #include <iostream>
 #include <thread>
 
 #include "core/envelope.h"
 #include "core/exit_status.h"
+#include "session/messages.h"
 
 namespace wsflow {
 
@@ -34,23 +36,22 @@ SendPipe::SendPipe(SendOptions opts) : opts_(std::move(opts)), writer_(NdjsonWri
 }
 
 int SendPipe::Run() {
-  if (!opts_.record_file.empty()) {
-    RecordingHeader h;
-    h.command = "send";
-    h.url = opts_.url;
-    std::string err;
-    if (!recorder_.Open(opts_.record_file, h, &err)) {
-      std::cerr << "wsflow: " << err << "\n";
-      return kExitUsage;
-    }
-  }
+  RecordingHeader h;
+  h.command = "send";
+  h.url = opts_.url;
+  if (int rc = StartRecording(&recorder_, opts_.record_file, h)) return rc;
   session_ = std::make_unique<Session>(opts_.session, this);
   {
     std::lock_guard<std::mutex> lk(*post_mu_);
     *post_target_ = session_.get();
   }
   writer_.OnDrained([this] { session_->ResumeReading(); });
-  writer_.OnBroken([this] { session_->Post([this] { Finish(kExitCompleted, ""); }); });
+  writer_.OnBroken([this] { PostFromThread([this] { Finish(kExitCompleted, ""); }); });
+  writer_.OnFailed([this](int error) {
+    std::string msg = "wsflow: cannot write to stdout: " + std::string(std::strerror(error)) + " (" +
+                      Count(static_cast<int64_t>(writer_.lines_written()), "line", "lines") + " written whole)";
+    PostFromThread([this, msg] { Finish(kExitOutput, msg); });
+  });
   if (opts_.timeout.count() > 0) {
     session_->After(opts_.timeout, [this] {
       Finish(kExitTimeout, "wsflow: timed out after " + FormatDuration(opts_.timeout) + " (" +
@@ -79,9 +80,22 @@ int SendPipe::Run() {
     *post_target_ = nullptr;
   }
   writer_.Close();
+  writer_.OnBroken(nullptr);
+  writer_.OnFailed(nullptr);
+  writer_.OnDrained(nullptr);
   if (exit_ < 0) exit_ = kExitProtocol;
+  if (writer_.failed() && exit_ != kExitOutput) {
+    std::cerr << "wsflow: cannot write to stdout: " << std::strerror(writer_.error()) << " ("
+              << Count(static_cast<int64_t>(writer_.lines_written()), "line", "lines") << " written whole)\n";
+    exit_ = kExitOutput;
+  }
   if (recorder_.is_open()) recorder_.End(exit_);
   return exit_;
+}
+
+void SendPipe::PostFromThread(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lk(*post_mu_);
+  if (*post_target_) (*post_target_)->Post(std::move(fn));
 }
 
 void SendPipe::Finish(int status, const std::string& message) {
@@ -135,11 +149,7 @@ void SendPipe::Emit(std::string_view line, const JsonValue* v, std::string_view 
   writer_.Write(line);
   ++received_;
   if (writer_.AboveHighWater()) session_->PauseReading();
-  bool by_type = false, by_match = false;
-  for (const auto& t : opts_.until_types) by_type = by_type || t == type;
-  if (v && !opts_.until_match.empty()) by_match = MatchesAll(opts_.until_match, *v);
-  bool done = (!opts_.until_types.empty() && !opts_.until_match.empty()) ? by_type && by_match : by_type || by_match;
-  if (done || (opts_.max_events > 0 && received_ >= opts_.max_events)) Finish(kExitCompleted, "");
+  if (opts_.wait.Met(type, v) || opts_.wait.Enough(received_)) Finish(kExitCompleted, "");
 }
 
 void SendPipe::OnText(std::string_view frame) {
@@ -168,11 +178,7 @@ void SendPipe::OnBinary(std::string_view frame) {
 }
 
 void SendPipe::OnRetry(const Disconnect& why, Millis delay, int attempt, int max_attempts) {
-  if (!opts_.session.quiet) {
-    std::cerr << "wsflow: " << (why.was_open ? "connection lost: " : "cannot connect: ") << why.reason
-              << "; reconnecting in " << FormatDuration(delay) << " (attempt " << attempt << "/"
-              << (max_attempts > 0 ? std::to_string(max_attempts) : "unlimited") << ")\n";
-  }
+  if (!opts_.session.quiet) std::cerr << RetryLine(why, delay, attempt, max_attempts) << "\n";
 }
 
 bool SendPipe::ShouldReconnect(const Disconnect& why) {
@@ -191,7 +197,7 @@ bool SendPipe::ShouldReconnect(const Disconnect& why) {
 void SendPipe::OnGiveUp(const Disconnect& why, bool exhausted) {
   if (finished_) return;
   finished_ = true;
-  exit_ = why.auth ? kExitAuth : kExitConnection;
+  exit_ = GiveUpStatus(why);
   std::cerr << "wsflow: " << (exhausted ? "giving up: " : "cannot connect to " + opts_.url + ": ") << why.reason << "\n";
 }
 

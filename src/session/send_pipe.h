@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "core/ndjson_writer.h"
 #include "core/predicate.h"
+#include "core/wait_condition.h"
 #include "replay/recording.h"
 #include "session/ws_session.h"
 
@@ -21,9 +22,7 @@ struct SendOptions {
   std::string url;
   enum class Mode { kJson, kText, kBinary } mode = Mode::kJson;
   Millis linger{1000};
-  std::vector<std::string> until_types;
-  std::vector<Predicate> until_match;
-  int64_t max_events = 0;
+  WaitCondition wait;  ///< --until (approval: a frame of type approval_requested), --until-match, --max-events
   Millis timeout{0};
   std::string record_file;
   SessionOptions session;
@@ -48,6 +47,8 @@ class SendPipe : public SessionHandler {
   void Linger();
   void Emit(std::string_view line, const JsonValue* v, std::string_view type);
   void Finish(int status, const std::string& message);
+  /// Runs `fn` on the loop, from any thread; dropped once the loop has ended.
+  void PostFromThread(std::function<void()> fn);
 
   SendOptions opts_;
   NdjsonWriter writer_;

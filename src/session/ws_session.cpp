@@ -5,6 +5,8 @@
 #include <websocketpp/config/asio_client.hpp>
 #include <websocketpp/extensions/permessage_deflate/enabled.hpp>
 
+#include <websocketpp/logger/stub.hpp>
+
 #include <asio/ssl/host_name_verification.hpp>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -18,11 +20,58 @@
 #include <iostream>
 #include <random>
 
+#include "core/url.h"
+#include "session/loop_impl.h"
+
 namespace wsflow {
 
 namespace {
 
 struct DeflateConfig {};
+
+// One message object per connection, reused for every frame while nobody else holds it: no
+// allocation per received frame (websocketpp's default manager makes a new message, and a new
+// payload buffer, for each). A frame still referenced (a queued send, a control frame in the
+// middle of a fragmented message) gets a fresh one.
+template <typename message>
+class RecyclingMsgManager : public std::enable_shared_from_this<RecyclingMsgManager<message>> {
+ public:
+  typedef RecyclingMsgManager<message> type;
+  typedef std::shared_ptr<RecyclingMsgManager> ptr;
+  typedef std::weak_ptr<RecyclingMsgManager> weak_ptr;
+  typedef typename message::ptr message_ptr;
+
+  message_ptr get_message() { return std::make_shared<message>(type::shared_from_this()); }
+  message_ptr get_message(websocketpp::frame::opcode::value op, size_t size) {
+    if (cached_ && cached_.use_count() == 1) {
+      cached_->set_opcode(op);
+      cached_->set_prepared(false);
+      cached_->set_fin(true);
+      cached_->set_terminal(false);
+      cached_->set_compressed(false);
+      cached_->set_header("");
+      std::string& payload = cached_->get_raw_payload();
+      payload.clear();
+      if (payload.capacity() > kKeep) payload.shrink_to_fit();  // a huge frame does not stay resident
+      payload.reserve(size);
+      return cached_;
+    }
+    cached_ = std::make_shared<message>(type::shared_from_this(), op, size);
+    return cached_;
+  }
+  bool recycle(message*) { return false; }
+
+ private:
+  static constexpr size_t kKeep = 1u << 20;
+  message_ptr cached_;
+};
+
+template <typename con_msg_manager>
+class RecyclingEndpointMsgManager {
+ public:
+  typedef typename con_msg_manager::ptr con_msg_man_ptr;
+  con_msg_man_ptr get_manager() const { return std::make_shared<con_msg_manager>(); }
+};
 
 // One thread runs the loop: no locks, no strands. Bigger reads than the default 16 KiB.
 // Instantiated four times, here only: plain (ws://) and TLS (wss://), each with and without
@@ -34,7 +83,11 @@ struct ClientConfigT : public Base {
   typedef Base base;
   typedef websocketpp::concurrency::none concurrency_type;
   typedef websocketpp::log::basic<concurrency_type, websocketpp::log::elevel> elog_type;
-  typedef websocketpp::log::basic<concurrency_type, websocketpp::log::alevel> alog_type;
+  // The access log is never shown: the stub compiles its calls out of the frame path.
+  typedef websocketpp::log::stub alog_type;
+  typedef websocketpp::message_buffer::message<RecyclingMsgManager> message_type;
+  typedef RecyclingMsgManager<message_type> con_msg_manager_type;
+  typedef RecyclingEndpointMsgManager<con_msg_manager_type> endpoint_msg_manager_type;
   struct transport_config : public base::transport_config {
     typedef typename type::concurrency_type concurrency_type;
     typedef typename type::alog_type alog_type;
@@ -129,12 +182,7 @@ std::string CertNames(X509* cert) {
 }
 
 std::string AddQuery(const std::string& url, const std::string& name, const std::string& value) {
-  std::string enc;
-  static const char* hex = "0123456789ABCDEF";
-  for (unsigned char ch : value) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') enc += static_cast<char>(ch);
-    else enc += std::string("%") + hex[ch >> 4] + hex[ch & 15];
-  }
+  std::string enc = EncodePathSegment(value);  // only unreserved characters stay: right for a query value too
   std::string base = url, frag;
   if (auto h = base.find('#'); h != std::string::npos) frag = base.substr(h), base.resize(h);
   return base + (base.find('?') == std::string::npos ? "?" : "&") + name + "=" + enc + frag;
@@ -144,16 +192,15 @@ std::string AddQuery(const std::string& url, const std::string& name, const std:
 
 // What does not depend on the transport; ImplT<Config> below is the websocketpp part.
 struct Session::Impl {
-  Impl(SessionOptions o, SessionHandler* h)
+  Impl(SessionOptions o, SessionHandler* h, Loop* l)
       : opts(std::move(o)), handler(h), backoff(opts.backoff, [this] { return uniform(rng); }),
-        rng(std::random_device{}()), signals(ioc, SIGINT, SIGTERM) {}
+        rng(std::random_device{}()), loop(l), ioc(l->impl().ioc) {}
   virtual ~Impl() = default;
   virtual void Init() = 0;
   virtual void Connect() = 0;
-  virtual void Drop(const std::string& reason) = 0;
   virtual void SendNow(const std::string& frame, bool binary = false) = 0;
   virtual void Close(int code, const std::string& reason) = 0;
-  virtual void StopLoop() = 0;
+  virtual void Halt() = 0;  // ends the session for good (the loop goes on when it is shared)
   virtual void PauseCon() = 0;
   virtual void ResumeCon() = 0;
   virtual void After(Millis delay, std::function<void()> fn) = 0;
@@ -163,19 +210,20 @@ struct Session::Impl {
   Backoff backoff;
   std::mt19937_64 rng;
   std::uniform_real_distribution<double> uniform{0.0, 1.0};
-  asio::io_context ioc;
-  asio::signal_set signals;
+  Loop* loop;
+  asio::io_context& ioc;
+  bool own_loop = false;  // the session's own loop: it stops with the session
   uint64_t gen = 0;  // attempt number; callbacks of an older connection see a newer gen and return
   bool open = false;
   bool ever_open = false;
   bool closing = false;
   bool stopped = false;
   bool paused = false;
-  int sigints = 0;
   std::string drop_reason;  // why we ended the connection ourselves (pong timeout, idle, ...)
   std::deque<std::pair<std::string, bool>> queue;  // frame, binary
   SessionStats stats;
-  Clock::time_point last_rx;
+  Clock::time_point last_rx;   // when data was last seen (by the idle check)
+  int64_t frames_at_check = 0;  // stats.frames at the idle check before
 };
 
 namespace {
@@ -186,7 +234,7 @@ struct ImplT final : Session::Impl {
   using ConPtr = typename Client::connection_ptr;
   static constexpr bool kTls = std::is_same_v<typename Cfg::base, TlsBase>;
 
-  ImplT(SessionOptions o, SessionHandler* h) : Impl(std::move(o), h), elog_stream(&elog) {}
+  ImplT(SessionOptions o, SessionHandler* h, Loop* l) : Impl(std::move(o), h, l), elog_stream(&elog) {}
 
   LogCapture elog;
   std::ostream elog_stream;
@@ -201,12 +249,12 @@ struct ImplT final : Session::Impl {
   std::shared_ptr<asio::ssl::context> MakeTlsContext() {
     namespace ssl = asio::ssl;
     auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+    std::string what = "TLS settings";  // what was being loaded when it failed
     try {
       ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
       SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
       const TlsOptions& t = opts.tls;
-      std::string what;
       if (!t.cert_file.empty()) {
         what = "client certificate " + t.cert_file;
         ctx->use_certificate_chain_file(t.cert_file);
@@ -229,9 +277,8 @@ struct ImplT final : Session::Impl {
         what = "the system's CA store";
         ctx->set_default_verify_paths();
       }
-      (void)what;
     } catch (const std::exception& e) {
-      tls_error = std::string("cannot load TLS settings: ") + e.what();
+      tls_error = "cannot load " + what + ": " + e.what();
       return nullptr;
     }
     ctx->set_verify_mode(ssl::verify_peer);
@@ -264,8 +311,8 @@ struct ImplT final : Session::Impl {
   void Init() override {
     ws.clear_access_channels(websocketpp::log::alevel::all);
     ws.clear_error_channels(websocketpp::log::elevel::all);
-    // websocketpp logs to std::cout by default: never let it near stdout.
-    ws.get_alog().set_ostream(&std::cerr);
+    // websocketpp logs to std::cout by default: never let it near stdout. (The access log is a
+    // stub that writes nothing.)
     ws.get_elog().set_ostream(&elog_stream);
     elog.echo = opts.verbose >= 2;
     if (opts.verbose >= 2) ws.set_error_channels(websocketpp::log::elevel::rerror | websocketpp::log::elevel::fatal);
@@ -274,16 +321,6 @@ struct ImplT final : Session::Impl {
     ws.init_asio(&ioc, ec);
     if constexpr (kTls) ws.set_tls_init_handler([this](Hdl) { return MakeTlsContext(); });
     ws.start_perpetual();
-    WaitSignal();
-  }
-
-  void WaitSignal() {
-    signals.async_wait([this](const asio::error_code& ec, int signo) {
-      if (ec) return;
-      if (signo == SIGINT && ++sigints >= 2) std::_Exit(130);  // a second Ctrl-C: at once
-      handler->OnSignal(signo);
-      WaitSignal();
-    });
   }
 
   void CancelTimers() {
@@ -364,7 +401,7 @@ struct ImplT final : Session::Impl {
   }
 
   // We end the current connection ourselves; it counts as lost (and is retried).
-  void Drop(const std::string& reason) override {
+  void Drop(const std::string& reason) {
     if (!con) return;
     ConPtr c = con;
     bool was_open = open;
@@ -424,7 +461,10 @@ struct ImplT final : Session::Impl {
     long step = std::max<long>(50, static_cast<long>(opts.idle_timeout.count() / 4));
     idle_timer = ws.set_timer(step, [this, g](const websocketpp::lib::error_code& e) {
       if (e || g != gen || !open) return;
-      if (paused) last_rx = Clock::now();  // our own pause is not the peer's silence
+      // Frames counted since the last look are data seen (no clock read per frame); our own
+      // pause is not the peer's silence.
+      if (paused || stats.frames != frames_at_check) last_rx = Clock::now();
+      frames_at_check = stats.frames;
       if (!closing && Clock::now() - last_rx > opts.idle_timeout)
         return Drop("no data for " + FormatDuration(opts.idle_timeout));
       ScheduleIdleCheck();
@@ -432,7 +472,6 @@ struct ImplT final : Session::Impl {
   }
 
   void OnMessage(typename Client::message_ptr m) {
-    last_rx = Clock::now();
     const std::string& p = m->get_payload();
     ++stats.frames;
     stats.bytes += static_cast<int64_t>(p.size());
@@ -490,7 +529,7 @@ struct ImplT final : Session::Impl {
       if (opts.proxy.enabled() && !d.tls && d.http_status == 0) ProxyFailure(tec ? tec : ec, &d);
       for (auto& ch : d.reason) ch = ch == '\n' ? ' ' : ch;
     }
-    if (closing) return StopLoop();
+    if (closing) return Halt();
     Lost(d);
   }
 
@@ -519,9 +558,9 @@ struct ImplT final : Session::Impl {
     open = false;
     CancelTimers();
     if (stopped) return;
-    if (closing) return StopLoop();
+    if (closing) return Halt();
     if (!d.retryable) return GiveUp(d, false);
-    if (!handler->ShouldReconnect(d)) return StopLoop();
+    if (!handler->ShouldReconnect(d)) return Halt();
     if (backoff.Exhausted()) return GiveUp(d, true);
     Millis delay = backoff.Next();
     handler->OnRetry(d, delay, backoff.attempt(), backoff.policy().retries);
@@ -533,7 +572,7 @@ struct ImplT final : Session::Impl {
 
   void GiveUp(const Disconnect& d, bool exhausted) {
     handler->OnGiveUp(d, exhausted);
-    StopLoop();
+    Halt();
   }
 
   void SendNow(const std::string& frame, bool binary = false) override {
@@ -546,14 +585,14 @@ struct ImplT final : Session::Impl {
   void Close(int code, const std::string& reason) override {
     if (closing || stopped) return;
     closing = true;
-    if (!open) return StopLoop();
+    if (!open) return Halt();
     websocketpp::lib::error_code ec;
     con->close(static_cast<websocketpp::close::status::value>(code), reason, ec);
-    if (ec) return StopLoop();
-    ws.set_timer(2500, [this](const websocketpp::lib::error_code&) { StopLoop(); });
+    if (ec) return Halt();
+    ws.set_timer(2500, [this](const websocketpp::lib::error_code&) { Halt(); });
   }
 
-  void StopLoop() override {
+  void Halt() override {
     if (stopped) return;
     stopped = true;
     open = false;
@@ -564,9 +603,8 @@ struct ImplT final : Session::Impl {
       if (con->get_state() != websocketpp::session::state::closed) con->terminate(ec);
     }
     ws.stop_perpetual();
-    asio::error_code ec;
-    signals.cancel(ec);
-    ioc.stop();
+    if (own_loop) loop->Stop();
+    handler->OnStopped();
   }
 
   void PauseCon() override { con->pause_reading(); }
@@ -578,25 +616,33 @@ struct ImplT final : Session::Impl {
   }
 };
 
-std::unique_ptr<Session::Impl> MakeImpl(SessionOptions opts, SessionHandler* handler) {
+std::unique_ptr<Session::Impl> MakeImpl(SessionOptions opts, SessionHandler* h, Loop* l) {
   bool tls = opts.url.rfind("wss://", 0) == 0 || opts.url.rfind("WSS://", 0) == 0;
-  if (tls && opts.compress) return std::make_unique<ImplT<ClientConfigT<TlsBase, true>>>(std::move(opts), handler);
-  if (tls) return std::make_unique<ImplT<ClientConfigT<TlsBase, false>>>(std::move(opts), handler);
-  if (opts.compress) return std::make_unique<ImplT<ClientConfigT<PlainBase, true>>>(std::move(opts), handler);
-  return std::make_unique<ImplT<ClientConfigT<PlainBase, false>>>(std::move(opts), handler);
+  if (tls && opts.compress) return std::make_unique<ImplT<ClientConfigT<TlsBase, true>>>(std::move(opts), h, l);
+  if (tls) return std::make_unique<ImplT<ClientConfigT<TlsBase, false>>>(std::move(opts), h, l);
+  if (opts.compress) return std::make_unique<ImplT<ClientConfigT<PlainBase, true>>>(std::move(opts), h, l);
+  return std::make_unique<ImplT<ClientConfigT<PlainBase, false>>>(std::move(opts), h, l);
 }
 
 }  // namespace
 
-Session::Session(SessionOptions opts, SessionHandler* handler) : impl_(MakeImpl(std::move(opts), handler)) {
+Session::Session(SessionOptions opts, SessionHandler* handler, Loop* loop)
+    : own_loop_(loop ? nullptr : std::make_unique<Loop>()),
+      impl_(MakeImpl(std::move(opts), handler, loop ? loop : own_loop_.get())) {
   impl_->Init();
+  if (own_loop_) {
+    impl_->own_loop = true;
+    own_loop_->OnSignal([handler](int signo) { handler->OnSignal(signo); });
+  }
 }
 
 Session::~Session() = default;
 
+void Session::Start() { impl_->loop->Post([this] { impl_->Connect(); }); }
+
 void Session::Run() {
-  impl_->Connect();
-  impl_->ioc.run();
+  Start();
+  impl_->loop->Run();
 }
 
 bool Session::Send(std::string frame, bool binary) {
@@ -613,8 +659,7 @@ size_t Session::queued() const { return impl_->queue.size(); }
 
 void Session::SendNow(const std::string& frame) { impl_->SendNow(frame); }
 void Session::Close(int code, const std::string& reason) { impl_->Close(code, reason); }
-void Session::Stop() { impl_->StopLoop(); }
-void Session::Reconnect(const std::string& reason) { impl_->Drop(reason); }
+void Session::Stop() { impl_->Halt(); }
 
 void Session::MarkProgress() { impl_->backoff.Reset(); }
 
@@ -633,11 +678,13 @@ void Session::ResumeReading() {
   });
 }
 
-void Session::Post(std::function<void()> fn) { asio::post(impl_->ioc, std::move(fn)); }
+void Session::Post(std::function<void()> fn) { impl_->loop->Post(std::move(fn)); }
 
 void Session::After(Millis delay, std::function<void()> fn) { impl_->After(delay, std::move(fn)); }
 
 bool Session::is_open() const { return impl_->open; }
+int64_t Session::reconnects() const { return impl_->stats.reconnects; }
+const std::string& Session::url() const { return impl_->opts.url; }
 const SessionStats& Session::stats() const { return impl_->stats; }
 const SessionOptions& Session::options() const { return impl_->opts; }
 

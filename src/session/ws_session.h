@@ -1,8 +1,12 @@
 // The reconnecting WebSocket session every client subcommand uses. It owns the event loop, the
 // connection attempts (a fresh websocketpp connection each time, on the same endpoint and loop),
 // backoff, heartbeat, the offline queue and read pausing. What to send on each (re)connect and
-// what frames mean is the handler's business (RunFollower for watch/execute).
+// what frames mean is the handler's business (the Dispatcher of watch/execute, SendPipe).
 // websocketpp stays inside ws_session.cpp.
+//
+// Threads: Run() runs the loop on the calling thread; every handler callback runs there, and
+// every method must be called there, except Post and ResumeReading (any thread). The loop never
+// blocks on a peer: a slow stdout pauses reading instead (PauseReading).
 #pragma once
 
 #include <cstdint>
@@ -15,7 +19,9 @@
 
 #include "core/duration.h"
 #include "session/backoff.h"
+#include "session/loop.h"
 #include "session/proxy.h"
+#include "session/session_port.h"
 
 namespace wsflow {
 
@@ -80,8 +86,11 @@ class SessionHandler {
   }
   /// The session gives up: not retryable, or retries exhausted. It stops after this returns.
   virtual void OnGiveUp(const Disconnect& why, bool exhausted) = 0;
-  /// SIGINT or SIGTERM arrived (the second SIGINT exits at once without calling this).
+  /// SIGINT, SIGTERM or SIGHUP arrived (the second SIGINT exits at once without calling this).
+  /// Only for a session with a loop of its own: a shared loop's owner handles its signals.
   virtual void OnSignal(int signo) = 0;
+  /// The session has stopped (closed, given up, or stopped): it will not call anything again.
+  virtual void OnStopped() {}
 };
 
 struct SessionStats {
@@ -91,49 +100,45 @@ struct SessionStats {
   int64_t bytes = 0;
 };
 
-class Session {
+class Session final : public SessionPort {
  public:
-  Session(SessionOptions opts, SessionHandler* handler);
-  ~Session();
+  /// `loop`: the loop to live on, shared with other sessions (Start, then the owner runs it);
+  /// null: a loop of the session's own (Run), which also delivers signals to `handler`.
+  Session(SessionOptions opts, SessionHandler* handler, Loop* loop = nullptr);
+  ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  /// Connects and runs the loop until Stop() (or a graceful Close() has finished).
+  /// Starts connecting, on a shared loop.
+  void Start();
+  /// Connects and runs the session's own loop until Stop() (or a graceful Close() has finished).
   void Run();
 
   /// Sends now when open; when not, queues (FIFO, bounded). False when the queue is full.
   bool Send(std::string frame, bool binary = false);
   /// Frames queued while disconnected, not sent yet.
   size_t queued() const;
-  /// Sends on the open connection, bypassing the queue (re-subscriptions in OnOpen).
-  void SendNow(const std::string& frame);
-  /// Closes with a close frame (bounded by ~2 s for the handshake), then stops the loop.
-  void Close(int code, const std::string& reason);
-  /// Stops the loop now.
-  void Stop();
-  /// Drops the current connection and reconnects at once (e.g. after a seq gap).
-  void Reconnect(const std::string& reason);
 
-  /// The stream made progress (a new event): the next loss starts the backoff afresh.
-  void MarkProgress();
+  // SessionPort
+  void SendNow(const std::string& frame) override;
+  bool is_open() const override;
+  void Close(int code, const std::string& reason) override;
+  void Stop() override;
+  void MarkProgress() override;
+  void PauseReading() override;
+  void ResumeReading() override;
+  void Post(std::function<void()> fn) override;
+  void After(Millis delay, std::function<void()> fn) override;
+  int64_t reconnects() const override;
+  const std::string& url() const override;
 
-  /// Stops reading frames (call from OnText only): output cannot keep up.
-  void PauseReading();
-  /// Reads again (from any thread: it is posted to the loop).
-  void ResumeReading();
-
-  /// Runs `fn` on the loop (thread-safe).
-  void Post(std::function<void()> fn);
-  /// Runs `fn` on the loop after `delay`.
-  void After(Millis delay, std::function<void()> fn);
-
-  bool is_open() const;
   const SessionStats& stats() const;
   const SessionOptions& options() const;
 
   struct Impl;  ///< ws_session.cpp only (plain and TLS implementations derive from it)
 
  private:
+  std::unique_ptr<Loop> own_loop_;  ///< declared first: the session's Impl lives on it
   std::unique_ptr<Impl> impl_;
 };
 

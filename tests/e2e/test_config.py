@@ -136,7 +136,7 @@ def test_profile_selects_a_backend_and_file_settings_apply():
                       "profiles": {"live": {"url": s.url}, "pretty": {"url": s.url, "output": "pretty"}}})
         r = wsflow("watch", run_id)
         assert r.rc == 5, r  # the file's dead URL, given up after the file's one quick retry
-        assert "giving up after 1 retries" in r.err.decode(), r
+        assert "giving up after 1 retry:" in r.err.decode(), r
         r = wsflow("watch", run_id, "--profile", "live")
         assert r.rc == 0 and r.out == out, r
         r = wsflow("watch", run_id, env={"WSFLOW_PROFILE": "live"})

@@ -40,7 +40,8 @@ def test_committed_docs_are_what_the_binary_generates():
 def test_every_subcommand_and_option_is_documented_and_nothing_else():
     man = read(FILES["man"]).replace("\\-", "-")
     subs = subcommands()
-    assert set(subs) == {"watch", "execute", "approve", "cancel", "pause", "resume", "send", "replay", "serve", "sessions", "config"}, subs
+    assert set(subs) == {"watch", "execute", "approve", "cancel", "pause", "resume", "runs", "status", "send", "replay", "serve",
+                         "sessions", "config"}, subs
     known = {"--help", "--version"}
     for sub in subs:
         assert ".SS \"wsflow %s" % sub in read(FILES["man"]), sub

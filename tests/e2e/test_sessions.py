@@ -7,7 +7,8 @@ import socket
 import subprocess
 import time
 
-from wsflow_e2e import BIN, Server, Skip, assert_seq_complete, finish, parse_ndjson, start, tmpdir, wait_for, wsflow
+from wsflow_e2e import (BIN, Server, Skip, assert_seq_complete, finish, parse_ndjson, scale, start, tmpdir, wait_for,
+                        wsflow)
 
 
 def runtime_dir():
@@ -142,3 +143,59 @@ def test_another_user_cannot_use_the_socket():
         a = wsflow("approve", "u1", "approval-s3", "--url", s.url, env=env)
         assert a.rc == 0
         assert finish(holder).rc == 0
+
+
+def _socket_of(env):
+    wsdir = os.path.join(env["XDG_RUNTIME_DIR"], "wsflow")
+    return os.path.join(wsdir, wait_for(lambda: os.path.isdir(wsdir) and os.listdir(wsdir) and os.listdir(wsdir)[0],
+                                        what="the holder's control socket"))
+
+
+def _long_gated_scenario(n):
+    """An approval gate, then n events of ~250 bytes with no delay, then the end."""
+    path = os.path.join(tmpdir(), "gated.json")
+    with open(path, "w") as f:
+        json.dump({"name": "gated", "delay_ms": 0, "items": [
+            {"approval": {"approval_id": "go", "message": "go?", "options": ["approve", "reject"]}},
+            {"event": "step_progress", "repeat": n, "data": {"message": "part {i} of {n} " + "x" * 150}},
+            {"event": "workflow_completed", "data": {"message": "done"}}]}, f)
+    return path
+
+
+def test_a_local_watcher_that_never_reads_does_not_stall_the_run():
+    """Issue 13: a process that asks the holder to watch and never reads: the run, its stdout and its
+    signals go on; the watcher is dropped (docs/sessions.md), not waited for."""
+    env = runtime_dir()
+    n = scale(200000)  # ~50 MB: far more than the watcher's queue and its socket buffer hold
+    scenario = _long_gated_scenario(n)
+    with Server() as s:
+        holder = start("execute", "t", "--url", s.url, "--run-id", "st1", "--config",
+                       json.dumps({"scenario_file": scenario}), env=env)
+        head = read_until(holder, b"approval_requested")
+        stalled = socket.socket(socket.AF_UNIX)
+        stalled.connect(_socket_of(env))
+        stalled.sendall(b'{"op":"watch"}\n')  # and never read
+        a = wsflow("approve", "st1", "go", "--url", s.url, env=env)
+        assert a.rc == 0, a
+        r = finish(holder, timeout=240)
+        # the run ended (exit 0, every event printed) while the stalled watcher was still connected
+        assert r.rc == 0, r
+        events = parse_ndjson(head + r.out)
+        assert events[-1]["event_type"] == "workflow_completed"
+        assert sum(1 for e in events if e["event_type"] == "step_progress") == n
+        assert_seq_complete(events)
+        stalled.close()
+
+        # Ctrl-C with a stalled watcher attached: exit 130 at once, not when the watcher reads
+        holder = start("execute", "t", "--url", s.url, "--run-id", "st2", "--config",
+                       json.dumps({"scenario_file": scenario}), env=env)
+        read_until(holder, b"approval_requested")
+        stalled = socket.socket(socket.AF_UNIX)
+        stalled.connect(_socket_of(env))
+        stalled.sendall(b'{"op":"watch"}\n')
+        assert wsflow("approve", "st2", "go", "--url", s.url, env=env).rc == 0
+        read_until(holder, b'"seq":2000,')
+        holder.send_signal(signal.SIGINT)
+        r = finish(holder, timeout=30)
+        assert r.rc == 130, r
+        stalled.close()

@@ -44,12 +44,12 @@ Seen ConvertFile(const std::string& dialect, const std::string& path) {
     ++n;
     if (line.empty()) continue;
     INFO(path << ":" << n);
-    JsonDoc v;
+    ReceivedFrame frame;
     std::string err;
-    REQUIRE(ParseJson(line, &v, &err));
+    REQUIRE(frame.Reset(line, &err));
     Incoming out;
     // aladdin ignores other executions on a shared connection: follow them all ("")
-    d->Convert(line, v, dialect == "aladdin" ? "" : "run-under-test", &out);
+    d->Convert(frame, dialect == "aladdin" ? "" : "run-under-test", &out);
     if (out.kind == Incoming::kError) ++seen.errors;
     if (out.kind != Incoming::kEvent || out.passthrough) continue;
     ++seen.events;

@@ -8,11 +8,11 @@ namespace {
 Incoming Convert(const char* dialect, const std::string& frame, const std::string& run = "run-1") {
   auto d = MakeDialect(dialect);
   REQUIRE(d);
-  JsonDoc v;
+  ReceivedFrame f;
   std::string err;
-  REQUIRE(ParseJson(frame, &v, &err));
+  REQUIRE(f.Reset(frame, &err));
   Incoming in;
-  d->Convert(frame, v, run, &in);
+  d->Convert(f, run, &in);
   return in;
 }
 std::string Field(const Incoming& in, const char* key) { return std::string(GetString(in.envelope, key)); }
@@ -207,4 +207,81 @@ TEST_CASE("malformed frames of every dialect convert without crashing") {
       Incoming in = Convert(name.c_str(), f);
       if (in.kind == Incoming::kEvent && !in.passthrough) CHECK(in.envelope.IsObject());
     }
+}
+
+TEST_CASE("native: a numbered event goes through as its own bytes, judged from the scan") {
+  auto ev = Convert("native", R"({"event_type":"step_progress","timestamp":"2026-01-01T00:00:00.000Z","run_id":"r-9","seq":4,"data":{"p":1}})");
+  CHECK(ev.kind == Incoming::kEvent);
+  CHECK(ev.passthrough);
+  CHECK(ev.seq == 4);
+  CHECK(ev.event_type == "step_progress");
+  CHECK(ev.run_id == "r-9");
+  CHECK(ev.outcome == Outcome::kNone);
+  CHECK(Convert("native", R"({"event_type":"workflow_completed","timestamp":"t","seq":9,"data":{}})").outcome ==
+        Outcome::kCompleted);
+  CHECK(Convert("native", R"({"event_type":"workflow_failed","timestamp":"t","seq":9,"data":{"status":"cancelled"}})")
+            .outcome == Outcome::kCancelled);
+  CHECK(Convert("native", R"({"event_type":"workflow_failed","timestamp":"t","seq":9,"data":{"status":"failed"}})")
+            .outcome == Outcome::kFailed);
+  CHECK(Convert("native", R"({"event_type":"workflow_cancelled","timestamp":"t","seq":9,"data":{}})").outcome ==
+        Outcome::kCancelled);
+}
+
+TEST_CASE("native: an event without a timestamp or an object in data is completed") {
+  auto ev = Convert("native", R"({"event_type":"x","run_id":"r","seq":2,"data":"text"})");
+  CHECK(ev.kind == Incoming::kEvent);
+  CHECK_FALSE(ev.passthrough);
+  CHECK(ev.seq == 2);
+  CHECK(Field(ev, "timestamp").size() == 24);
+  const JsonValue* data = GetObject(ev.envelope, "data");
+  REQUIRE(data);
+  CHECK(GetString(*data, "value") == "text");
+  auto nodata = Convert("native", R"({"event_type":"x","timestamp":"t","seq":2})");
+  CHECK_FALSE(nodata.passthrough);
+  CHECK(GetObject(nodata.envelope, "data"));
+}
+
+TEST_CASE("native: acks, errors, heartbeats, envelopes without seq, and what is no envelope") {
+  auto ack = Convert("native", R"({"event_type":"ack","run_id":"r","request_id":"q1","data":{"action":"subscribe","last_seq":7,"from_seq":2,"state":"completed","outcome":"failed"}})");
+  CHECK(ack.kind == Incoming::kAck);
+  CHECK(ack.request_id == "q1");
+  CHECK(ack.confirms == "subscribe");
+  CHECK(ack.last_seq == 7);
+  CHECK(ack.from_seq == 2);
+  CHECK(ack.state == "completed");
+  CHECK(ack.run_outcome == Outcome::kFailed);
+  auto err = Convert("native", R"({"event_type":"error","request_id":"q2","data":{"error_type":"unknown_run","message":"no"}})");
+  CHECK(err.kind == Incoming::kError);
+  CHECK(err.message == "no");
+  CHECK(err.request_id == "q2");
+  CHECK(Convert("native", R"({"event_type":"pong","data":{}})").kind == Incoming::kPong);
+  CHECK(Convert("native", R"({"event_type":"heartbeat","data":{}})").kind == Incoming::kHeartbeat);
+  auto other = Convert("native", R"({"event_type":"notice","data":{}})");
+  CHECK(other.kind == Incoming::kUnnumbered);
+  CHECK(other.passthrough);
+  for (const char* bad : {R"({"event_type":"x","seq":0})", R"({"event_type":"x","seq":1.5})",
+                          R"({"event_type":"x","run_id":3,"seq":1})", R"({"event_type":"","seq":1})", R"([1])",
+                          R"({"type":"x"})"}) {
+    INFO(bad);
+    CHECK(Convert("native", bad).kind == Incoming::kUnknown);
+  }
+}
+
+TEST_CASE("Incoming is reused from frame to frame without keeping anything") {
+  auto d = MakeDialect("cmbagent");
+  ReceivedFrame f;
+  std::string err;
+  Incoming in;
+  REQUIRE(f.Reset(R"({"event_type":"step_started","timestamp":"2026-01-22T10:00:00Z","data":{"step_id":"s1"}})", &err));
+  d->Convert(f, "t", &in);
+  CHECK(in.kind == Incoming::kEvent);
+  in.Reset();
+  CHECK(in.envelope.IsNull());
+  CHECK(in.event_type.empty());
+  REQUIRE(f.Reset(R"({"event_type":"error","data":{"message":"m"}})", &err));
+  d->Convert(f, "t", &in);
+  CHECK(in.kind == Incoming::kError);
+  CHECK(in.message == "m");
+  Incoming moved = std::move(in);  // the arena moves with it
+  CHECK(moved.message == "m");
 }

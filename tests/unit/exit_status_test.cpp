@@ -29,6 +29,7 @@ TEST_CASE("exit status numbers are the documented ones") {
   CHECK(kExitConnection == 5);
   CHECK(kExitAuth == 6);
   CHECK(kExitIncomplete == 7);
+  CHECK(kExitOutput == 8);
   CHECK(kExitTimeout == 124);
   CHECK(kExitInterrupted == 130);
   CHECK(kExitTerminated == 143);
@@ -36,19 +37,19 @@ TEST_CASE("exit status numbers are the documented ones") {
 
 TEST_CASE("every exit status has its own name, unknown numbers are 'unknown'") {
   std::set<std::string> names;
-  for (int s : {0, 1, 2, 3, 4, 5, 6, 7, 124, 130, 143}) {
+  for (int s : {0, 1, 2, 3, 4, 5, 6, 7, 8, 124, 130, 143}) {
     INFO(s);
     std::string name = ExitStatusName(s);
     CHECK(name != "unknown");
     CHECK_FALSE(name.empty());
     names.insert(name);
   }
-  CHECK(names.size() == 11);
+  CHECK(names.size() == 12);
   CHECK(std::string(ExitStatusName(0)) == "completed");
   CHECK(std::string(ExitStatusName(1)) == "failed");
   CHECK(std::string(ExitStatusName(3)) == "cancelled");
   CHECK(std::string(ExitStatusName(124)) == "timed out");
-  for (int s : {-1, 8, 100, 123, 125, 255}) {
+  for (int s : {-1, 9, 100, 123, 125, 255}) {
     INFO(s);
     CHECK(std::string(ExitStatusName(s)) == "unknown");
   }

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/frame_scan.h"
+#include "core/received_frame.h"
 #include "core/json.h"
 
 using namespace wsflow;
@@ -113,4 +114,42 @@ TEST_CASE("FrameScanner refuses what the DOM parser refuses: bad syntax, UTF-8, 
   CHECK(s.Scan(std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']'), &err));
   REQUIRE(s.Scan(R"({"event_type":"again"})", &err));  // usable after failures
   CHECK(s.fields().event_type == "again");
+}
+
+TEST_CASE("ReceivedFrame parses its DOM only when asked, once per frame") {
+  ReceivedFrame f;
+  std::string err;
+  REQUIRE(f.Reset(R"({"event_type":"a","seq":1,"data":{"x":1}})", &err));
+  CHECK(f.fields().event_type == "a");
+  const JsonValue& d = f.dom();
+  CHECK(GetInt(*GetObject(d, "data"), "x", 0) == 1);
+  CHECK(&f.dom() == &d);
+  REQUIRE(f.Reset(R"({"event_type":"b","data":{"x":2}})", &err));
+  CHECK(GetString(f.dom(), "event_type") == "b");
+  CHECK_FALSE(f.Reset("{", &err));
+}
+
+TEST_CASE("FrameScanner judges compactness like IsCompactJson, escapes and all") {
+  FrameScanner s;
+  std::string err;
+  const char* frames[] = {R"({"a":"x y"})",
+                          R"({"a":"x\ny","b":"z"})",
+                          R"({"a":"say \"hi there\"","b":1})",
+                          R"({"a":"say \"hi\"", "b":1})",
+                          R"({"a":"ends in \\","b":[1,2,{"c":null}]})",
+                          R"({"a":"ends in \\" ,"b":1})",
+                          R"({"k\"ey":"v","n":-1.5e3,"t":true})",
+                          R"({"k\"ey" :"v"})",
+                          R"(["a",1, "b"])",
+                          R"("just a string with spaces")",
+                          "{\"a\":\"é ü\",\"b\":2}",
+                          "[1,2]\n"};
+  for (const char* f : frames) {
+    INFO(f);
+    REQUIRE(s.Scan(f, &err));
+    bool plain = IsCompactJson(f);
+    // Without escapes the two agree exactly; with them the scan may only err on the safe side.
+    if (std::string(f).find('\\') == std::string::npos) CHECK(s.fields().compact == plain);
+    else if (!plain) CHECK_FALSE(s.fields().compact);
+  }
 }

@@ -215,6 +215,20 @@ TEST_CASE("Quote and JsonObject make JSON text") {
   CHECK(JsonObject({{"a", "1"}, {"b", ""}, {"c", Quote("x")}}) == R"({"a":1,"c":"x"})");
 }
 
+TEST_CASE("IsCompactJson skips strings, escaped quotes and backslashes included") {
+  CHECK(IsCompactJson(R"({"a":"x y","b":[1,2]})"));
+  CHECK(IsCompactJson(R"({"a":"say \"hi there\"","b":1})"));
+  CHECK_FALSE(IsCompactJson(R"({"a":"say \"hi\"", "b":1})"));
+  CHECK(IsCompactJson(R"({"a":"ends in a backslash \\","b":1})"));
+  CHECK_FALSE(IsCompactJson(R"({"a":"ends in a backslash \\" ,"b":1})"));
+  CHECK(IsCompactJson(R"({"a":"\\\"quoted\\\"","b":2})"));
+  CHECK_FALSE(IsCompactJson("{\"a\":1,\n\"b\":2}"));
+  CHECK_FALSE(IsCompactJson("{\"a\":\t1}"));
+  CHECK(IsCompactJson("{\"a\":\"tab\there\"}"));
+  CHECK(IsCompactJson(""));
+  CHECK(IsCompactJson("\"unterminated string with spaces"));
+}
+
 TEST_CASE("Parsing refuses numbers beyond a double's range instead of reading them as infinity") {
   // Found by fuzz/json_fuzz.cpp: RapidJSON read 82231e308 as inf, and ToJson then wrote nothing
   // ("[9e308]" printed as "["): a frame re-serialised by a dialect became a cut line.

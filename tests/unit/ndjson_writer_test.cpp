@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <future>
 #include <limits>
+#include <memory>
 #include <poll.h>
 #include <string>
 #include <unistd.h>
@@ -211,4 +212,73 @@ TEST_CASE("NdjsonWriter: OnDrained does not run when the high-water mark was nev
   std::string got = ReadBytes(p.r, kAll);
   CHECK(got.substr(0, 7) == "line 0\n");
   CHECK(got.size() == 100 * 6 + 90 + 100);
+}
+
+TEST_CASE("NdjsonWriter: with a flush scheduler, lines wait for Flush and go out as one batch") {
+  Pipe p;
+  NdjsonWriter::Options opts;
+  opts.fd = p.w;
+  NdjsonWriter w(opts);
+  CloseReadOnExit guard{p};
+  int scheduled = 0;
+  w.SetFlushScheduler([&] { ++scheduled; });
+  for (int i = 0; i < 100; ++i) w.Write("line " + std::to_string(i));
+  CHECK(scheduled == 1);  // once per batch, not per line
+  CHECK(w.lines() == 0);  // nothing handed over yet
+  w.Flush();
+  CHECK(w.lines() == 100);
+  w.Write("next");
+  CHECK(scheduled == 2);
+  w.Close();
+  CHECK(w.lines() == 101);
+  CHECK(w.lines_written() == 101);
+  p.CloseWrite();
+  std::string got = ReadBytes(p.r, kAll);
+  CHECK(got.substr(0, 7) == "line 0\n");
+  CHECK(got.substr(got.size() - 5) == "next\n");
+}
+
+TEST_CASE("NdjsonWriter: a failed write (ENOSPC) is an error, not a closed reader, with the whole lines counted") {
+  int fd = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;  // no /dev/full here
+  NdjsonWriter::Options opts;
+  opts.fd = fd;
+  NdjsonWriter w(opts);
+  std::promise<int> failed;
+  std::atomic<int> calls{0};
+  w.OnFailed([&](int e) {
+    if (calls.fetch_add(1) == 0) failed.set_value(e);
+  });
+  std::atomic<int> broken_calls{0};
+  w.OnBroken([&] { ++broken_calls; });
+  w.Write("a line that cannot be written");
+  auto f = failed.get_future();
+  REQUIRE(f.wait_for(std::chrono::milliseconds(kTimeoutMs)) == std::future_status::ready);
+  CHECK(f.get() == ENOSPC);
+  CHECK(w.failed());
+  CHECK(w.error() == ENOSPC);
+  CHECK_FALSE(w.broken());
+  CHECK(w.lines_written() == 0);
+  w.Write("dropped");
+  w.Close();
+  CHECK(calls.load() == 1);
+  CHECK(broken_calls.load() == 0);
+  ::close(fd);
+}
+
+TEST_CASE("NdjsonWriter: Close with a limit gives up on a reader that does not read") {
+  std::signal(SIGPIPE, SIG_IGN);
+  Pipe p;
+  int capacity = ::fcntl(p.w, F_GETPIPE_SZ);
+  REQUIRE(capacity > 0);
+  NdjsonWriter::Options opts;
+  opts.fd = p.w;
+  auto w = std::make_unique<NdjsonWriter>(opts);
+  w->Write(std::string(static_cast<size_t>(capacity) * 2, 'x'));  // blocks: nobody reads
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK_FALSE(w->Close(Millis(200)));
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(kTimeoutMs));
+  CHECK_FALSE(w->Close(Millis(0)));  // still given up: does not wait for ever
+  w.reset();                          // nor does the destructor
+  p.CloseRead();                      // the blocked write() now fails with EPIPE; the thread ends
 }

@@ -1,48 +1,20 @@
 #include <catch2/catch.hpp>
 
-#include <algorithm>
-#include <cstdio>
-#include <cstdlib>
-#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <vector>
 
+#include "fake_transport.h"
 #include "server/run_store.h"
 
-using namespace wsflow;
+using namespace wsflow::serve;
+using wsflow::serve::testing::TempDir;
 
 namespace {
-
-// A fresh directory under $TMPDIR (or /tmp), removed with its files at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/wsflow-run-store-XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    REQUIRE(::mkdtemp(buf.data()) != nullptr);
-    path_ = buf.data();
-  }
-  ~TempDir() {
-    if (DIR* d = ::opendir(path_.c_str())) {
-      while (dirent* e = ::readdir(d)) {
-        std::string name = e->d_name;
-        if (name != "." && name != "..") ::unlink((path_ + "/" + name).c_str());
-      }
-      ::closedir(d);
-    }
-    ::rmdir(path_.c_str());
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::string Slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -51,171 +23,136 @@ std::string Slurp(const std::string& path) {
   return ss.str();
 }
 
-void Spit(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  REQUIRE(out.good());
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
 }
 
-std::string Line(int seq) {
-  return R"({"event_type":"step_progress","timestamp":"2026-01-01T00:00:00.000Z","run_id":"r-1","seq":)" +
-         std::to_string(seq) + R"(,"data":{}})";
-}
-
-const StoredRun* Find(const std::vector<StoredRun>& runs, const std::string& id) {
-  for (const auto& r : runs)
-    if (r.run_id == id) return &r;
+const StoredRunEntry* Find(const std::vector<StoredRunEntry>& entries, const std::string& id) {
+  for (const auto& e : entries)
+    if (e.run_id == id) return &e;
   return nullptr;
 }
 
 }  // namespace
 
-TEST_CASE("RunStore: Create, Append and Flush, then Load gets the runs back") {
+TEST_CASE("RunStore: Create, Append and Flush, End, then Index gets the records without the events") {
   TempDir dir;
-  const std::string meta1 = R"({"run_id":"r-1","task":"t","model":"m","config":{},"request_id":"q"})";
-  const std::string meta2 = R"({"run_id":"run/2 x","task":"t2","model":"m","config":{},"request_id":""})";
+  std::string err;
   {
     RunStore store(dir.path());
-    std::vector<StoredRun> none;
-    std::string err;
-    REQUIRE(store.Load(&none, &err));
-    CHECK(none.empty());
-    CHECK(store.persistent());
-    REQUIRE(store.Create("r-1", meta1, &err));
-    REQUIRE(store.Create("run/2 x", meta2, &err));
-    store.Append("r-1", Line(1));
-    store.Append("r-1", Line(2));
-    store.Append("run/2 x", Line(1));
+    REQUIRE(store.Open(&err));
+    REQUIRE(store.Create("r-1", R"({"run_id":"r-1","task":"t"})", &err));
+    REQUIRE(store.Create("run/2 x", R"({"run_id":"run/2 x","task":"t2"})", &err));
+    store.Append("r-1", R"({"seq":1})");
+    store.Append("run/2 x", R"({"seq":1})");
+    store.Append("r-1", R"({"seq":2})");
+    CHECK(Slurp(store.EventsPath("r-1")).empty());  // buffered until Flush
     store.Flush();
-    // Flushed: on disk now, while the store is still open.
-    CHECK(Slurp(dir.path() + "/r-1.events.ndjson") == Line(1) + "\n" + Line(2) + "\n");
-    store.Append("r-1", Line(3));
-    store.Finish("r-1");
-    CHECK(Slurp(dir.path() + "/r-1.events.ndjson") == Line(1) + "\n" + Line(2) + "\n" + Line(3) + "\n");
+    CHECK(Slurp(store.EventsPath("r-1")) == "{\"seq\":1}\n{\"seq\":2}\n");
+    REQUIRE(store.End("r-1", R"({"state":"completed","last_seq":2})", &err));
   }
-  // The id is percent-encoded in the file names.
-  CHECK(Slurp(dir.path() + "/run%2F2%20x.run.json") == meta2);
-
+  // the id is percent-encoded in the file names
+  CHECK(dir.Files() == std::vector<std::string>{"r-1.end.json", "r-1.events.ndjson", "r-1.run.json",
+                                                "run%2F2%20x.events.ndjson", "run%2F2%20x.run.json"});
   RunStore again(dir.path());
-  std::vector<StoredRun> runs;
-  std::string err;
-  REQUIRE(again.Load(&runs, &err));
-  REQUIRE(runs.size() == 2);
-  const StoredRun* r1 = Find(runs, "r-1");
-  const StoredRun* r2 = Find(runs, "run/2 x");
-  REQUIRE(r1);
-  REQUIRE(r2);
-  CHECK(r1->meta == meta1);
-  CHECK(r1->events == std::vector<std::string>{Line(1), Line(2), Line(3)});
-  CHECK(r2->meta == meta2);
-  CHECK(r2->events == std::vector<std::string>{Line(1)});
-
-  // Appending after a reload continues the same file.
-  again.Append("r-1", Line(4));
-  again.Flush();
-  std::vector<StoredRun> more;
-  REQUIRE(RunStore(dir.path()).Load(&more, &err));
-  REQUIRE(Find(more, "r-1"));
-  CHECK(Find(more, "r-1")->events.size() == 4);
+  REQUIRE(again.Open(&err));
+  std::vector<StoredRunEntry> entries;
+  REQUIRE(again.Index(&entries, &err));
+  REQUIRE(entries.size() == 2);
+  const StoredRunEntry* one = Find(entries, "r-1");
+  const StoredRunEntry* two = Find(entries, "run/2 x");
+  REQUIRE(one);
+  REQUIRE(two);
+  CHECK(one->meta == R"({"run_id":"r-1","task":"t"})");
+  CHECK(one->end == R"({"state":"completed","last_seq":2})");
+  CHECK(two->end.empty());  // not ended
+  CHECK(one->meta_mtime > 0);
 }
 
-TEST_CASE("RunStore: a run with no events yet loads with none") {
+TEST_CASE("RunStore: Read and Scan give the events file back; Truncate cuts it") {
   TempDir dir;
+  std::string err;
   RunStore store(dir.path());
-  std::string err;
-  REQUIRE(store.Create("empty", R"({"run_id":"empty"})", &err));
-  std::vector<StoredRun> runs;
-  REQUIRE(RunStore(dir.path()).Load(&runs, &err));
-  REQUIRE(runs.size() == 1);
-  CHECK(runs[0].run_id == "empty");
-  CHECK(runs[0].events.empty());
+  REQUIRE(store.Open(&err));
+  store.Append("r", "aaa");
+  store.Append("r", "bb");
+  std::string out;
+  REQUIRE(store.Read("r", 4, 3, &out, &err));  // pending appends are written first
+  CHECK(out == "bb\n");
+  CHECK_FALSE(store.Read("r", 4, 10, &out, &err));  // past the end: an error, not a short read
+  CHECK(err.find("r.events.ndjson") != std::string::npos);
+  std::string all;
+  uint64_t size = 0;
+  REQUIRE(store.Scan("r", [&](std::string_view chunk) { all.append(chunk); return true; }, &size, &err));
+  CHECK(all == "aaa\nbb\n");
+  CHECK(size == 7);
+  REQUIRE(store.Truncate("r", 4, &err));
+  REQUIRE(store.Scan("r", [&](std::string_view) { return true; }, &size, &err));
+  CHECK(size == 4);
+  // a run without an events file scans as empty
+  REQUIRE(store.Scan("none", [&](std::string_view) { return true; }, &size, &err));
+  CHECK(size == 0);
 }
 
-TEST_CASE("RunStore: Load creates a missing directory") {
+TEST_CASE("RunStore: a thousand runs appending keep a bounded number of files open") {
   TempDir dir;
-  std::string sub = dir.path() + "/sub";
-  RunStore store(sub);
-  std::vector<StoredRun> runs;
   std::string err;
-  REQUIRE(store.Load(&runs, &err));
-  CHECK(runs.empty());
-  struct stat st;
-  REQUIRE(::stat(sub.c_str(), &st) == 0);
-  CHECK(S_ISDIR(st.st_mode));
-  ::rmdir(sub.c_str());
+  RunStore store(dir.path());
+  REQUIRE(store.Open(&err));
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 1000; ++i) store.Append("r-" + std::to_string(i), "line " + std::to_string(round));
+    store.Flush();
+    CHECK(store.open_files() <= RunStore::kMaxOpenFiles);
+  }
+  CHECK(Slurp(store.EventsPath("r-7")) == "line 0\nline 1\nline 2\n");
+  CHECK(Slurp(store.EventsPath("r-999")) == "line 0\nline 1\nline 2\n");
 }
 
-TEST_CASE("RunStore: a torn last line is cut off and the file truncated") {
+TEST_CASE("RunStore: without a directory, a temporary one is made and removed with the store") {
+  std::string path;
+  {
+    RunStore store("");
+    std::string err;
+    REQUIRE(store.Open(&err));
+    path = store.dir();
+    CHECK(store.temporary());
+    CHECK(path.find("wsflow-serve-") != std::string::npos);
+    REQUIRE(store.Create("r", "{}", &err));
+    store.Append("r", "x");
+    store.Flush();
+    CHECK(Exists(path + "/r.events.ndjson"));
+  }
+  CHECK_FALSE(Exists(path));
+}
+
+TEST_CASE("RunStore: a given directory is created if needed and never removed") {
+  TempDir parent;
+  std::string dir = parent.path() + "/data";
+  {
+    RunStore store(dir);
+    std::string err;
+    REQUIRE(store.Open(&err));
+    CHECK_FALSE(store.temporary());
+  }
+  CHECK(Exists(dir));
+  ::rmdir(dir.c_str());
+}
+
+TEST_CASE("RunStore: a data dir that is a file, or a record that cannot be read, is an error naming it") {
   TempDir dir;
-  Spit(dir.path() + "/r-1.run.json", R"({"run_id":"r-1"})");
-  const std::string good = Line(1) + "\n" + Line(2) + "\n";
-  const std::string events_path = dir.path() + "/r-1.events.ndjson";
-  Spit(events_path, good + R"({"event_type":"step_prog)");
+  std::string file = dir.path() + "/plain";
+  std::ofstream(file) << "x";
+  RunStore bad(file);
+  std::string err;
+  CHECK_FALSE(bad.Open(&err));
+  CHECK(err.find(file) != std::string::npos);
 
   RunStore store(dir.path());
-  std::vector<StoredRun> runs;
-  std::string err;
-  REQUIRE(store.Load(&runs, &err));
-  REQUIRE(runs.size() == 1);
-  CHECK(runs[0].events == std::vector<std::string>{Line(1), Line(2)});
-  CHECK(Slurp(events_path) == good);
-
-  // New events then start on a line of their own.
-  store.Append("r-1", Line(3));
-  store.Flush();
-  CHECK(Slurp(events_path) == good + Line(3) + "\n");
-}
-
-TEST_CASE("RunStore: a file that is only a torn line loads as no events") {
-  TempDir dir;
-  Spit(dir.path() + "/r.run.json", R"({"run_id":"r"})");
-  Spit(dir.path() + "/r.events.ndjson", R"({"event_ty)");
-  std::vector<StoredRun> runs;
-  std::string err;
-  REQUIRE(RunStore(dir.path()).Load(&runs, &err));
-  REQUIRE(runs.size() == 1);
-  CHECK(runs[0].events.empty());
-  CHECK(Slurp(dir.path() + "/r.events.ndjson").empty());
-}
-
-TEST_CASE("RunStore: a corrupt line in the middle is an error naming file and line") {
-  TempDir dir;
-  Spit(dir.path() + "/r-1.run.json", R"({"run_id":"r-1"})");
-  const std::string events_path = dir.path() + "/r-1.events.ndjson";
-  const std::string text = Line(1) + "\n" + "{not json\n" + Line(3) + "\n";
-  Spit(events_path, text);
-  std::vector<StoredRun> runs;
-  std::string err;
-  CHECK_FALSE(RunStore(dir.path()).Load(&runs, &err));
-  CHECK_THAT(err, Catch::Contains(events_path + ":2:"));
-  // Nothing is cut from a file with a bad middle line.
-  CHECK(Slurp(events_path) == text);
-}
-
-TEST_CASE("RunStore: an unreadable meta file is an error naming it") {
-  TempDir dir;
-  Spit(dir.path() + "/r-1.run.json", "{broken");
-  std::vector<StoredRun> runs;
-  std::string err;
-  CHECK_FALSE(RunStore(dir.path()).Load(&runs, &err));
-  CHECK_THAT(err, Catch::Contains(dir.path() + "/r-1.run.json"));
-}
-
-TEST_CASE("RunStore: memory only stores nothing and loads nothing") {
-  RunStore store("");
-  CHECK_FALSE(store.persistent());
-  std::vector<StoredRun> runs{StoredRun{"x", "{}", {}}};
-  std::string err;
-  REQUIRE(store.Load(&runs, &err));
-  CHECK(runs.empty());
-  REQUIRE(store.Create("r-1", R"({"run_id":"r-1"})", &err));
-  store.Append("r-1", Line(1));
-  store.Flush();
-  store.Finish("r-1");
-  REQUIRE(store.Load(&runs, &err));
-  CHECK(runs.empty());
-  // Nothing was written to the working directory either.
-  struct stat st;
-  CHECK(::stat("r-1.run.json", &st) != 0);
-  CHECK(::stat("/r-1.run.json", &st) != 0);
+  REQUIRE(store.Open(&err));
+  ::mkdir((dir.path() + "/x.run.json").c_str(), 0700);  // a directory where a record should be
+  std::vector<StoredRunEntry> entries;
+  CHECK_FALSE(store.Index(&entries, &err));
+  CHECK(err.find("x.run.json") != std::string::npos);
+  ::rmdir((dir.path() + "/x.run.json").c_str());
 }

@@ -1,0 +1,96 @@
+// The handler of one WebSocket session that carries one run or many: it scans each frame once
+// (core/received_frame.h), detects the backend's dialect when asked to (--dialect auto), converts
+// the frame through the dialect, and routes it to the follower of its run (by run id, else by the
+// request id it answers). Connection events (open, lost, given up) and signals go to every run;
+// each is said once on stderr. Ending one run does not close the session under the others: the
+// session closes when every run has ended.
+//
+// Threads: loop thread only, except what RunLink::Post documents.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/received_frame.h"
+#include "dialects/dialect.h"
+#include "replay/recording.h"
+#include "session/messages.h"
+#include "session/output.h"
+#include "session/run_follower.h"
+#include "session/session_port.h"
+#include "session/ws_session.h"
+
+namespace wsflow {
+
+class Dispatcher : public SessionHandler {
+ public:
+  /// `dialect`: a dialect name, or "auto" (detected from the first frames). `recorder`: null, or
+  /// --record's file (every frame in and out). `out` and `recorder` outlive the dispatcher.
+  /// `retries`: the session's --retries, for the line that gives up.
+  Dispatcher(const std::string& dialect, Output* out, RecordingWriter* recorder, int retries, bool quiet, int verbose);
+  ~Dispatcher() override;
+
+  /// The session frames go out on (it outlives the dispatcher's use of it).
+  void SetSession(SessionPort* session);
+  /// The session's loop has ended: work posted from other threads is dropped from now on.
+  void StopPosting();
+
+  /// A run to follow on this session (before it runs, or on the loop).
+  RunFollower& AddRun(const StreamOptions& opts, RunTarget target, SessionHost* host);
+  const std::vector<std::unique_ptr<RunFollower>>& runs() const { return runs_; }
+  const Dialect* dialect() const { return dialect_.get(); }
+  /// Every run has ended.
+  bool all_ended() const;
+
+  /// Runs `fn` on the loop (any thread; dropped once the loop has ended).
+  void Post(std::function<void()> fn);
+  /// Output cannot go on: every run still going ends with `status` (the reader left: 0, output
+  /// failed: 8), and `message` (if any) is said once.
+  void EndAll(int status, const std::string& message);
+  /// The timeout of the whole command passed.
+  void OnTimeout(Millis timeout);
+
+  // SessionHandler
+  void OnOpen(bool reconnect) override;
+  void OnText(std::string_view frame) override;
+  void OnBinary(std::string_view frame) override;
+  void OnRetry(const Disconnect& why, Millis delay, int attempt, int max_attempts) override;
+  bool ShouldReconnect(const Disconnect& why) override;
+  void OnGiveUp(const Disconnect& why, bool exhausted) override;
+  void OnSignal(int signo) override;
+
+ private:
+  class Link;
+  RunFollower* Route(const Incoming& in);
+  bool Detect(ReceivedFrame& frame);
+  void OneEnded();
+
+  std::string dialect_name_;
+  std::unique_ptr<Dialect> dialect_;
+  Output* out_;
+  RecordingWriter* recorder_;
+  int retries_;
+  bool quiet_;
+  int verbose_;
+  SessionPort* session_ = nullptr;
+  struct PostTarget {
+    std::mutex mu;
+    SessionPort* session = nullptr;
+  };
+  std::shared_ptr<PostTarget> post_ = std::make_shared<PostTarget>();
+  std::vector<std::unique_ptr<Link>> links_;
+  std::vector<std::unique_ptr<RunFollower>> runs_;
+  std::unordered_map<std::string, RunFollower*> by_run_;
+  std::unordered_map<std::string, RunFollower*> by_request_;
+  uint64_t request_counter_ = 0;
+  ReceivedFrame frame_;
+  Incoming in_;
+  bool closing_ = false;
+};
+
+}  // namespace wsflow

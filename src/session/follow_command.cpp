@@ -1,0 +1,167 @@
+#include "session/follow_command.h"
+
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include "core/url.h"
+#include "session/dispatcher.h"
+#include "session/local_session.h"
+#include "session/messages.h"
+#include "session/session_host.h"
+
+namespace wsflow {
+
+namespace {
+constexpr Millis kStdoutGrace{1000};  // after a signal or timeout: how long a blocked stdout may hold us
+
+// The URL to connect to: a URL without a path gets the dialect's path for the run.
+std::string SessionUrl(const std::string& base, const Dialect* dialect, const std::string& run_id) {
+  WsUrl url;
+  std::string err;
+  ParseWsUrl(base, &url, &err);  // validated by the caller
+  if (url.has_path()) return base;
+  std::string path = dialect ? dialect->Path(EncodePathSegment(run_id)) : "/ws/" + EncodePathSegment(run_id);
+  size_t q = path.find('?');
+  if (q != std::string::npos && !url.query.empty()) path += "&" + url.query, url.query.clear();
+  return url.WithPath(path);
+}
+
+// Before any socket: an action the backend has no frame for is a usage error (for backends with
+// one socket per run, a second socket would break the run it touches).
+bool Supported(const Dialect& d, const RunTarget& run, std::string* err) {
+  std::vector<std::string> frames;
+  StartRequest probe;
+  bool ok = run.execute ? d.Start(probe, &frames, err) : d.Attach(run.run_id, 0, -1, "", &frames, err);
+  std::string frame;
+  if (ok && run.action && run.action->type != "approve") ok = d.Control(run.action->type, run.run_id, "", &frame, err);
+  else if (ok && run.action) ok = d.Approve(run.run_id, "", "", "", "", "", &frame, err);
+  return ok;
+}
+
+// --summary: what CI keeps of the stream. False when it cannot be written.
+bool WriteSummary(const std::string& path, const RunFollower& f, int exit_status, int64_t reconnects) {
+  JsonDoc d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.AddMember("run_id", Str(f.run_id(), a), a);
+  d.AddMember("exit_status", exit_status, a);
+  d.AddMember("outcome", Str(ExitStatusName(exit_status), a), a);
+  d.AddMember("events", f.printed(), a);
+  d.AddMember("last_seq", f.last_seq(), a);
+  d.AddMember("reconnects", reconnects, a);
+  d.AddMember("duplicates_dropped", f.duplicates(), a);
+  d.AddMember("gaps", f.gaps(), a);
+  d.AddMember("invalid_frames", f.invalid_frames(), a);
+  std::ofstream out(path);
+  out << ToJson(d) << "\n";
+  out.close();
+  return static_cast<bool>(out);
+}
+}  // namespace
+
+int RunFollowCommand(FollowCommand cmd) {
+  RunTarget& run = cmd.run;
+  if (run.run_id.empty()) run.run_id = NewRunId();
+  WsUrl url;
+  std::string err;
+  ParseWsUrl(cmd.base_url, &url, &err);
+  std::string name = cmd.dialect;
+  if (name == "auto" && url.has_path()) name = DialectFromPath(url.path);  // "" when the path does not tell
+  if (name.empty()) name = "auto";
+  std::unique_ptr<Dialect> known = name == "auto" ? nullptr : MakeDialect(name);
+  cmd.session.url = SessionUrl(cmd.base_url, known.get(), run.run_id);
+
+  RecordingWriter recorder;
+  RecordingHeader h;
+  h.command = run.action ? run.action->type : run.execute ? "execute" : "watch";
+  h.url = cmd.session.url;
+  h.dialect = name;  // auto: detected from the first frames, later
+  h.run_id = run.run_id;
+  h.task = run.task;
+  h.config_json = run.config_json;
+  if (int rc = StartRecording(&recorder, cmd.record_file, h)) return rc;
+
+  if (!cmd.direct && !run.execute) {  // a local process may hold the run's one connection
+    LocalSessionRequest r;
+    r.url = cmd.session.url;
+    r.run_id = run.run_id;
+    r.action = run.action;
+    r.since_seq = run.since_seq;
+    r.filter = cmd.stream.filter;
+    r.match = cmd.stream.match;
+    r.wait = cmd.stream.wait;
+    r.follow = cmd.stream.follow;
+    r.quiet = cmd.stream.quiet;
+    r.verbose = cmd.stream.verbose;
+    int via = ViaLocalSession(r);
+    if (via >= 0) return via;
+  }
+  if (known && std::string(known->name()) != "native" && !Supported(*known, run, &err)) {
+    std::cerr << "wsflow: " << err
+              << (known->one_socket_per_run() ? "; steer the run through the process that holds it" : "") << "\n";
+    return kExitUsage;
+  }
+
+  NdjsonWriter writer(NdjsonWriter::Options{});
+  Output out(&writer, cmd.pretty, cmd.status, cmd.stream.raw);
+  if (recorder.is_open()) out.KeepPrinted();
+  Dispatcher dispatcher(name, &out, recorder.is_open() ? &recorder : nullptr, cmd.session.backoff.retries,
+                        cmd.session.quiet, cmd.session.verbose);
+  Session session(cmd.session, &dispatcher);
+  dispatcher.SetSession(&session);
+  ControlServer::Limits limits;
+  SessionHost host([&dispatcher](std::function<void()> fn) { dispatcher.Post(std::move(fn)); }, limits,
+                   cmd.session.verbose > 0);
+  bool hosting = !run.action && cmd.listen;
+  RunFollower& follower = dispatcher.AddRun(cmd.stream, run, hosting ? &host : nullptr);
+  if (hosting) host.Serve(cmd.session.url, run.run_id, &follower, known && known->one_socket_per_run());
+
+  // Output: batches handed over once input pauses (NdjsonWriter::Settle); a reader that left ends
+  // the run quietly (exit 0), a write that failed ends it with exit 8.
+  std::function<void()> settle = [&] {
+    if (!writer.Settle()) session.Post(settle);
+  };
+  writer.SetFlushScheduler([&] { session.Post(settle); });
+  writer.OnDrained([&] { session.ResumeReading(); });
+  writer.OnBroken([&] { dispatcher.Post([&] { dispatcher.EndAll(kExitCompleted, ""); }); });
+  writer.OnFailed([&](int error) {
+    std::string msg = "wsflow: cannot write to stdout: " + std::string(std::strerror(error)) + " (" +
+                      Count(static_cast<int64_t>(writer.lines_written()), "line", "lines") + " written whole)";
+    dispatcher.Post([&dispatcher, msg] { dispatcher.EndAll(kExitOutput, msg); });
+  });
+  if (run.execute && !cmd.session.quiet && !run.detach) std::cerr << "wsflow: run " << run.run_id << "\n";
+  if (cmd.timeout.count() > 0) session.After(cmd.timeout, [&] { dispatcher.OnTimeout(cmd.timeout); });
+
+  session.Run();
+
+  follower.EndShares();
+  dispatcher.StopPosting();  // threads still answering approvals must not post now
+  host.Stop();
+  int exit = follower.exit_status();
+  if (!writer.broken() && !writer.failed() && !run.action && !run.detach) out.Finish();
+  // After a signal or a timeout, a reader that does not read must not keep us: about a second.
+  bool urgent = exit == kExitInterrupted || exit == kExitTerminated || exit == kExitTimeout;
+  uint64_t queued = writer.lines();
+  if (!writer.Close(urgent ? kStdoutGrace : Millis(0))) {
+    std::cerr << "wsflow: stdout is not being read: "
+              << Count(static_cast<int64_t>(queued - writer.lines_written()), "line was", "lines were")
+              << " not written (the last one may be cut)\n";
+  } else if (writer.failed() && exit != kExitOutput) {
+    std::cerr << "wsflow: cannot write to stdout: " << std::strerror(writer.error()) << " ("
+              << Count(static_cast<int64_t>(writer.lines_written()), "line", "lines") << " written whole)\n";
+    exit = kExitOutput;
+  }
+  writer.OnBroken(nullptr);  // a writer thread left blocked in write() must not call into us later
+  writer.OnFailed(nullptr);
+  writer.OnDrained(nullptr);
+  if (recorder.is_open()) recorder.End(exit);
+  std::string end = follower.EndLine();
+  if (!end.empty() && !writer.broken()) std::cerr << end << "\n";
+  if (!cmd.summary_file.empty() && !WriteSummary(cmd.summary_file, follower, exit, session.reconnects())) {
+    std::cerr << "wsflow: cannot write --summary " << cmd.summary_file << "\n";
+    exit = kExitOutput;
+  }
+  return exit;
+}
+
+}  // namespace wsflow

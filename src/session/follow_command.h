@@ -1,0 +1,36 @@
+// watch, execute, approve, cancel, pause and resume from start to end: where to connect, the
+// local session to go through, the output, the recording, the session and its dispatcher, the
+// local control socket, the timeout; then the exit status, the closing line, the summary.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/pretty.h"
+#include "core/status_line.h"
+#include "session/run_follower.h"
+#include "session/ws_session.h"
+
+namespace wsflow {
+
+struct FollowCommand {
+  std::string base_url;          ///< as given; a URL without a path gets the dialect's path for the run
+  std::string dialect = "auto";  ///< native, cmbagent, ryx, a2a, aladdin, chat, or auto (detect)
+  SessionOptions session;        ///< url is filled in from base_url
+  StreamOptions stream;
+  RunTarget run;
+  Millis timeout{0};             ///< --timeout (0: none)
+  bool direct = false;           ///< never go through a local session holding the run
+  bool listen = true;            ///< a holder of the run offers the local control socket
+  std::string record_file;       ///< --record: every frame in and out, with timing
+  std::string summary_file;      ///< --summary: a JSON summary for CI
+  // For people (watch/execute --output pretty, --progress). Null: NDJSON only, as always.
+  std::shared_ptr<PrettyPrinter> pretty;  ///< stdout gets its lines instead of the JSON, and a summary
+  std::shared_ptr<StatusLine> status;     ///< a live one-line status on stderr
+};
+
+/// Runs the command; returns its exit status.
+int RunFollowCommand(FollowCommand cmd);
+
+}  // namespace wsflow

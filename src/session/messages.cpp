@@ -1,0 +1,29 @@
+#include "session/messages.h"
+
+#include <iostream>
+
+#include "core/exit_status.h"
+
+namespace wsflow {
+
+std::string RetryLine(const Disconnect& why, Millis delay, int attempt, int max_attempts) {
+  return std::string("wsflow: ") + (why.was_open ? "connection lost: " : "cannot connect: ") + why.reason +
+         "; reconnecting in " + FormatDuration(delay) + " (attempt " + std::to_string(attempt) + "/" +
+         (max_attempts > 0 ? std::to_string(max_attempts) : "unlimited") + ")";
+}
+
+int GiveUpStatus(const Disconnect& why) { return why.auth ? kExitAuth : kExitConnection; }
+
+std::string Count(int64_t n, const char* singular, const char* plural) {
+  return std::to_string(n) + " " + (n == 1 ? singular : plural);
+}
+
+int StartRecording(RecordingWriter* recorder, const std::string& path, const RecordingHeader& header) {
+  if (path.empty()) return 0;
+  std::string err;
+  if (recorder->Open(path, header, &err)) return 0;
+  std::cerr << "wsflow: " << err << "\n";
+  return kExitUsage;
+}
+
+}  // namespace wsflow

@@ -1,0 +1,23 @@
+// What every client command (watch, execute, the control commands, send) says about its
+// connection and its recording, written once.
+#pragma once
+
+#include <string>
+
+#include "core/duration.h"
+#include "replay/recording.h"
+#include "session/ws_session.h"
+
+namespace wsflow {
+
+/// The stderr line for a connection that ended and will be retried.
+std::string RetryLine(const Disconnect& why, Millis delay, int attempt, int max_attempts);
+/// The exit status for a session that gave up: 6 when credentials were refused, else 5.
+int GiveUpStatus(const Disconnect& why);
+/// "1 event", "2 events": a count with its noun, singular or plural.
+std::string Count(int64_t n, const char* singular, const char* plural);
+
+/// Opens --record's file (`path` empty: nothing). 0, or the exit status after saying why.
+int StartRecording(RecordingWriter* recorder, const std::string& path, const RecordingHeader& header);
+
+}  // namespace wsflow
