@@ -1,6 +1,5 @@
 #include "core/frame_scan.h"
 
-#include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
 #include <cmath>
@@ -147,13 +146,9 @@ bool FrameScanner::Scan(std::string_view text, std::string* err, bool validate_u
                     : reader.Parse<rapidjson::kParseInsituFlag>(is, h);
   if (!r.IsError() && is.Tell() < text.size()) r.Set(rapidjson::kParseErrorDocumentRootNotSingular, is.Tell());
   if (r.IsError()) {
-    if (err) {
-      *err = h.too_deep  ? "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"
-             : h.too_big   ? std::string(rapidjson::GetParseError_En(rapidjson::kParseErrorNumberTooBig))
-             : h.surrogate ? std::string(rapidjson::GetParseError_En(rapidjson::kParseErrorStringUnicodeSurrogateInvalid))
-                           : std::string(rapidjson::GetParseError_En(r.Code()));
-      *err += " at byte " + std::to_string(r.Offset());
-    }
+    if (h.too_big) r.Set(rapidjson::kParseErrorNumberTooBig, r.Offset());
+    if (h.surrogate) r.Set(rapidjson::kParseErrorStringUnicodeSurrogateInvalid, r.Offset());
+    if (err) *err = JsonErrorText(text, r.Code(), r.Offset(), h.too_deep);
     fields_ = FrameFields{};
     return false;
   }

@@ -69,23 +69,30 @@ bool ParseInto(Doc& doc, std::string_view text, std::string* err, rapidjson::Par
   if (!result.IsError() && ms.Tell() < text.size()) {  // a NUL byte reads as the end to RapidJSON
     result.Set(rapidjson::kParseErrorDocumentRootNotSingular, ms.Tell());
   }
+  // The handler's refusals end the parse as kParseErrorTermination: give them their own codes, for
+  // JsonParser::error_code()'s callers.
+  if (too_big) result.Set(rapidjson::kParseErrorNumberTooBig, result.Offset());
+  if (surrogate) result.Set(rapidjson::kParseErrorStringUnicodeSurrogateInvalid, result.Offset());
   if (out) *out = result;
   if (!result.IsError()) return true;
   doc.SetNull();
-  if (err) {
-    if (too_deep) {
-      *err = "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels at byte " +
-             std::to_string(result.Offset());
-    } else if (too_big || surrogate) {
-      auto code = too_big ? rapidjson::kParseErrorNumberTooBig : rapidjson::kParseErrorStringUnicodeSurrogateInvalid;
-      *err = std::string(rapidjson::GetParseError_En(code)) + " at byte " + std::to_string(result.Offset());
-    } else {
-      *err = std::string(rapidjson::GetParseError_En(result.Code())) + " at byte " + std::to_string(result.Offset());
-    }
-  }
+  if (err) *err = JsonErrorText(text, result.Code(), result.Offset(), too_deep);
   return false;
 }
 }  // namespace
+
+std::string JsonErrorText(std::string_view text, int code, size_t offset, bool too_deep) {
+  std::string why;
+  if (too_deep) {
+    why = "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+  } else if (text.substr(0, 3) == "\xEF\xBB\xBF") {
+    // Looked at only once the parse failed: a frame that parses pays nothing for it.
+    return "a UTF-8 byte-order mark (EF BB BF) before the value at byte 0";
+  } else {
+    why = rapidjson::GetParseError_En(static_cast<rapidjson::ParseErrorCode>(code));
+  }
+  return why + " at byte " + std::to_string(offset);
+}
 
 JsonParser::JsonParser() : doc_(&pool_) {}
 

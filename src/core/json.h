@@ -51,6 +51,11 @@ bool ParseJson(std::string_view text, JsonDoc* doc, std::string* err);
 /// parsers above and FrameScanner refuse such strings.
 bool HasSurrogate(const char* s, size_t n);
 
+/// The one-line reason for a failed parse of `text`: RapidJSON's words for `code`
+/// (rapidjson::ParseErrorCode), or the depth limit, or a byte-order mark at the start (refused:
+/// outside JSON has none; the config loader strips one before parsing), then " at byte N".
+std::string JsonErrorText(std::string_view text, int code, size_t offset, bool too_deep);
+
 /// The compact serialisation of `v`.
 std::string ToJson(const JsonValue& v);
 

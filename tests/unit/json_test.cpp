@@ -234,7 +234,7 @@ TEST_CASE("Parsing refuses numbers beyond a double's range instead of reading th
   // ("[9e308]" printed as "["): a frame re-serialised by a dialect became a cut line.
   JsonParser p;
   std::string err;
-  for (const char* big : {"82231e308", "[9e308]", R"({"a":-2e308})", "1e309", "[0.1e310]"}) {
+  for (const char* big : {"82231e308", "[9e308]", R"({"a":-2e308})", "1e309", "1e400", "[0.1e310]"}) {
     INFO(big);
     JsonDoc d;
     err.clear();
@@ -258,6 +258,9 @@ TEST_CASE("Parsing refuses byte-order-mark bytes before the value, as FrameScann
     INFO(bom);
     CHECK_FALSE(ParseJson(bom, &d, &err));
   }
+  // A whole mark says so, not "Invalid value".
+  CHECK_FALSE(ParseJson("\xEF\xBB\xBF{\"a\":1}", &d, &err));
+  CHECK(err == "a UTF-8 byte-order mark (EF BB BF) before the value at byte 0");
 }
 
 TEST_CASE("Parsing refuses a lone low surrogate escape, which would print as bytes that are not UTF-8") {
