@@ -32,7 +32,7 @@ int RunApp(int argc, char** argv) {
   app.require_subcommand(1);
   SetupHelp(app);  // before the subcommands: they inherit the formatter and --help-all
   app.footer("Exit: 0 completed, 1 failed, 2 usage, 3 cancelled, 4 protocol, 5 connection,\n"
-             "6 auth, 7 incomplete, 8 output, 124 timeout, 130/143 signals. See wsflow(1).");
+             "6 auth, 7 incomplete, 8 output, 124 timeout, 129/130/143 signals. See wsflow(1).");
 
   StreamFlags watch, execute;
   execute.execute = true;

@@ -185,6 +185,9 @@ says how many lines were written whole. A reader that went away (\fB| head \-1\f
 .B \-\-timeout
 reached.
 .TP
+.B 129
+Hung up (SIGHUP: the terminal went away); like SIGTERM, \fB\-\-cancel\-on\-interrupt\fR applies.
+.TP
 .B 130
 Interrupted (SIGINT).
 .TP

@@ -88,8 +88,7 @@ void RunQuery::OnGiveUp(const Disconnect& why, bool exhausted) {
 }
 
 void RunQuery::OnSignal(int signo) {
-  Finish(signo == SIGINT ? kExitInterrupted : kExitTerminated,
-         std::string("wsflow: ") + (signo == SIGINT ? "interrupted" : "terminated"));
+  Finish(ExitStatusForSignal(signo), std::string("wsflow: ") + ExitStatusName(ExitStatusForSignal(signo)));
 }
 
 void RunQuery::Finish(int status, std::string message) {

@@ -1,5 +1,7 @@
 #include "core/exit_status.h"
 
+#include <csignal>
+
 namespace wsflow {
 
 ExitStatus ExitStatusFor(Outcome outcome) {
@@ -24,10 +26,21 @@ const char* ExitStatusName(int status) {
     case kExitIncomplete: return "stream incomplete";
     case kExitOutput: return "output failed";
     case kExitTimeout: return "timed out";
+    case kExitHangup: return "hung up";
     case kExitInterrupted: return "interrupted";
     case kExitTerminated: return "terminated";
   }
   return "unknown";
+}
+
+int ExitStatusForSignal(int signo) {
+  if (signo == SIGINT) return kExitInterrupted;
+  if (signo == SIGHUP) return kExitHangup;
+  return kExitTerminated;
+}
+
+bool IsSignalStatus(int status) {
+  return status == kExitInterrupted || status == kExitTerminated || status == kExitHangup;
 }
 
 int RemapCliExitCode(int cli11_code) {

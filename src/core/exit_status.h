@@ -17,6 +17,7 @@ enum ExitStatus : int {
   kExitIncomplete = 7,      ///< connection lost and the backend cannot resume: events may be missing
   kExitOutput = 8,          ///< output failed: stdout, --record or --summary could not be written
   kExitTimeout = 124,       ///< --timeout reached
+  kExitHangup = 129,        ///< SIGHUP (the terminal went away)
   kExitInterrupted = 130,   ///< SIGINT
   kExitTerminated = 143,    ///< SIGTERM
 };
@@ -29,6 +30,11 @@ ExitStatus ExitStatusFor(Outcome outcome);
 
 /// A short word for an exit status ("completed", "failed", ...), for summaries and messages.
 const char* ExitStatusName(int status);
+
+/// The exit status for a signal that ends the command: 130 SIGINT, 143 SIGTERM, 129 SIGHUP.
+int ExitStatusForSignal(int signo);
+/// True for the statuses of signals.
+bool IsSignalStatus(int status);
 
 /// CLI11 parse errors use 100 and up; wsflow reports every usage error as kExitUsage.
 int RemapCliExitCode(int cli11_code);

@@ -81,7 +81,7 @@ void Dispatcher::OneEnded() {
   int status = kExitCompleted;
   for (const auto& r : runs_) {
     int s = r->exit_status();
-    signalled = signalled || s == kExitInterrupted || s == kExitTerminated;
+    signalled = signalled || IsSignalStatus(s);
     if (s != kExitCompleted && completed) completed = false, status = s;
   }
   session_->Close(signalled ? 1001 : 1000, completed ? "done" : ExitStatusName(status));

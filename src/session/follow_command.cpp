@@ -140,7 +140,7 @@ int RunFollowCommand(FollowCommand cmd) {
   int exit = follower.exit_status();
   if (!writer.broken() && !writer.failed() && !run.action && !run.detach) out.Finish();
   // After a signal or a timeout, a reader that does not read must not keep us: about a second.
-  bool urgent = exit == kExitInterrupted || exit == kExitTerminated || exit == kExitTimeout;
+  bool urgent = IsSignalStatus(exit) || exit == kExitTimeout;
   uint64_t queued = writer.lines();
   if (!writer.Close(urgent ? kStdoutGrace : Millis(0))) {
     std::cerr << "wsflow: stdout is not being read: "

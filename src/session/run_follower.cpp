@@ -194,8 +194,8 @@ void RunFollower::OnGiveUp(int status) {
 
 void RunFollower::OnSignal(int signo) {
   if (finished_) return;
-  int status = signo == SIGINT ? kExitInterrupted : kExitTerminated;
-  std::string msg = std::string("wsflow: ") + (signo == SIGINT ? "interrupted" : "terminated") + " (" + Where() + ")";
+  int status = ExitStatusForSignal(signo);
+  std::string msg = std::string("wsflow: ") + ExitStatusName(status) + " (" + Where() + ")";
   if (opts_.cancel_on_interrupt && !target_.action) return CancelThenFinish(status, msg);
   Finish(status, msg);
 }
@@ -519,8 +519,7 @@ void RunFollower::SendRequest(const std::string& request_id, const std::string& 
 }
 
 std::string RunFollower::EndLine() const {
-  bool ended = exit_ == kExitCompleted || exit_ == kExitFailed || exit_ == kExitCancelled ||
-               exit_ == kExitInterrupted || exit_ == kExitTerminated;
+  bool ended = exit_ == kExitCompleted || exit_ == kExitFailed || exit_ == kExitCancelled || IsSignalStatus(exit_);
   if (opts_.quiet || !ended || target_.action || target_.detach) return "";
   std::string s = "wsflow: run " + target_.run_id + " " +
                   (outcome_ == Outcome::kNone ? "not finished" : ExitStatusName(ExitStatusFor(outcome_))) + ": " +

@@ -202,8 +202,7 @@ void SendPipe::OnGiveUp(const Disconnect& why, bool exhausted) {
 }
 
 void SendPipe::OnSignal(int signo) {
-  Finish(signo == SIGINT ? kExitInterrupted : kExitTerminated,
-         std::string("wsflow: ") + (signo == SIGINT ? "interrupted" : "terminated"));
+  Finish(ExitStatusForSignal(signo), std::string("wsflow: ") + ExitStatusName(ExitStatusForSignal(signo)));
 }
 
 }  // namespace wsflow

@@ -262,6 +262,32 @@ def test_sigint_closes_cleanly_and_exits_130():
         assert finish(p, timeout=10).rc == 143
 
 
+def test_sighup_is_like_sigterm_with_129_and_cancels_when_asked():
+    """Issue 17: a closed terminal (SIGHUP) no longer kills wsflow silently with 129 from the
+    default action: it says so, and --cancel-on-interrupt cancels the run first."""
+    with Server() as s:
+        p = start("execute", "t", "--url", s.url, "--run-id", "hup1", "--config", '{"delay_ms":1}')
+        got = b""
+        while b"approval_requested" not in got:
+            line = p.stdout.readline()
+            assert line
+            got += line
+        p.send_signal(signal.SIGHUP)
+        r = finish(p, timeout=10)
+        assert r.rc == 129, r
+        assert "wsflow: hung up (last seq printed:" in r.err.decode(), r
+        p = start("execute", "t", "--url", s.url, "--run-id", "hup2", "--config", '{"delay_ms":1}',
+                  "--cancel-on-interrupt")
+        while b"approval_requested" not in p.stdout.readline():
+            pass
+        p.send_signal(signal.SIGHUP)
+        r = finish(p, timeout=15)
+        assert r.rc == 129, r
+        assert "cancelling run hup2" in r.err.decode(), r
+        w = wsflow("watch", "hup2", "--url", s.url, "--direct")
+        assert w.rc == 3, w  # the run was cancelled
+
+
 def test_connect_timeout_bounds_a_silent_server():
     # accepts TCP but never answers the upgrade
     srv = socket.socket()

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <set>
 #include <string>
 
@@ -33,18 +34,19 @@ TEST_CASE("exit status numbers are the documented ones") {
   CHECK(kExitTimeout == 124);
   CHECK(kExitInterrupted == 130);
   CHECK(kExitTerminated == 143);
+  CHECK(kExitHangup == 129);
 }
 
 TEST_CASE("every exit status has its own name, unknown numbers are 'unknown'") {
   std::set<std::string> names;
-  for (int s : {0, 1, 2, 3, 4, 5, 6, 7, 8, 124, 130, 143}) {
+  for (int s : {0, 1, 2, 3, 4, 5, 6, 7, 8, 124, 129, 130, 143}) {
     INFO(s);
     std::string name = ExitStatusName(s);
     CHECK(name != "unknown");
     CHECK_FALSE(name.empty());
     names.insert(name);
   }
-  CHECK(names.size() == 12);
+  CHECK(names.size() == 13);
   CHECK(std::string(ExitStatusName(0)) == "completed");
   CHECK(std::string(ExitStatusName(1)) == "failed");
   CHECK(std::string(ExitStatusName(3)) == "cancelled");
@@ -63,4 +65,15 @@ TEST_CASE("RemapCliExitCode: 0 stays 0, CLI11 parse errors become usage errors")
     CHECK(RemapCliExitCode(code) == kExitUsage);
     CHECK(RemapCliExitCode(code) == 2);
   }
+}
+
+TEST_CASE("signals map to their exit statuses") {
+  CHECK(ExitStatusForSignal(SIGINT) == 130);
+  CHECK(ExitStatusForSignal(SIGTERM) == 143);
+  CHECK(ExitStatusForSignal(SIGHUP) == 129);
+  CHECK(IsSignalStatus(129));
+  CHECK(IsSignalStatus(130));
+  CHECK(IsSignalStatus(143));
+  CHECK_FALSE(IsSignalStatus(124));
+  CHECK(std::string(ExitStatusName(129)) == "hung up");
 }
