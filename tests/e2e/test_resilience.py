@@ -267,19 +267,14 @@ def test_sighup_is_like_sigterm_with_129_and_cancels_when_asked():
     default action: it says so, and --cancel-on-interrupt cancels the run first."""
     with Server() as s:
         p = start("execute", "t", "--url", s.url, "--run-id", "hup1", "--config", '{"delay_ms":1}')
-        got = b""
-        while b"approval_requested" not in got:
-            line = p.stdout.readline()
-            assert line
-            got += line
+        read_until(p, b"approval_requested")
         p.send_signal(signal.SIGHUP)
         r = finish(p, timeout=10)
         assert r.rc == 129, r
         assert "wsflow: hung up (last seq printed:" in r.err.decode(), r
         p = start("execute", "t", "--url", s.url, "--run-id", "hup2", "--config", '{"delay_ms":1}',
                   "--cancel-on-interrupt")
-        while b"approval_requested" not in p.stdout.readline():
-            pass
+        read_until(p, b"approval_requested")
         p.send_signal(signal.SIGHUP)
         r = finish(p, timeout=15)
         assert r.rc == 129, r
