@@ -7,7 +7,10 @@
 namespace wsflow {
 
 std::string IsoTimestamp(std::chrono::system_clock::time_point t) {
-  auto ms = std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  return IsoTimestampMs(std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()).count());
+}
+
+std::string IsoTimestampMs(int64_t ms) {
   long long rem = ((ms % 1000) + 1000) % 1000;  // before 1970 too: -1 ms is 23:59:59.999
   std::time_t secs = static_cast<std::time_t>((ms - rem) / 1000);
   std::tm tm{};
