@@ -36,7 +36,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(!err.empty() && !f.object && f.seq == -1, "a refused frame left fields set");
     return 0;
   }
-  FUZZ_CHECK(f.compact == IsCompactJson(text), "compact %d, IsCompactJson %d", f.compact, IsCompactJson(text));
+  // One way only (core/frame_scan.cpp): a string with escapes may make a compact frame look spaced
+  // (it is then re-serialised), never a spaced frame compact.
+  FUZZ_CHECK(!f.compact || IsCompactJson(text), "judged compact, IsCompactJson says spaced");
   FUZZ_CHECK(f.object == d.IsObject(), "object %d", f.object);
   if (!d.IsObject()) {
     FUZZ_CHECK(!f.has_seq && !f.has_data && !f.has_event_type && f.event_type.empty(), "fields of a non-object");
