@@ -15,6 +15,8 @@ _wsflow() {
   case $cmd:$prev in
     watch:--since-seq) return ;;
     watch:--tail) return ;;
+    watch:--runs-from) return ;;
+    watch:--max-connections) return ;;
     watch:--type) return ;;
     watch:--exclude-type) return ;;
     watch:--match) return ;;
@@ -33,6 +35,7 @@ _wsflow() {
     watch:--url) return ;;
     watch:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     watch:--connect-timeout) return ;;
+    watch:--wait-for-backend) return ;;
     watch:--ping-interval) return ;;
     watch:--pong-timeout) return ;;
     watch:--idle-timeout) return ;;
@@ -72,6 +75,7 @@ _wsflow() {
     execute:--url) return ;;
     execute:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     execute:--connect-timeout) return ;;
+    execute:--wait-for-backend) return ;;
     execute:--ping-interval) return ;;
     execute:--pong-timeout) return ;;
     execute:--idle-timeout) return ;;
@@ -97,6 +101,7 @@ _wsflow() {
     approve:--url) return ;;
     approve:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     approve:--connect-timeout) return ;;
+    approve:--wait-for-backend) return ;;
     approve:--ping-interval) return ;;
     approve:--pong-timeout) return ;;
     approve:--idle-timeout) return ;;
@@ -115,10 +120,12 @@ _wsflow() {
     approve:--token-file) _filedir; return ;;
     approve:--token-query) return ;;
     approve:--header) return ;;
+    cancel:--runs-from) return ;;
     cancel:--timeout) return ;;
     cancel:--url) return ;;
     cancel:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     cancel:--connect-timeout) return ;;
+    cancel:--wait-for-backend) return ;;
     cancel:--ping-interval) return ;;
     cancel:--pong-timeout) return ;;
     cancel:--idle-timeout) return ;;
@@ -137,10 +144,12 @@ _wsflow() {
     cancel:--token-file) _filedir; return ;;
     cancel:--token-query) return ;;
     cancel:--header) return ;;
+    pause:--runs-from) return ;;
     pause:--timeout) return ;;
     pause:--url) return ;;
     pause:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     pause:--connect-timeout) return ;;
+    pause:--wait-for-backend) return ;;
     pause:--ping-interval) return ;;
     pause:--pong-timeout) return ;;
     pause:--idle-timeout) return ;;
@@ -159,10 +168,12 @@ _wsflow() {
     pause:--token-file) _filedir; return ;;
     pause:--token-query) return ;;
     pause:--header) return ;;
+    resume:--runs-from) return ;;
     resume:--timeout) return ;;
     resume:--url) return ;;
     resume:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     resume:--connect-timeout) return ;;
+    resume:--wait-for-backend) return ;;
     resume:--ping-interval) return ;;
     resume:--pong-timeout) return ;;
     resume:--idle-timeout) return ;;
@@ -188,6 +199,7 @@ _wsflow() {
     runs:--url) return ;;
     runs:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     runs:--connect-timeout) return ;;
+    runs:--wait-for-backend) return ;;
     runs:--ping-interval) return ;;
     runs:--pong-timeout) return ;;
     runs:--idle-timeout) return ;;
@@ -210,6 +222,7 @@ _wsflow() {
     status:--url) return ;;
     status:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     status:--connect-timeout) return ;;
+    status:--wait-for-backend) return ;;
     status:--ping-interval) return ;;
     status:--pong-timeout) return ;;
     status:--idle-timeout) return ;;
@@ -237,6 +250,7 @@ _wsflow() {
     send:--url) return ;;
     send:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     send:--connect-timeout) return ;;
+    send:--wait-for-backend) return ;;
     send:--ping-interval) return ;;
     send:--pong-timeout) return ;;
     send:--idle-timeout) return ;;
@@ -285,6 +299,7 @@ _wsflow() {
     replay:--url) return ;;
     replay:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     replay:--connect-timeout) return ;;
+    replay:--wait-for-backend) return ;;
     replay:--ping-interval) return ;;
     replay:--pong-timeout) return ;;
     replay:--idle-timeout) return ;;
@@ -322,6 +337,7 @@ _wsflow() {
     config:--url) return ;;
     config:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
     config:--connect-timeout) return ;;
+    config:--wait-for-backend) return ;;
     config:--ping-interval) return ;;
     config:--pong-timeout) return ;;
     config:--idle-timeout) return ;;
@@ -342,19 +358,19 @@ _wsflow() {
     config:--header) return ;;
   esac
   case $cmd in
-    watch) COMPREPLY=($(compgen -W "--help-all --since-seq --tail --no-history --direct --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    execute) COMPREPLY=($(compgen -W "--help-all --model --config --run-id --detach --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    approve) COMPREPLY=($(compgen -W "--help-all --resolution --reject --feedback --modifications --direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    cancel) COMPREPLY=($(compgen -W "--help-all --direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    pause) COMPREPLY=($(compgen -W "--help-all --direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    resume) COMPREPLY=($(compgen -W "--help-all --direct --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    runs) COMPREPLY=($(compgen -W "--help-all --state --limit --output --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    status) COMPREPLY=($(compgen -W "--help-all --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    send) COMPREPLY=($(compgen -W "--help-all --text --binary --linger --record --until --until-match --max-events --timeout --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    replay) COMPREPLY=($(compgen -W "--help-all --speed --skip-bad --serve --host --port --port-file --loop --serve-as --tls-cert --tls-key --tls-client-ca --rerun --same-run-id --lock --lock-wait --record-dir --keep --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    watch) COMPREPLY=($(compgen -W "--help-all --since-seq --tail --no-history --direct --runs-from --fail-fast --cancel-rest --max-connections --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    execute) COMPREPLY=($(compgen -W "--help-all --model --config --run-id --detach --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    approve) COMPREPLY=($(compgen -W "--help-all --resolution --reject --feedback --modifications --direct --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    cancel) COMPREPLY=($(compgen -W "--help-all --runs-from --direct --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    pause) COMPREPLY=($(compgen -W "--help-all --runs-from --direct --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    resume) COMPREPLY=($(compgen -W "--help-all --runs-from --direct --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    runs) COMPREPLY=($(compgen -W "--help-all --state --limit --output --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    status) COMPREPLY=($(compgen -W "--help-all --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    send) COMPREPLY=($(compgen -W "--help-all --text --binary --linger --record --until --until-match --max-events --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    replay) COMPREPLY=($(compgen -W "--help-all --speed --skip-bad --serve --host --port --port-file --loop --serve-as --tls-cert --tls-key --tls-client-ca --rerun --same-run-id --lock --lock-wait --record-dir --keep --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
     serve) COMPREPLY=($(compgen -W "--help-all --host --port --port-file --data-dir --scenario-dir --token-file --tls-cert --tls-key --tls-client-ca --dialect --mars-strict --ryx-documented --a2a-coordinator --heartbeat-interval --drop-every --stall-after --garbage-every --close-code --slow-reader-timeout -v --verbose -q --quiet --help" -- "$cur")) ;;
     sessions) COMPREPLY=($(compgen -W "--help-all --help" -- "$cur")) ;;
-    config) COMPREPLY=($(compgen -W "show --help-all --url --dialect --connect-timeout --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    config) COMPREPLY=($(compgen -W "show --help-all --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
   esac
 }
 complete -F _wsflow wsflow

@@ -32,6 +32,8 @@ void AddConnectionOptions(CLI::App* app, ConnectionFlags* f) {
   app->add_option("--dialect", f->dialect, "backend protocol (auto: from the URL's path, else the first frames)")
       ->check(CLI::IsMember(DialectChoices()))->group(g);
   app->add_option("--connect-timeout", f->connect_timeout, "bound on each attempt (TCP + upgrade)")->type_name("DURATION")->group(g);
+  app->add_option("--wait-for-backend", f->wait_for_backend, "before the first connection: retry a refused one this long")
+      ->type_name("DURATION")->group(g);
   app->add_option("--ping-interval", f->ping_interval, "ping the peer this often (0: never)")->type_name("DURATION")->group(g);
   app->add_option("--pong-timeout", f->pong_timeout, "peer is dead without a pong within this")->type_name("DURATION")->group(g);
   app->add_option("--idle-timeout", f->idle_timeout, "reconnect after this long without data (0: off)")->type_name("DURATION")->group(g);
@@ -240,6 +242,7 @@ std::map<std::string, std::string> ConnectionSettings(const ConnectionFlags& f) 
   return {{"url", f.url.empty() ? kDefaultUrl : f.url},
           {"dialect", f.dialect},
           {"connect_timeout", f.connect_timeout},
+          {"wait_for_backend", f.wait_for_backend},
           {"ping_interval", f.ping_interval},
           {"pong_timeout", f.pong_timeout},
           {"idle_timeout", f.idle_timeout},
@@ -279,6 +282,7 @@ bool ResolveConnection(const ConnectionFlags& flags, SessionOptions* out, std::s
     if (key == "url") f.url = v.value;
     else if (key == "dialect") f.dialect = v.value;
     else if (key == "connect_timeout") f.connect_timeout = v.value;
+    else if (key == "wait_for_backend") f.wait_for_backend = v.value;
     else if (key == "ping_interval") f.ping_interval = v.value;
     else if (key == "pong_timeout") f.pong_timeout = v.value;
     else if (key == "idle_timeout") f.idle_timeout = v.value;
@@ -305,6 +309,7 @@ bool ResolveConnection(const ConnectionFlags& flags, SessionOptions* out, std::s
     Millis* into;
     const char* flag;
   } durations[] = {{f.connect_timeout, &out->connect_timeout, "--connect-timeout"},
+                   {f.wait_for_backend, &out->wait_for_backend, "--wait-for-backend"},
                    {f.ping_interval, &out->ping_interval, "--ping-interval"},
                    {f.pong_timeout, &out->pong_timeout, "--pong-timeout"},
                    {f.idle_timeout, &out->idle_timeout, "--idle-timeout"},

@@ -19,6 +19,7 @@ struct ConnectionFlags {
   std::string url;
   std::string dialect = "auto";
   std::string connect_timeout = "10s";
+  std::string wait_for_backend = "5s";
   std::string ping_interval = "15s";
   std::string pong_timeout = "10s";
   std::string idle_timeout = "0";

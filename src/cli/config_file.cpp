@@ -104,6 +104,7 @@ const std::vector<SettingInfo>& Settings() {
       {"url", "WSFLOW_URL", SettingInfo::kText, {}},
       {"dialect", "WSFLOW_DIALECT", SettingInfo::kText, {}},
       {"connect_timeout", "WSFLOW_CONNECT_TIMEOUT", SettingInfo::kDuration, {}},
+      {"wait_for_backend", "WSFLOW_WAIT_FOR_BACKEND", SettingInfo::kDuration, {}},
       {"ping_interval", "WSFLOW_PING_INTERVAL", SettingInfo::kDuration, {}},
       {"pong_timeout", "WSFLOW_PONG_TIMEOUT", SettingInfo::kDuration, {}},
       {"idle_timeout", "WSFLOW_IDLE_TIMEOUT", SettingInfo::kDuration, {}},

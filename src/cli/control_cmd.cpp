@@ -3,7 +3,9 @@
 #include <iostream>
 
 #include "cli/help_format.h"
+#include "cli/runs_from.h"
 #include "core/json.h"
+#include "core/run_tally.h"
 #include "session/follow_command.h"
 
 namespace wsflow {
@@ -18,8 +20,8 @@ CLI::App* SetupControl(CLI::App& app, const std::string& type, ControlFlags* f) 
   for (auto& w : what)
     if (type == w[0]) description = w[1];
   auto* sub = app.add_subcommand(type, description + " and wait until the run acknowledges it");
-  sub->add_option("run", f->run_id, "run id")->required();
   if (type == "approve") {
+    sub->add_option("run", f->run_id, "run id")->required();
     sub->add_option("approval_id", f->approval_id, "the approval_id of the approval_requested event")->required();
     auto* res = sub->add_option("--resolution", f->resolution, "one of the request's options (default: approve-like)");
     auto* rej = sub->add_flag("--reject", f->reject, "answer with the request's reject-like option");
@@ -28,6 +30,8 @@ CLI::App* SetupControl(CLI::App& app, const std::string& type, ControlFlags* f) 
     sub->add_option("--modifications", f->modifications, "changes requested")->type_name("JSON");
     sub->footer("Example: wsflow approve r-1234 approval-s3 --feedback 'looks good'");
   } else {
+    sub->add_option("run", f->runs, "run id (several: each acted on, each reported on its own line)");
+    sub->add_option("--runs-from", f->runs_from, "the run ids of FILE too, one per line (-: stdin)")->type_name("FILE|-");
     sub->footer("Example: wsflow " + type + " r-1234 --timeout 30s");
   }
   sub->add_flag("--direct", f->direct, "connect even when a local session holds the run");
@@ -51,7 +55,16 @@ int RunControl(const ControlFlags& f) {
       return kExitUsage;
     }
   }
-  o.run.run_id = f.run_id;
+  std::vector<std::string> runs = f.runs;
+  if (f.type == "approve") runs = {f.run_id};
+  if (!f.runs_from.empty() && !ReadRunIds(f.runs_from, &runs, &err)) {
+    std::cerr << "wsflow: " << err << "\n";
+    return kExitUsage;
+  }
+  if (runs.empty()) {
+    std::cerr << "wsflow: " << f.type << " needs a run id (or --runs-from)\n";
+    return kExitUsage;
+  }
   o.dialect = o.session.dialect;
   o.direct = f.direct;
   o.stream.queue_size = o.session.queue_size;
@@ -65,7 +78,16 @@ int RunControl(const ControlFlags& f) {
   act.feedback = f.feedback;
   act.modifications = f.modifications;
   o.run.action = act;
-  return RunFollowCommand(std::move(o));
+  // Several runs: one after the other, each confirmed on its own line; the exit status by the
+  // rule of watch with several runs (README "Several runs").
+  std::vector<int> statuses;
+  for (const auto& id : runs) {
+    FollowCommand one = o;
+    one.run.run_id = id;
+    statuses.push_back(RunFollowCommand(std::move(one)));
+    if (IsCommandStatus(statuses.back())) break;  // interrupted, or output failed: stop here
+  }
+  return CombinedStatus(statuses);
 }
 
 }  // namespace wsflow

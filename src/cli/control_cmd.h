@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -13,7 +14,9 @@ namespace wsflow {
 
 struct ControlFlags {
   std::string type;  // approve, cancel, pause, resume
-  std::string run_id;
+  std::string run_id;             // approve: the run
+  std::vector<std::string> runs;  // cancel, pause, resume: the runs
+  std::string runs_from;
   std::string approval_id;
   std::string resolution;
   bool reject = false;

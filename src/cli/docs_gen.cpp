@@ -158,7 +158,8 @@ standard output was closed by its reader.
 The run failed.
 .TP
 .B 2
-Usage or configuration error, including an approval answer that the request does not offer.
+Usage or configuration error, including an approval answer that the request does not offer, and
+a \fB\-\-record\fR or \fB\-\-summary\fR path that cannot be created (said before connecting).
 .TP
 .B 3
 The run was cancelled.
@@ -178,8 +179,8 @@ Stream incomplete: the connection was lost and the backend cannot resume; the me
 last seq printed.
 .TP
 .B 8
-Output failed: standard output could not be written (a full disk, an I/O error); the message
-says how many lines were written whole. A reader that went away (\fB| head \-1\fR) is not a failure.
+Output failed: standard output, \fB\-\-record\fR or \fB\-\-summary\fR could not be written (a full
+disk, an I/O error); the message says which, and how many lines were written whole. A reader that went away (\fB| head \-1\fR) is not a failure.
 .TP
 .B 124
 .B \-\-timeout
@@ -271,7 +272,7 @@ The user's settings (else
 or the file that
 .B WSFLOW_CONFIG
 names): a JSON object of settings named like the options with underscores
-(url, dialect, connect_timeout, ping_interval, pong_timeout, idle_timeout, retries, retry_initial,
+(url, dialect, connect_timeout, wait_for_backend, ping_interval, pong_timeout, idle_timeout, retries, retry_initial,
 retry_max_delay, retry_jitter, queue_size, output, color, progress, token_file), plus
 .B profiles
 (an object of named objects of settings, chosen with

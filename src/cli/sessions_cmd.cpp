@@ -1,6 +1,7 @@
 #include "cli/sessions_cmd.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,10 +28,17 @@ int RunSessions() {
   }
   DIR* d = ::opendir(dir.c_str());
   if (!d) return kExitCompleted;
-  std::vector<std::string> socks;
+  // A process's socket is p<pid>.sock; each run it holds is a symbolic link to it (docs/sessions.md).
+  // Links whose process is gone are removed on the way.
+  std::vector<std::string> socks, links;
   while (dirent* e = ::readdir(d)) {
     std::string n = e->d_name;
-    if (n.size() > 5 && n.compare(n.size() - 5, 5, ".sock") == 0) socks.push_back(dir + "/" + n);
+    if (n.size() <= 5 || n.compare(n.size() - 5, 5, ".sock") != 0) continue;
+    std::string path = dir + "/" + n;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) continue;
+    if (S_ISSOCK(st.st_mode)) socks.push_back(path);
+    else if (S_ISLNK(st.st_mode)) links.push_back(path);
   }
   ::closedir(d);
   std::sort(socks.begin(), socks.end());
@@ -43,9 +51,13 @@ int RunSessions() {
     }
     ControlRequest(fd, R"({"op":"hello"})", [&](const std::string& line) {
       out.Write(line);
-      return false;
+      return true;  // a process holding several runs says one line for each
     }, &err);
     ::close(fd);
+  }
+  for (const auto& path : links) {  // runs of processes that are gone
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) ::unlink(path.c_str());
   }
   return kExitCompleted;
 }

@@ -10,7 +10,9 @@
 
 #include "cli/help_format.h"
 #include "core/json.h"
+#include "cli/runs_from.h"
 #include "session/follow_command.h"
+#include "session/follow_many.h"
 
 namespace wsflow {
 
@@ -109,7 +111,7 @@ bool ReadConfigArg(const std::string& arg, std::string* text, std::string* err) 
 
 CLI::App* SetupWatch(CLI::App& app, StreamFlags* f) {
   auto* sub = app.add_subcommand("watch", "print a run's events (history, then live) until it ends");
-  sub->add_option("run", f->run_id, "run id")->required();
+  sub->add_option("run", f->runs, "run id (several: followed together, see --runs-from)");
   auto* since = sub->add_option("--since-seq", f->since_seq, "print only events after this seq")
                     ->check(CLI::NonNegativeNumber);
   auto* tail = sub->add_option("--tail", f->tail, "start with the last N events")->check(CLI::NonNegativeNumber);
@@ -117,9 +119,18 @@ CLI::App* SetupWatch(CLI::App& app, StreamFlags* f) {
   sub->add_flag("--direct", f->direct, "connect even when a local session holds the run");
   since->excludes(tail)->excludes(none);
   tail->excludes(none);
+  auto* g = "Several runs";
+  sub->add_option("--runs-from", f->runs_from, "the run ids of FILE too, a line each (-: stdin)")
+      ->type_name("FILE|-")->group(g);
+  auto* ff = sub->add_flag("--fail-fast", f->fail_fast, "end at the first run that does not complete")
+                 ->group(g);
+  sub->add_flag("--cancel-rest", f->cancel_rest, "with --fail-fast: cancel the runs still going")->needs(ff)->group(g);
+  sub->add_option("--max-connections", f->max_connections,
+                  "runs with a socket each: at most N at once (16)")
+      ->type_name("N")->check(CLI::PositiveNumber)->group(g);
   AddStreamOptions(sub, f);
   ShowInBriefHelp(sub, {"--type", "--output", "--until", "--timeout", "--url", "--dialect"});
-  sub->footer("Example: wsflow watch r-1234 --until step_completed --timeout 15m | jq .data");
+  sub->footer("Example: wsflow watch r-1 r-2 --until step_completed --timeout 15m | jq .data");
   return sub;
 }
 
@@ -158,7 +169,21 @@ int RunStream(const StreamFlags& f) {
   }
   if (f.cancel_on_timeout && o.timeout.count() == 0) return usage("--cancel-on-timeout needs --timeout");
   RunTarget& run = o.run;
-  run.run_id = f.run_id;
+  std::vector<std::string> runs = f.runs;
+  if (!f.execute) {
+    if (runs.empty() && f.runs_from.empty()) return usage("watch needs a run id (or --runs-from)");
+    if (!f.runs_from.empty() && f.runs_from != "-") {
+      if (!ReadRunIds(f.runs_from, &runs, &err)) return usage(err);
+      if (runs.empty()) return usage("--runs-from " + f.runs_from + ": no run ids");
+    }
+  }
+  bool several = !f.execute && (runs.size() > 1 || !f.runs_from.empty());
+  if (several) {
+    if (f.since_seq > 0 || f.tail >= 0 || f.no_history)
+      return usage("--since-seq, --tail and --no-history name one point in one run: not with several runs");
+    if (!f.record.empty()) return usage("--record keeps one run: not with several runs (use --summary, or one watch per run)");
+  }
+  run.run_id = f.execute ? f.run_id : runs.empty() ? std::string() : runs[0];
   run.execute = f.execute;
   run.task = f.task;
   run.detach = f.detach;
@@ -199,7 +224,16 @@ int RunStream(const StreamFlags& f) {
   o.direct = f.direct;
   o.summary_file = f.summary;
   o.record_file = f.record;
-  return RunFollowCommand(std::move(o));
+  if (!several) return RunFollowCommand(std::move(o));
+  FollowManyCommand many;
+  ap.interactive = ap.interactive && f.runs_from != "-";  // stdin carries run ids
+  many.base = std::move(o);
+  many.run_ids = std::move(runs);
+  many.ids_from_stdin = f.runs_from == "-";
+  many.fail_fast = f.fail_fast;
+  many.cancel_rest = f.cancel_rest;
+  many.max_connections = f.max_connections;
+  return RunFollowMany(std::move(many));
 }
 
 }  // namespace wsflow

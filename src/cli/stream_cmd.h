@@ -12,7 +12,12 @@ namespace wsflow {
 
 struct StreamFlags {
   bool execute = false;
-  std::string run_id;  // watch: the run; execute: --run-id
+  std::string run_id;  // execute: --run-id
+  std::vector<std::string> runs;  // watch: the runs
+  std::string runs_from;          // watch --runs-from FILE|-
+  bool fail_fast = false;
+  bool cancel_rest = false;
+  int max_connections = 16;
   std::string task;
   std::string model;
   std::string config = "{}";

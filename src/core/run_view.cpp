@@ -85,8 +85,8 @@ void RunView::Apply(const JsonValue& env) {
   double ts = -1;
   std::string_view stamp = GetString(env, "timestamp");
   if (!stamp.empty() && ParseIsoTimestamp(std::string(stamp), &ts)) {
-    if (first_ts_ < 0 || ts < first_ts_) first_ts_ = ts;
-    if (ts > last_ts_) last_ts_ = ts;
+    if (first_ts_ < 0 || ts < first_ts_) first_ts_ = ts, first_stamp_ = std::string(stamp);
+    if (ts > last_ts_) last_ts_ = ts, last_stamp_ = std::string(stamp);
   }
   static const JsonValue kEmpty(rapidjson::kObjectType);
   const JsonValue* dp = GetObject(env, "data");

@@ -47,6 +47,9 @@ class RunView {
   int64_t events() const { return events_; }
   /// Seconds from the first to the last event's timestamp (0 when fewer than two had one).
   double duration() const { return first_ts_ >= 0 && last_ts_ > first_ts_ ? last_ts_ - first_ts_ : 0; }
+  /// The earliest and the latest event timestamp, as the backend wrote them ("" : none).
+  const std::string& first_timestamp() const { return first_stamp_; }
+  const std::string& last_timestamp() const { return last_stamp_; }
   /// The percent of the task (task_progress), -1 when none was reported.
   double task_percent() const { return task_percent_; }
   int64_t count(std::string_view status) const;
@@ -64,6 +67,7 @@ class RunView {
   int64_t tokens_ = 0;
   int64_t events_ = 0;
   double first_ts_ = -1, last_ts_ = -1;
+  std::string first_stamp_, last_stamp_;
   double task_percent_ = -1;
 };
 

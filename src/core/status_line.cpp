@@ -93,6 +93,11 @@ void StatusLine::Stop() {
   Buf()->Erase();
 }
 
+void StatusLine::Show(const std::string& text) {
+  if (stopped_) return;
+  Buf()->Draw(text.size() + 1 < static_cast<size_t>(width_) ? text : text.substr(0, static_cast<size_t>(width_ - 2)));
+}
+
 void StatusLine::Update(const JsonValue& env, int64_t reconnects) {
   if (stopped_) return;
   view_.Apply(env);

@@ -24,6 +24,9 @@ class StatusLine {
   /// Folds one event into the status and redraws it (at most every 100 ms for progress events).
   void Update(const JsonValue& envelope, int64_t reconnects);
 
+  /// Shows `text` as the status (cut to the width): the counts of a command with several runs.
+  void Show(const std::string& text);
+
   /// Erases the status; std::cerr is left alone from then on. Idempotent.
   void Stop();
 

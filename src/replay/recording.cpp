@@ -92,10 +92,32 @@ bool RecordingWriter::Open(const std::string& path, const RecordingHeader& h, st
   }
   w.EndObject();
   w.EndObject();
-  std::fwrite(buf.GetString(), 1, buf.GetSize(), file_);
-  std::fputc('\n', file_);
-  std::fflush(file_);
+  path_ = path;
+  Put(buf.GetString(), buf.GetSize());
+  if (error_) {
+    *err = "cannot write recording " + path + ": " + std::strerror(error_);
+    return false;
+  }
   return true;
+}
+
+// One whole line, flushed (a killed recorder leaves every line it wrote); the first error is kept.
+void RecordingWriter::Put(const char* data, size_t size) {
+  if (error_) return;
+  errno = 0;
+  bool ok = std::fwrite(data, 1, size, file_) == size && std::fputc('\n', file_) != EOF && std::fflush(file_) == 0;
+  if (!ok) error_ = errno ? errno : EIO;
+  else ++lines_;
+}
+
+bool RecordingWriter::Close(std::string* err) {
+  if (!file_) return true;
+  if (std::fclose(file_) != 0 && !error_) error_ = errno ? errno : EIO;
+  file_ = nullptr;
+  if (!error_) return true;
+  *err = "cannot write --record " + path_ + ": " + std::strerror(error_) + " (" + std::to_string(lines_) +
+         (lines_ == 1 ? " line" : " lines") + " written whole)";
+  return false;
 }
 
 void RecordingWriter::Line(const char* dir, std::string_view frame, std::string_view printed, int exit_status) {
@@ -119,9 +141,7 @@ void RecordingWriter::Line(const char* dir, std::string_view frame, std::string_
     Frame(w, printed);
   }
   w.EndObject();
-  std::fwrite(buf.GetString(), 1, buf.GetSize(), file_);
-  std::fputc('\n', file_);
-  std::fflush(file_);  // a killed recorder leaves every line it wrote
+  Put(buf.GetString(), buf.GetSize());
 }
 
 void RecordingWriter::Out(std::string_view frame) { Line("out", frame, "", -1); }

@@ -43,11 +43,20 @@ class RecordingWriter {
   void In(std::string_view frame, std::string_view printed);
   /// The command's exit status, as the last line.
   void End(int exit_status);
+  /// Closes the file: false (with the reason) when any line could not be written whole (ENOSPC,
+  /// EIO, ...): the recording is not to be trusted.
+  bool Close(std::string* err);
   bool is_open() const { return file_ != nullptr; }
+  /// Lines written so far (the header and every frame).
+  int64_t lines() const { return lines_; }
 
  private:
   void Line(const char* dir, std::string_view frame, std::string_view printed, int exit_status);
+  void Put(const char* data, size_t size);
   std::FILE* file_ = nullptr;
+  std::string path_;
+  int error_ = 0;  ///< the first write error (errno)
+  int64_t lines_ = 0;
   std::chrono::steady_clock::time_point start_;
 };
 

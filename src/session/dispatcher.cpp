@@ -29,7 +29,7 @@ class Dispatcher::Link : public RunLink {
   std::string NewRequestId() override {
     return "req-" + std::to_string(::getpid()) + "-" + std::to_string(++d_->request_counter_);
   }
-  void Ended() override { d_->OneEnded(); }
+  void Ended() override { d_->OneEnded(run); }
 
  private:
   Dispatcher* d_;
@@ -65,7 +65,17 @@ RunFollower& Dispatcher::AddRun(const StreamOptions& opts, RunTarget target, Ses
   RunFollower& f = *runs_.back();
   links_.back()->run = &f;
   by_run_[f.run_id()] = &f;
+  if (session_ && session_->is_open()) f.OnOpen(false);
   return f;
+}
+
+void Dispatcher::ExpectMore(bool more) {
+  expect_more_ = more;
+  CloseWhenDone();
+}
+
+void Dispatcher::OnStopped() {
+  if (stopped_) stopped_();
 }
 
 bool Dispatcher::all_ended() const {
@@ -74,8 +84,13 @@ bool Dispatcher::all_ended() const {
   return true;
 }
 
-void Dispatcher::OneEnded() {
-  if (closing_ || !all_ended() || !session_) return;
+void Dispatcher::OneEnded(RunFollower* run) {
+  if (run_ended_ && run) run_ended_(*run);
+  CloseWhenDone();
+}
+
+void Dispatcher::CloseWhenDone() {
+  if (closing_ || expect_more_ || !all_ended() || !session_) return;
   closing_ = true;
   bool signalled = false, completed = true;
   int status = kExitCompleted;
@@ -193,7 +208,11 @@ void Dispatcher::OnGiveUp(const Disconnect& why, bool exhausted) {
     std::cerr << "wsflow: cannot connect to " << (session_ ? session_->url() : std::string()) << ": " << why.reason
               << "\n";
   }
-  for (auto& r : runs_) r->OnGiveUp(status);
+  for (auto& r : runs_) {
+    if (r->finished()) continue;
+    r->OnGiveUp(status, why.reason);
+    if (run_ended_) run_ended_(*r);
+  }
 }
 
 void Dispatcher::OnSignal(int signo) {

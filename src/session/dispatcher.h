@@ -40,8 +40,16 @@ class Dispatcher : public SessionHandler {
   /// The session's loop has ended: work posted from other threads is dropped from now on.
   void StopPosting();
 
-  /// A run to follow on this session (before it runs, or on the loop).
+  /// A run to follow on this session (before it runs, or on the loop: it subscribes at once when
+  /// the connection is open).
   RunFollower& AddRun(const StreamOptions& opts, RunTarget target, SessionHost* host);
+  /// More runs may come (watch --runs-from -): the session stays open when every run so far has
+  /// ended. Set false when no more will come (closes the session if every run has ended).
+  void ExpectMore(bool more);
+  /// Called on the loop each time a run ends (its exit status is decided).
+  void OnRunEnded(std::function<void(RunFollower&)> fn) { run_ended_ = std::move(fn); }
+  /// Called on the loop once the session has stopped.
+  void OnSessionStopped(std::function<void()> fn) { stopped_ = std::move(fn); }
   const std::vector<std::unique_ptr<RunFollower>>& runs() const { return runs_; }
   const Dialect* dialect() const { return dialect_.get(); }
   /// Every run has ended.
@@ -63,12 +71,14 @@ class Dispatcher : public SessionHandler {
   bool ShouldReconnect(const Disconnect& why) override;
   void OnGiveUp(const Disconnect& why, bool exhausted) override;
   void OnSignal(int signo) override;
+  void OnStopped() override;
 
  private:
   class Link;
   RunFollower* Route(const Incoming& in);
   bool Detect(ReceivedFrame& frame);
-  void OneEnded();
+  void OneEnded(RunFollower* run);
+  void CloseWhenDone();
 
   std::string dialect_name_;
   std::unique_ptr<Dialect> dialect_;
@@ -91,6 +101,9 @@ class Dispatcher : public SessionHandler {
   ReceivedFrame frame_;
   Incoming in_;
   bool closing_ = false;
+  bool expect_more_ = false;
+  std::function<void(RunFollower&)> run_ended_;
+  std::function<void()> stopped_;
 };
 
 }  // namespace wsflow

@@ -1,5 +1,10 @@
 #include "session/follow_command.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -15,18 +20,6 @@ namespace wsflow {
 namespace {
 constexpr Millis kStdoutGrace{1000};  // after a signal or timeout: how long a blocked stdout may hold us
 
-// The URL to connect to: a URL without a path gets the dialect's path for the run.
-std::string SessionUrl(const std::string& base, const Dialect* dialect, const std::string& run_id) {
-  WsUrl url;
-  std::string err;
-  ParseWsUrl(base, &url, &err);  // validated by the caller
-  if (url.has_path()) return base;
-  std::string path = dialect ? dialect->Path(EncodePathSegment(run_id)) : "/ws/" + EncodePathSegment(run_id);
-  size_t q = path.find('?');
-  if (q != std::string::npos && !url.query.empty()) path += "&" + url.query, url.query.clear();
-  return url.WithPath(path);
-}
-
 // Before any socket: an action the backend has no frame for is a usage error (for backends with
 // one socket per run, a second socket would break the run it touches).
 bool Supported(const Dialect& d, const RunTarget& run, std::string* err) {
@@ -39,29 +32,71 @@ bool Supported(const Dialect& d, const RunTarget& run, std::string* err) {
   return ok;
 }
 
-// --summary: what CI keeps of the stream. False when it cannot be written.
-bool WriteSummary(const std::string& path, const RunFollower& f, int exit_status, int64_t reconnects) {
-  JsonDoc d(rapidjson::kObjectType);
-  auto& a = d.GetAllocator();
-  d.AddMember("run_id", Str(f.run_id(), a), a);
-  d.AddMember("exit_status", exit_status, a);
-  d.AddMember("outcome", Str(ExitStatusName(exit_status), a), a);
-  d.AddMember("events", f.printed(), a);
-  d.AddMember("last_seq", f.last_seq(), a);
-  d.AddMember("reconnects", reconnects, a);
-  d.AddMember("duplicates_dropped", f.duplicates(), a);
-  d.AddMember("gaps", f.gaps(), a);
-  d.AddMember("invalid_frames", f.invalid_frames(), a);
-  std::ofstream out(path);
-  out << ToJson(d) << "\n";
-  out.close();
-  return static_cast<bool>(out);
-}
 }  // namespace
+
+std::string RunUrl(const std::string& base, const Dialect* dialect, const std::string& run_id) {
+  WsUrl url;
+  std::string err;
+  ParseWsUrl(base, &url, &err);  // validated by the caller
+  if (url.has_path()) return base;
+  std::string path = dialect ? dialect->Path(EncodePathSegment(run_id)) : "/ws/" + EncodePathSegment(run_id);
+  size_t q = path.find('?');
+  if (q != std::string::npos && !url.query.empty()) path += "&" + url.query, url.query.clear();
+  return url.WithPath(path);
+}
+
+void AddRunSummary(const RunFollower& f, int exit_status, int64_t reconnects, JsonValue* obj,
+                   rapidjson::MemoryPoolAllocator<>& a) {
+  obj->AddMember("run_id", Str(f.run_id(), a), a);
+  obj->AddMember("exit_status", exit_status, a);
+  obj->AddMember("outcome", Str(ExitStatusName(exit_status), a), a);
+  obj->AddMember("reason", Str(exit_status == kExitCompleted ? std::string() : f.reason(), a), a);
+  obj->AddMember("events", f.printed(), a);
+  obj->AddMember("last_seq", f.last_seq(), a);
+  obj->AddMember("reconnects", reconnects, a);
+  obj->AddMember("duplicates_dropped", f.duplicates(), a);
+  obj->AddMember("gaps", f.gaps(), a);
+  obj->AddMember("invalid_frames", f.invalid_frames(), a);
+  const RunView& v = f.view();
+  obj->AddMember("duration_s", v.duration(), a);
+  if (v.has_cost()) obj->AddMember("cost_usd", v.total_cost(), a);
+  if (!v.first_timestamp().empty()) obj->AddMember("first_event_at", Str(v.first_timestamp(), a), a);
+  if (!v.last_timestamp().empty()) obj->AddMember("last_event_at", Str(v.last_timestamp(), a), a);
+}
+
+bool WriteJsonFile(const std::string& path, const JsonDoc& doc, std::string* err) {
+  std::string text = ToJson(doc) + "\n";
+  errno = 0;
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  bool ok = f && std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
+  int e = errno;
+  if (f && std::fclose(f) != 0 && ok) ok = false, e = errno;
+  if (!ok) *err = std::strerror(e ? e : EIO);
+  return ok;
+}
+
+bool CheckOutputPath(const char* option, const std::string& path, std::string* err) {
+  if (path.empty()) return true;
+  struct stat st {};
+  bool existed = ::stat(path.c_str(), &st) == 0;
+  if (existed && S_ISDIR(st.st_mode)) {
+    *err = std::string(option) + " " + path + ": is a directory";
+    return false;
+  }
+  std::FILE* f = std::fopen(path.c_str(), "a");
+  if (!f) {
+    *err = std::string(option) + " " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  std::fclose(f);
+  if (!existed) ::unlink(path.c_str());  // written at the end; not left behind if we never get there
+  return true;
+}
 
 int RunFollowCommand(FollowCommand cmd) {
   RunTarget& run = cmd.run;
   if (run.run_id.empty()) run.run_id = NewRunId();
+  cmd.stream.keep_view = !cmd.summary_file.empty();
   WsUrl url;
   std::string err;
   ParseWsUrl(cmd.base_url, &url, &err);
@@ -69,7 +104,7 @@ int RunFollowCommand(FollowCommand cmd) {
   if (name == "auto" && url.has_path()) name = DialectFromPath(url.path);  // "" when the path does not tell
   if (name.empty()) name = "auto";
   std::unique_ptr<Dialect> known = name == "auto" ? nullptr : MakeDialect(name);
-  cmd.session.url = SessionUrl(cmd.base_url, known.get(), run.run_id);
+  cmd.session.url = RunUrl(cmd.base_url, known.get(), run.run_id);
 
   RecordingWriter recorder;
   RecordingHeader h;
@@ -79,6 +114,11 @@ int RunFollowCommand(FollowCommand cmd) {
   h.run_id = run.run_id;
   h.task = run.task;
   h.config_json = run.config_json;
+  // Paths that cannot be written are usage errors, said before connecting (exit 2).
+  if (!CheckOutputPath("--summary", cmd.summary_file, &err)) {
+    std::cerr << "wsflow: " << err << "\n";
+    return kExitUsage;
+  }
   if (int rc = StartRecording(&recorder, cmd.record_file, h)) return rc;
 
   if (!cmd.direct && !run.execute) {  // a local process may hold the run's one connection
@@ -154,11 +194,19 @@ int RunFollowCommand(FollowCommand cmd) {
   writer.OnBroken(nullptr);  // a writer thread left blocked in write() must not call into us later
   writer.OnFailed(nullptr);
   writer.OnDrained(nullptr);
-  if (recorder.is_open()) recorder.End(exit);
+  if (recorder.is_open()) {
+    recorder.End(exit);
+    if (!recorder.Close(&err)) {
+      std::cerr << "wsflow: " << err << "\n";
+      exit = kExitOutput;
+    }
+  }
   std::string end = follower.EndLine();
   if (!end.empty() && !writer.broken()) std::cerr << end << "\n";
-  if (!cmd.summary_file.empty() && !WriteSummary(cmd.summary_file, follower, exit, session.reconnects())) {
-    std::cerr << "wsflow: cannot write --summary " << cmd.summary_file << "\n";
+  JsonDoc summary(rapidjson::kObjectType);
+  AddRunSummary(follower, exit, session.reconnects(), &summary, summary.GetAllocator());
+  if (!cmd.summary_file.empty() && !WriteJsonFile(cmd.summary_file, summary, &err)) {
+    std::cerr << "wsflow: cannot write --summary " << cmd.summary_file << ": " << err << "\n";
     exit = kExitOutput;
   }
   return exit;

@@ -33,4 +33,16 @@ struct FollowCommand {
 /// Runs the command; returns its exit status.
 int RunFollowCommand(FollowCommand cmd);
 
+/// The URL a run is followed on: `base` itself when it has a path, else the dialect's path for
+/// the run (native: /ws/RUN). Also the key of the run's local control socket.
+std::string RunUrl(const std::string& base, const Dialect* dialect, const std::string& run_id);
+/// --summary's fields of one run (README "Summary file"): into the object `obj`.
+void AddRunSummary(const RunFollower& f, int exit_status, int64_t reconnects, JsonValue* obj,
+                   rapidjson::MemoryPoolAllocator<>& a);
+/// Writes `doc` and a newline to `path`; false with the reason when it could not be written whole.
+bool WriteJsonFile(const std::string& path, const JsonDoc& doc, std::string* err);
+/// A path an option will write at the end (--summary): false with the reason when it cannot be
+/// created or written (checked before connecting; exit 2).
+bool CheckOutputPath(const char* option, const std::string& path, std::string* err);
+
 }  // namespace wsflow

@@ -11,6 +11,7 @@
 #include "dialects/native.h"
 #include "replay/recording.h"
 #include "session/control_request.h"
+#include "session/messages.h"
 
 namespace wsflow {
 
@@ -24,6 +25,28 @@ std::string RandomHex(int n) {
 }
 
 constexpr Millis kCancelGrace{5000};  // --cancel-on-*: how long to wait for the cancel's confirmation
+
+// "wsflow: timed out ..." -> "timed out ...": a reason is said after the run's name.
+std::string StripPrefix(const std::string& message) {
+  const std::string p = "wsflow: ";
+  return message.compare(0, p.size(), p) == 0 ? message.substr(p.size()) : message;
+}
+
+// What the backend said about a run that failed or was cancelled: data.error (a string or an
+// object with a message), else data.message, else data.reason.
+std::string EndMessage(const JsonValue& envelope) {
+  auto d = envelope.FindMember("data");
+  if (d == envelope.MemberEnd() || !d->value.IsObject()) return "";
+  const JsonValue& data = d->value;
+  auto e = data.FindMember("error");
+  if (e != data.MemberEnd()) {
+    if (e->value.IsString()) return e->value.GetString();
+    if (e->value.IsObject() && !GetString(e->value, "message").empty()) return std::string(GetString(e->value, "message"));
+  }
+  for (const char* k : {"message", "reason"})
+    if (!GetString(data, k).empty()) return std::string(GetString(data, k));
+  return "";
+}
 }  // namespace
 
 std::string NewRunId() { return "r-" + RandomHex(12); }
@@ -50,7 +73,12 @@ bool RunFollower::IsOwnRequest(const std::string& request_id) const {
   return !request_id.empty() && (request_id == exec_request_ || request_id == sub_request_);
 }
 
-std::string RunFollower::Where() const { return "last seq printed: " + std::to_string(tracker_.last()); }
+// Names only a seq that was printed: after --since-seq N, --tail or a filter, the resume point is
+// not an event the reader saw.
+std::string RunFollower::Where() const {
+  if (last_printed_seq_ >= 0) return "last seq printed: " + std::to_string(last_printed_seq_);
+  return tracker_.last() > 0 ? "no event printed after seq " + std::to_string(tracker_.last()) : "no event printed";
+}
 
 std::string RunFollower::Awaited() const {
   if (target_.action) return AwaitedBy(*target_.action);
@@ -67,8 +95,14 @@ void RunFollower::Finish(int status, const std::string& message) {
   if (finished_) return;
   finished_ = true;
   exit_ = status;
-  if (!message.empty()) std::cerr << message << "\n";
+  if (status != kExitCompleted && reason_.empty()) reason_ = StripPrefix(message);
+  if (!message.empty() && !opts_.several) std::cerr << message << "\n";
   link_->Ended();
+}
+
+void RunFollower::EndEarly(int status, const std::string& message, bool cancel) {
+  if (cancel && !target_.action) return CancelThenFinish(status, message);
+  Finish(status, message);
 }
 
 // --cancel-on-timeout / --cancel-on-interrupt: for some backends this process holds the only
@@ -186,10 +220,11 @@ void RunFollower::OnRetry(const Disconnect& why, Millis delay, int attempt) {
   PrintClientEvent("disconnected", d);
 }
 
-void RunFollower::OnGiveUp(int status) {
+void RunFollower::OnGiveUp(int status, const std::string& why) {
   if (finished_) return;
   finished_ = true;
   exit_ = status;
+  if (reason_.empty()) reason_ = why;
 }
 
 void RunFollower::OnSignal(int signo) {
@@ -319,6 +354,14 @@ void RunFollower::HandleAck(Incoming& in, ReceivedFrame& frame) {
     history_end_ = in.last_seq;
     if (tracker_.last() >= history_end_) CaughtUp();
   }
+  // --since-seq LAST, --no-history, --tail 0 on a run that has ended: nothing more will come.
+  if (rid == sub_request_ && in.run_outcome != Outcome::kNone && in.last_seq >= 0 && tracker_.last() >= in.last_seq &&
+      !opts_.follow && !finished_ && !target_.action) {  // (an action says "has already ended" itself)
+    if (outcome_ == Outcome::kNone) outcome_ = in.run_outcome;
+    if (opts_.wait.AwaitsEvent() && in.run_outcome == Outcome::kCompleted)
+      return Finish(kExitProtocol, "wsflow: run " + target_.run_id + " completed without " + Awaited());
+    Finish(ExitStatusFor(in.run_outcome), "");
+  }
 }
 
 void RunFollower::HandleError(Incoming& in, ReceivedFrame& frame) {
@@ -396,6 +439,7 @@ void RunFollower::HandleConvertedError(Incoming& in) {
 void RunFollower::Emit(Event& ev) {
   out_->PrintEvent(ev, link_->reconnects());
   ++printed_;
+  if (ev.seq() >= 0) last_printed_seq_ = ev.seq();
 }
 
 void RunFollower::PrintClientEvent(std::string_view type, const JsonValue& data) {
@@ -429,7 +473,11 @@ void RunFollower::HandleEvent(Event& ev) {
   link_->MarkProgress();
   std::string_view type = ev.type();
   Outcome outcome = ev.outcome();
-  if (outcome != Outcome::kNone && outcome_ == Outcome::kNone) outcome_ = outcome;
+  if (outcome != Outcome::kNone && outcome_ == Outcome::kNone) {
+    outcome_ = outcome;
+    if (outcome != Outcome::kCompleted) reason_ = EndMessage(ev.envelope());
+  }
+  if (opts_.keep_view) view_.Apply(ev.envelope());
   if (host_) Share(ev);
   if (type == "approval_requested" || type == "approval_received") approvals_.Note(ev);
 
@@ -521,12 +569,14 @@ void RunFollower::SendRequest(const std::string& request_id, const std::string& 
 std::string RunFollower::EndLine() const {
   bool ended = exit_ == kExitCompleted || exit_ == kExitFailed || exit_ == kExitCancelled || IsSignalStatus(exit_);
   if (opts_.quiet || !ended || target_.action || target_.detach) return "";
+  bool why = outcome_ != Outcome::kNone && outcome_ != Outcome::kCompleted && !reason_.empty();
   std::string s = "wsflow: run " + target_.run_id + " " +
-                  (outcome_ == Outcome::kNone ? "not finished" : ExitStatusName(ExitStatusFor(outcome_))) + ": " +
-                  std::to_string(printed_) + " events printed, last seq " + std::to_string(tracker_.last()) + ", " +
-                  std::to_string(link_->reconnects()) + " reconnects";
-  if (gaps_) s += ", " + std::to_string(gaps_) + " gaps re-requested";
-  if (garbage_) s += ", " + std::to_string(garbage_) + " invalid frames ignored";
+                  (outcome_ == Outcome::kNone ? "not finished" : ExitStatusName(ExitStatusFor(outcome_))) +
+                  (why ? " (" + reason_ + ")" : "") + ": " + Count(printed_, "event", "events") +
+                  " printed, last seq " + std::to_string(tracker_.last()) + ", " +
+                  Count(link_->reconnects(), "reconnect", "reconnects");
+  if (gaps_) s += ", " + Count(gaps_, "gap", "gaps") + " re-requested";
+  if (garbage_) s += ", " + Count(garbage_, "invalid frame", "invalid frames") + " ignored";
   return s;
 }
 

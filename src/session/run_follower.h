@@ -20,6 +20,7 @@
 #include "core/event_filter.h"
 #include "core/exit_status.h"
 #include "core/predicate.h"
+#include "core/run_view.h"
 #include "core/wait_condition.h"
 #include "dialects/dialect.h"
 #include "session/approvals.h"
@@ -48,6 +49,11 @@ struct StreamOptions {
   size_t queue_size = 100;  ///< requests awaiting an answer, at most
   bool quiet = false;
   int verbose = 0;
+  /// One of several runs of a command: messages that end a run are kept (reason()) for the
+  /// command to say once, naming the run, instead of printed here.
+  bool several = false;
+  /// Fold every event into a RunView (cost, first/last timestamps) for --summary.
+  bool keep_view = false;
 };
 
 /// One run to follow: watch RUN, execute TASK, or an action on RUN.
@@ -110,12 +116,22 @@ class RunFollower : public ApprovalHost, public HostedRun {
   void OnRetry(const Disconnect& why, Millis delay, int attempt);
   /// The connection ended: false when this run cannot go on over another one (it has finished).
   bool ShouldReconnect(const Disconnect& why);
-  /// The session gave up: the run ends with `status` (said once by the dispatcher).
-  void OnGiveUp(int status);
+  /// The session gave up: the run ends with `status` (said once by the dispatcher; `why` kept as
+  /// the reason).
+  void OnGiveUp(int status, const std::string& why);
   void OnSignal(int signo);
   void OnTimeout(Millis timeout);
 
+  /// Ends the run as asked by the command (--fail-fast --cancel-rest): cancels it first when
+  /// `cancel` (waiting a little for the confirmation), then finishes with `status`.
+  void EndEarly(int status, const std::string& message, bool cancel);
+
   bool finished() const { return finished_; }
+  /// Why the run did not complete: the backend's failure or cancellation message, or what ended
+  /// the following (timeout, signal, connection); "" when it completed.
+  const std::string& reason() const { return reason_; }
+  /// The run's events folded (only with StreamOptions::keep_view).
+  const RunView& view() const { return view_; }
   bool cancelling() const { return cancelling_; }
   int exit_status() const { return exit_ < 0 ? kExitProtocol : exit_; }
   Outcome outcome() const { return outcome_; }
@@ -124,7 +140,7 @@ class RunFollower : public ApprovalHost, public HostedRun {
   int64_t duplicates() const { return duplicates_; }
   int64_t gaps() const { return gaps_; }
   int64_t invalid_frames() const { return garbage_; }
-  /// "last seq printed: N"
+  /// "last seq printed: N" (or "no event printed ...": it never names a seq that was not printed)
   std::string Where() const;
   /// What the command waited for, for messages.
   std::string Awaited() const;
@@ -195,10 +211,13 @@ class RunFollower : public ApprovalHost, public HostedRun {
   int exit_ = -1;
   bool finished_ = false;
   int64_t printed_ = 0;
+  int64_t last_printed_seq_ = -1;
   int64_t garbage_ = 0;
   int64_t duplicates_ = 0;
   int64_t gaps_ = 0;
   Outcome outcome_ = Outcome::kNone;
+  std::string reason_;
+  RunView view_;
   std::string scratch_;  ///< a converted event's line
 };
 

@@ -89,7 +89,14 @@ int SendPipe::Run() {
               << Count(static_cast<int64_t>(writer_.lines_written()), "line", "lines") << " written whole)\n";
     exit_ = kExitOutput;
   }
-  if (recorder_.is_open()) recorder_.End(exit_);
+  if (recorder_.is_open()) {
+    recorder_.End(exit_);
+    std::string err;
+    if (!recorder_.Close(&err)) {
+      std::cerr << "wsflow: " << err << "\n";
+      exit_ = kExitOutput;
+    }
+  }
   return exit_;
 }
 

@@ -1,8 +1,13 @@
 #include "session/session_host.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <iostream>
+#include <iterator>
 
 #include "session/control_request.h"
 
@@ -13,29 +18,43 @@ SessionHost::SessionHost(std::function<void(std::function<void()>)> post, Contro
 
 SessionHost::~SessionHost() { Stop(); }
 
+bool SessionHost::Listen(const std::string& dir, std::string* err) {
+  if (server_) return server_->listening();
+  server_ = std::make_unique<ControlServer>();
+  auto handler = [this](const std::string& line, std::shared_ptr<ControlClient> client) {
+    post_([this, line, client] { OnRequest(line, client); });
+  };
+  if (!server_->Start(dir + "/p" + std::to_string(::getpid()) + ".sock", handler, err, limits_)) return false;
+  if (verbose_) std::cerr << "wsflow: local control socket " << server_->path() << "\n";
+  return true;
+}
+
 bool SessionHost::Serve(const std::string& url, const std::string& run_id, HostedRun* run, bool keep_history) {
   std::string dir, err;
-  if (!ControlDir(&dir, &err)) {
-    if (verbose_) std::cerr << "wsflow: no local control socket: " << err << "\n";
+  auto fail = [this](const std::string& why) {
+    if (verbose_) std::cerr << "wsflow: no local control socket: " << why << "\n";
     return false;
+  };
+  if (!ControlDir(&dir, &err) || !Listen(dir, &err)) return fail(err);
+  std::string link = ControlSocketPath(dir, url, run_id);
+  struct stat st {};
+  if (::lstat(link.c_str(), &st) == 0) {
+    int fd = ConnectControl(link, &err);
+    if (fd >= 0) {  // another live process holds the run
+      ::close(fd);
+      return fail("run " + run_id + " is held by another process already");
+    }
+    ::unlink(link.c_str());  // left by a process that was killed
   }
+  std::string target = server_->path().substr(server_->path().rfind('/') + 1);  // relative: the same directory
+  if (::symlink(target.c_str(), link.c_str()) != 0) return fail(link + ": " + std::strerror(errno));
   Served s;
   s.run = run;
+  s.link = link;
   if (keep_history && !(s.history = std::tmpfile())) {
-    if (verbose_) std::cerr << "wsflow: no local control socket: no temporary file for the run's history\n";
-    return false;
+    ::unlink(link.c_str());
+    return fail("no temporary file for the run's history");
   }
-  s.server = std::make_unique<ControlServer>();
-  std::string path = ControlSocketPath(dir, url, run_id);
-  auto handler = [this, run_id](const std::string& line, std::shared_ptr<ControlClient> client) {
-    post_([this, run_id, line, client] { OnRequest(run_id, line, client); });
-  };
-  if (!s.server->Start(path, handler, &err, limits_)) {
-    if (s.history) std::fclose(s.history);
-    if (verbose_) std::cerr << "wsflow: no local control socket: " << err << "\n";
-    return false;
-  }
-  if (verbose_) std::cerr << "wsflow: local control socket " << path << "\n";
   runs_[run_id] = std::move(s);
   return true;
 }
@@ -45,15 +64,22 @@ void SessionHost::KeepHistory(const std::string& run_id) {
   if (it != runs_.end() && !it->second.history) it->second.history = std::tmpfile();
 }
 
-void SessionHost::OnRequest(const std::string& run_id, const std::string& line, std::shared_ptr<ControlClient> client) {
-  auto it = runs_.find(run_id);
-  if (it == runs_.end()) return;
-  Served& s = it->second;
+void SessionHost::OnRequest(const std::string& line, std::shared_ptr<ControlClient> client) {
   ControlRequestMsg req;
   std::string refusal;
   if (!ParseControlRequest(line, &req, &refusal)) return client->End(refusal);
-  if (!req.run_id.empty() && req.run_id != run_id)
-    return client->End(RefusalLine(kExitProtocol, "wsflow: this session holds run " + run_id + ", not " + req.run_id));
+  if (req.run_id.empty() && runs_.size() != 1) {
+    if (req.op == ControlRequestMsg::Op::kHello && !runs_.empty()) {  // wsflow sessions: every run held
+      for (auto r = runs_.begin(); r != std::prev(runs_.end()); ++r) client->Send(r->second.run->Describe());
+      return client->End(runs_.rbegin()->second.run->Describe());
+    }
+    return client->End(RefusalLine(kExitUsage, "wsflow: this process holds " + std::to_string(runs_.size()) +
+                                                   " runs: name one"));
+  }
+  auto it = req.run_id.empty() ? runs_.begin() : runs_.find(req.run_id);
+  if (it == runs_.end())
+    return client->End(RefusalLine(kExitProtocol, "wsflow: this process does not hold run " + req.run_id));
+  Served& s = it->second;
   switch (req.op) {
     case ControlRequestMsg::Op::kHello:
       return client->End(s.run->Describe());
@@ -113,8 +139,9 @@ void SessionHost::End(const std::string& run_id, int exit_status) {
 }
 
 void SessionHost::Stop() {
+  if (server_) server_->Stop();
   for (auto& [id, s] : runs_) {
-    s.server->Stop();
+    ::unlink(s.link.c_str());
     if (s.history) std::fclose(s.history);
   }
   runs_.clear();

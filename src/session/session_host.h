@@ -1,6 +1,9 @@
 // The holder's side of the local control socket (docs/sessions.md): for each run this process
 // follows, it answers `hello`, runs `action` requests through the run's follower, and streams the
-// run to local `watch` clients — its history from a temporary file, then live events.
+// run to local `watch` clients — its history from a temporary file, then live events. One socket
+// per process (p<pid>.sock), however many runs it holds; each run's own name (the hash of its URL
+// and id, ControlSocketPath) is a symbolic link to it, so that a client finds the holder of a run
+// by the run alone, and requests name the run they are about.
 //
 // Threads: requests arrive on the control socket's threads and are posted to the loop; every
 // method here runs on the loop thread and never blocks: each watcher has a bounded queue
@@ -41,9 +44,10 @@ class SessionHost {
   SessionHost(const SessionHost&) = delete;
   SessionHost& operator=(const SessionHost&) = delete;
 
-  /// Listens on the socket of (url, run_id). `keep_history`: late watchers get the run from its
-  /// start (kept in a temporary file); otherwise they get live events. False (said with -v only)
-  /// when there is no socket: the run goes on without one.
+  /// Offers the run on the process's socket (listening from the first run on) and links the run's
+  /// name (url, run_id) to it. `keep_history`: late watchers get the run from its start (kept in a
+  /// temporary file); otherwise they get live events. False (said with -v only) when there is no
+  /// socket, or another live process holds the run: the run goes on without one.
   bool Serve(const std::string& url, const std::string& run_id, HostedRun* run, bool keep_history);
   bool serving(const std::string& run_id) const { return runs_.count(run_id) > 0; }
   /// From now on, keep the run's history for late watchers (its backend turned out to allow one
@@ -64,18 +68,20 @@ class SessionHost {
   };
   struct Served {
     HostedRun* run = nullptr;
-    std::unique_ptr<ControlServer> server;
+    std::string link;  ///< the run's name, a symbolic link to the process's socket
     std::FILE* history = nullptr;  ///< an unlinked temporary file: the run's lines so far
     int64_t lines = 0;
     std::vector<Watcher> watchers;
     bool ended = false;
     int exit_status = 0;
   };
-  void OnRequest(const std::string& run_id, const std::string& line, std::shared_ptr<ControlClient> client);
+  void OnRequest(const std::string& line, std::shared_ptr<ControlClient> client);
+  bool Listen(const std::string& dir, std::string* err);
 
   std::function<void(std::function<void()>)> post_;
   ControlServer::Limits limits_;
   bool verbose_;
+  std::unique_ptr<ControlServer> server_;  ///< p<pid>.sock, from the first run served
   std::map<std::string, Served> runs_;
 };
 

@@ -216,6 +216,8 @@ struct Session::Impl {
   uint64_t gen = 0;  // attempt number; callbacks of an older connection see a newer gen and return
   bool open = false;
   bool ever_open = false;
+  bool attempted = false;
+  Clock::time_point first_attempt;  // of the first connection attempt (--wait-for-backend)
   bool closing = false;
   bool stopped = false;
   bool paused = false;
@@ -227,6 +229,15 @@ struct Session::Impl {
 };
 
 namespace {
+
+// What OpenSSL and websocketpp say when the other side answered a ClientHello with plain HTTP, or
+// waited for an HTTP request that never came.
+bool PlainServer(const std::string& text) {
+  for (const char* w : {"wrong version number", "packet length too long", "http request", "shutdown while in init",
+                        "TLS handshake timed out", "unexpected eof while reading"})
+    if (text.find(w) != std::string::npos) return true;
+  return false;
+}
 
 template <class Cfg>
 struct ImplT final : Session::Impl {
@@ -333,6 +344,7 @@ struct ImplT final : Session::Impl {
 
   void Connect() override {
     if (stopped) return;
+    if (!attempted) attempted = true, first_attempt = Clock::now();
     ++gen;
     open = false;
     paused = false;
@@ -508,17 +520,35 @@ struct ImplT final : Session::Impl {
       }
       if (d.http_status >= 400) {
         d.reason = "upgrade refused: HTTP " + std::to_string(d.http_status) + " " + c->get_response_msg();
-        d.retryable = d.http_status >= 500;
+        d.retryable = d.http_status >= 500 || d.http_status == 429;  // busy or down: may heal
         d.auth = d.http_status == 401 || d.http_status == 403;
+      } else if (d.http_status > 0 && d.http_status != 101 && !ever_open) {
+        // A plain web server, a redirect: no retry turns it into a WebSocket endpoint.
+        d.reason = "the server answered HTTP " + std::to_string(d.http_status) + " " + c->get_response_msg() +
+                   ", not a WebSocket upgrade";
+        std::string location = c->get_response_header("Location");
+        if (!location.empty()) d.reason += " (Location: " + location + ")";
+        d.retryable = false;
       } else if (tls_failed) {
         d.tls = true;
         d.retryable = false;
+        std::string what = tec ? tec.message() : std::string("handshake failed");
         if (!tls_error.empty()) {
           d.reason = "TLS: " + tls_error;
+        } else if (PlainServer(what + " " + elog.text)) {
+          d.reason = "TLS: the server did not answer a TLS handshake (" + what +
+                     "): it does not speak TLS; is it a ws:// server?";
         } else {
-          d.reason = "TLS: " + (tec ? tec.message() : std::string("handshake failed"));
+          d.reason = "TLS: " + what;
           if (opts.tls.cert_file.empty()) d.reason += " (does the server require a client certificate? --cert/--key)";
         }
+      } else if (!ever_open && !opts.proxy.enabled() && ec &&
+                 (ec.category() == asio::error::get_netdb_category() ||
+                  ec.category() == asio::error::get_addrinfo_category())) {
+        // A name that does not resolve will not resolve on retry either (the transport's own
+        // error is then a meaningless "Bad file descriptor").
+        d.reason = "cannot resolve host " + host + ": " + ec.message();
+        d.retryable = false;
       } else if (tec) {
         d.reason = tec.message();
       } else if (ec) {
@@ -554,12 +584,29 @@ struct ImplT final : Session::Impl {
     }
   }
 
-  void Lost(const Disconnect& d) {
+  void Lost(const Disconnect& lost) {
     open = false;
     CancelTimers();
     if (stopped) return;
     if (closing) return Halt();
+    Disconnect d = lost;
     if (!d.retryable) return GiveUp(d, false);
+    if (!ever_open) {  // nothing has ever answered: retried for --wait-for-backend only
+      auto waited = std::chrono::duration_cast<Millis>(Clock::now() - first_attempt);
+      if (waited >= opts.wait_for_backend) {
+        d.never_open = true;
+        d.reason += " (retried for " + FormatDuration(waited) + ": is the backend running? --wait-for-backend)";
+        return GiveUp(d, false);
+      }
+      if (backoff.Exhausted()) return GiveUp(d, true);
+      Millis delay = std::min(backoff.Next(), opts.wait_for_backend - waited);
+      handler->OnRetry(d, delay, backoff.attempt(), backoff.policy().retries);
+      if (stopped || closing) return;
+      retry_timer = ws.set_timer(delay.count(), [this](const websocketpp::lib::error_code& e) {
+        if (!e) Connect();
+      });
+      return;
+    }
     if (!handler->ShouldReconnect(d)) return Halt();
     if (backoff.Exhausted()) return GiveUp(d, true);
     Millis delay = backoff.Next();

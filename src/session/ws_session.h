@@ -38,6 +38,10 @@ struct SessionOptions {
   std::string url;  ///< the full URL to connect to (dialect path already applied)
   std::string dialect = "auto";  ///< the protocol spoken (the handler's business; resolved with the URL)
   Millis connect_timeout{10000};
+  /// Before the first connection ever opened: a refused (or unanswered) connection is retried this
+  /// long, then given up (exit 5 naming the URL); other failures give up at once. After a first
+  /// success, reconnects follow `backoff`.
+  Millis wait_for_backend{5000};
   Millis ping_interval{15000};
   Millis pong_timeout{10000};
   Millis idle_timeout{0};  ///< 0: off
@@ -64,6 +68,7 @@ struct Disconnect {
   bool retryable = true;  ///< false for 4xx upgrades and the like
   bool tls = false;       ///< a TLS failure (verification, handshake): not retried, exit 5
   bool auth = false;      ///< credentials refused (upgrade 401/403, proxy 407): not retried, exit 6
+  bool never_open = false;  ///< given up before any connection had ever opened (the reason says all)
 };
 
 class SessionHandler {

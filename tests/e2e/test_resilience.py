@@ -319,8 +319,8 @@ def test_idle_timeout_reconnects_a_silent_stream():
 class HttpRefuser:
     """A TCP server that answers every upgrade with a fixed HTTP status, counting the attempts."""
 
-    def __init__(self, status):
-        self.status, self.attempts = status, 0
+    def __init__(self, status, headers=b""):
+        self.status, self.headers, self.attempts = status, headers, 0
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
@@ -343,7 +343,8 @@ class HttpRefuser:
                     if not chunk:
                         break
                     req += chunk
-                c.sendall(b"HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n" % self.status.encode())
+                c.sendall(b"HTTP/1.1 %s\r\n%sContent-Length: 0\r\nConnection: close\r\n\r\n" %
+                          (self.status.encode(), self.headers))
             except OSError:
                 pass
             c.close()
@@ -363,3 +364,54 @@ def test_http_status_of_a_refused_upgrade_decides_retry_and_exit():
             assert status.split()[0] in r.err.decode().splitlines()[-1], (status, r)
         finally:
             srv.close()
+
+
+def test_before_a_first_connection_failures_that_cannot_heal_end_at_once():
+    # a name that does not resolve: exit 5 at once, naming the host
+    r = wsflow("watch", "r1", "--url", "ws://no-such-host.invalid:8000", timeout=30)
+    assert r.rc == 5 and r.elapsed < 3, r
+    assert r.err.decode().splitlines()[-1].startswith(
+        "wsflow: cannot connect to ws://no-such-host.invalid:8000/ws/r1: cannot resolve host no-such-host.invalid"), r
+    # a plain web server's 200, a redirect: exit 5 at once, naming the status (and Location)
+    for status, headers, want in (("200 OK", b"", "answered HTTP 200 OK, not a WebSocket upgrade"),
+                                  ("301 Moved Permanently", b"Location: https://example.invalid/app\r\n",
+                                   "HTTP 301 Moved Permanently, not a WebSocket upgrade (Location: https://example.invalid/app)")):
+        srv = HttpRefuser(status, headers)
+        try:
+            r = wsflow("watch", "r1", "--url", srv.url, timeout=30)
+            assert r.rc == 5 and srv.attempts == 1 and want in r.err.decode(), (status, r)
+        finally:
+            srv.close()
+    # 429: busy, may heal: retried like a 5xx
+    srv = HttpRefuser("429 Too Many Requests")
+    try:
+        r = wsflow("watch", "r1", "--url", srv.url, "--retries", "2", "--retry-initial", "10ms", timeout=30)
+        assert r.rc == 5 and srv.attempts == 3, (srv.attempts, r)
+    finally:
+        srv.close()
+
+
+def test_a_refused_connection_is_retried_for_wait_for_backend_then_names_the_url():
+    port = free_port()
+    url = "ws://127.0.0.1:%d" % port
+    r = wsflow("watch", "r1", "--url", url, "--wait-for-backend", "700ms", "--retry-initial", "50ms", timeout=30)
+    assert r.rc == 5 and 0.6 < r.elapsed < 5, r
+    last = r.err.decode().splitlines()[-1]
+    assert last.startswith("wsflow: cannot connect to %s/ws/r1: Connection refused (retried for" % url), last
+    assert "--wait-for-backend" in last, last
+    # the same from the environment; a backend that comes up within the wait is reached
+    env = {"WSFLOW_WAIT_FOR_BACKEND": "20s"}
+    p = start("execute", "t", "--url", url, "--config", '{"scenario":"long","events":3}', "--retry-initial", "100ms",
+              env=env)
+    time.sleep(1.0)
+    with Server(port=port):
+        res = finish(p, timeout=60)
+    assert res.rc == 0 and len(parse_ndjson(res.out)) == 7, res
+
+
+def test_wss_to_a_plain_ws_server_says_it_does_not_speak_tls():
+    with Server() as s:
+        r = wsflow("watch", "r1", "--url", s.url.replace("ws://", "wss://"), timeout=30)
+        assert r.rc == 5 and r.elapsed < 15, r
+        err = r.err.decode()
+        assert "it does not speak TLS; is it a ws:// server?" in err and "client certificate" not in err, r

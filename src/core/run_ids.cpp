@@ -1,0 +1,41 @@
+#include "core/run_ids.h"
+
+#include "core/json.h"
+
+namespace wsflow {
+
+bool ValidRunId(const std::string& id, std::string* err) {
+  if (id.empty() || id.size() > 256) {
+    *err = id.empty() ? "an empty run id" : "a run id longer than 256 bytes";
+    return false;
+  }
+  for (unsigned char c : id) {
+    if (c <= ' ' || c == 0x7f) {
+      *err = "a run id with white space or control characters";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ParseRunIdLine(const std::string& line, std::string* id, std::string* err) {
+  size_t b = line.find_first_not_of(" \t\r\n");
+  size_t e = line.find_last_not_of(" \t\r\n");
+  id->clear();
+  if (b == std::string::npos || line[b] == '#') return true;
+  std::string text = line.substr(b, e - b + 1);
+  if (text[0] == '{') {  // execute --detach's {"run_id":...}
+    JsonDoc d;
+    if (!ParseJson(text, &d, err)) return false;
+    if (!d.IsObject() || !d.HasMember("run_id") || !d["run_id"].IsString()) {
+      *err = "a JSON line without a \"run_id\" string";
+      return false;
+    }
+    text = d["run_id"].GetString();
+  }
+  if (!ValidRunId(text, err)) return false;
+  *id = text;
+  return true;
+}
+
+}  // namespace wsflow

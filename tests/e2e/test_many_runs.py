@@ -1,0 +1,159 @@
+"""Issue 15: several runs in one watch (native runs on one connection), cancel RUN..., --runs-from."""
+import json
+import os
+import subprocess
+import time
+
+from wsflow_e2e import BIN, Server, assert_seq_complete, finish, isolated_env, parse_ndjson, scale, start, tmpdir, wsflow
+
+
+def read_until(p, needle):
+    got = b""
+    while needle not in got:
+        line = p.stdout.readline()
+        assert line, "stream ended before %r" % needle
+        got += line
+    return got
+
+
+def runtime_dir():
+    d = tmpdir()
+    os.chmod(d, 0o700)
+    return {"XDG_RUNTIME_DIR": d}
+
+
+def detach(url, config, env=None):
+    r = wsflow("execute", "t", "--url", url, "--detach", "-q", "--config", json.dumps(config), env=env)
+    assert r.rc == 0, r
+    return json.loads(r.lines[0])["run_id"]
+
+
+def by_run(events):
+    runs = {}
+    for e in events:
+        runs.setdefault(e["run_id"], []).append(e)
+    return runs
+
+
+def test_three_runs_completed_failed_cancelled():
+    env = runtime_dir()
+    with Server() as s:
+        a = detach(s.url, {"scenario": "long", "events": 30, "delay_ms": 10})
+        b = detach(s.url, {"scenario": "fail", "delay_ms": 10})
+        c = detach(s.url, {"scenario": "long", "events": scale(100000), "delay_ms": 20})
+        summary = os.path.join(tmpdir(), "s.json")
+        w = start("watch", a, b, c, "--url", s.url, "--summary", summary, env=env)
+        head = read_until(w, ('"run_id":"%s"' % c).encode())
+        # a cancel from another process goes through the watch that holds the run
+        r = wsflow("cancel", c, "--url", s.url, env=env)
+        assert r.rc == 0 and b"local session" in r.err, r
+        res = finish(w)
+        assert res.rc == 1, res  # b failed: the first run, in the order given, that did not complete
+        runs = by_run(parse_ndjson(head + res.out))
+        for rid in (a, b, c):
+            assert_seq_complete(runs[rid])
+        assert runs[a][-1]["event_type"] == "workflow_completed"
+        assert runs[b][-1]["event_type"] == "workflow_failed"
+        assert runs[c][-1]["event_type"] == "workflow_cancelled"
+        err = res.err.decode()
+        assert "wsflow: run %s failed: step s1 failed after 2 attempts" % b in err, err
+        assert "wsflow: run %s cancelled: cancelled by client" % c in err, err
+        assert "run %s completed" % a not in err and "3 runs: 1 completed, 1 failed, 1 cancelled" in err, err
+        with open(summary) as f:
+            sm = json.load(f)
+        assert [(r["run_id"], r["exit_status"]) for r in sm["runs"]] == [(a, 0), (b, 1), (c, 3)], sm
+        assert sm["exit_status"] == 1 and sm["run_id"] == b and sm["events"] == sum(len(v) for v in runs.values())
+        assert sm["runs"][1]["reason"] == "step s1 failed after 2 attempts" and sm["runs"][0]["reason"] == ""
+
+
+def test_runs_from_stdin_fed_slowly_ends_when_stdin_closes_and_every_run_ended():
+    with Server() as s:
+        ids = [detach(s.url, {"scenario": "long", "events": 20, "delay_ms": 5}) for _ in range(3)]
+        p = subprocess.Popen([BIN, "watch", "--runs-from", "-", "--url", s.url], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=isolated_env())
+        for i, rid in enumerate(ids):
+            # execute --detach's own lines are taken as they are
+            p.stdin.write((json.dumps({"run_id": rid}) if i == 1 else rid).encode() + b"\n")
+            p.stdin.flush()
+            time.sleep(0.3)
+        time.sleep(0.5)
+        assert p.poll() is None  # every run so far has ended, but stdin is open: more may come
+        p.stdin.write(b"# done\n")
+        p.stdin.close()
+        res = finish(p, timeout=30)
+        assert res.rc == 0, res
+        runs = by_run(parse_ndjson(res.out))
+        assert sorted(runs) == sorted(ids)
+        for rid in ids:
+            assert_seq_complete(runs[rid])
+            assert runs[rid][-1]["event_type"] == "workflow_completed"
+
+
+def test_a_dropped_connection_with_20_runs_open_leaves_every_run_whole():
+    with Server("--drop-every", "37") as s:
+        n = scale(60)
+        ids = [detach(s.url, {"scenario": "long", "events": n, "delay_ms": 5}) for _ in range(20)]
+        r = wsflow("watch", *ids, "--url", s.url, "--retry-initial", "10ms", "--summary", os.path.join(tmpdir(), "s.json"),
+                   timeout=120)
+        assert r.rc == 0, r
+        runs = by_run(r.events)
+        assert sorted(runs) == sorted(ids)
+        for rid in ids:
+            assert_seq_complete(runs[rid])  # no event lost, none printed twice
+            assert runs[rid][-1]["event_type"] == "workflow_completed"
+        assert "resuming every run from its last seq" in r.err.decode(), r
+
+
+def test_fail_fast_cancel_rest():
+    with Server() as s:
+        a = detach(s.url, {"scenario": "long", "events": scale(100000), "delay_ms": 20})
+        b = detach(s.url, {"scenario": "fail", "delay_ms": 50})
+        r = wsflow("watch", a, b, "--url", s.url, "--fail-fast", "--cancel-rest", timeout=60)
+        assert r.rc == 1, r  # the status of the run that did not complete
+        runs = by_run(r.events)
+        assert runs[b][-1]["event_type"] == "workflow_failed"
+        assert runs[a][-1]["event_type"] == "workflow_cancelled", runs[a][-3:]
+        st = wsflow("status", a, "--url", s.url)
+        assert b'"cancelled"' in st.out, st
+
+
+def test_approve_through_the_process_that_holds_several_runs():
+    env = runtime_dir()
+    with Server() as s:
+        x = detach(s.url, {"delay_ms": 1})
+        y = detach(s.url, {"delay_ms": 1})
+        w = start("watch", x, y, "--url", s.url, env=env)
+        got = b""
+        while got.count(b"approval_requested") < 2:
+            line = w.stdout.readline()
+            assert line
+            got += line
+        listed = [json.loads(l) for l in wsflow("sessions", env=env).lines]
+        assert sorted(l["run_id"] for l in listed) == sorted([x, y]), listed
+        assert len({l["pid"] for l in listed}) == 1  # one process, one socket
+        for rid in (x, y):
+            a = wsflow("approve", rid, "approval-s3", "--url", s.url, env=env)
+            assert a.rc == 0 and b"local session" in a.err, a
+        res = finish(w)
+        assert res.rc == 0, res
+        assert os.listdir(os.path.join(env["XDG_RUNTIME_DIR"], "wsflow")) == []
+
+
+def test_cancel_several_runs_each_on_its_own_line():
+    with Server() as s:
+        ids = [detach(s.url, {"scenario": "long", "events": scale(100000), "delay_ms": 20}) for _ in range(2)]
+        r = wsflow("cancel", ids[0], "--runs-from", "-", "--url", s.url, stdin=(ids[1] + "\n").encode())
+        assert r.rc == 0, r
+        assert [e["run_id"] for e in r.events] == ids and all(e["event_type"] == "workflow_cancelled" for e in r.events)
+        again = wsflow("cancel", *ids, "--url", s.url)
+        assert again.rc == 4 and again.err.decode().count("has already ended") == 2, again
+
+
+def test_options_that_name_one_point_in_one_run_are_usage_errors():
+    for extra in (["--since-seq", "3"], ["--tail", "2"], ["--no-history"], ["--record", "/tmp/x.rec"]):
+        r = wsflow("watch", "a", "b", "--url", "ws://127.0.0.1:9", *extra)
+        assert r.rc == 2 and r.out == b"" and len(r.err.splitlines()) == 1, (extra, r)
+    r = wsflow("watch", "--runs-from", "/nonexistent/ids", "--url", "ws://127.0.0.1:9")
+    assert r.rc == 2 and b"cannot read /nonexistent/ids" in r.err, r
+    r = wsflow("watch", "--url", "ws://127.0.0.1:9")
+    assert r.rc == 2 and b"needs a run id" in r.err, r
