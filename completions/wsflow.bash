@@ -328,6 +328,7 @@ _wsflow() {
     serve:--tls-key) _filedir; return ;;
     serve:--tls-client-ca) _filedir; return ;;
     serve:--dialect) COMPREPLY=($(compgen -W "native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
+    serve:--mars-answer-window) return ;;
     serve:--heartbeat-interval) return ;;
     serve:--drop-every) return ;;
     serve:--stall-after) return ;;
@@ -368,7 +369,7 @@ _wsflow() {
     status) COMPREPLY=($(compgen -W "--help-all --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
     send) COMPREPLY=($(compgen -W "--help-all --text --binary --linger --record --until --until-match --max-events --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
     replay) COMPREPLY=($(compgen -W "--help-all --speed --skip-bad --serve --host --port --port-file --loop --serve-as --tls-cert --tls-key --tls-client-ca --rerun --same-run-id --lock --lock-wait --record-dir --keep --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    serve) COMPREPLY=($(compgen -W "--help-all --host --port --port-file --data-dir --scenario-dir --token-file --tls-cert --tls-key --tls-client-ca --dialect --mars-strict --ryx-documented --a2a-coordinator --heartbeat-interval --drop-every --stall-after --garbage-every --close-code --slow-reader-timeout -v --verbose -q --quiet --help" -- "$cur")) ;;
+    serve) COMPREPLY=($(compgen -W "--help-all --host --port --port-file --data-dir --scenario-dir --token-file --tls-cert --tls-key --tls-client-ca --dialect --mars-strict --mars-answer-window --ryx-documented --a2a-coordinator --heartbeat-interval --drop-every --stall-after --garbage-every --close-code --slow-reader-timeout -v --verbose -q --quiet --help" -- "$cur")) ;;
     sessions) COMPREPLY=($(compgen -W "--help-all --help" -- "$cur")) ;;
     config) COMPREPLY=($(compgen -W "show --help-all --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
   esac

@@ -9,6 +9,7 @@
 #include "cli/control_cmd.h"
 #include "cli/docs_gen.h"
 #include "cli/help_format.h"
+#include "cli/number_checks.h"
 #include "cli/replay_cmd.h"
 #include "cli/runs_cmd.h"
 #include "cli/send_cmd.h"
@@ -18,8 +19,28 @@
 #include "cli/stream_cmd.h"
 #include "core/envelope.h"
 #include "core/exit_status.h"
+#include "core/text.h"
 
 namespace wsflow {
+
+namespace {
+// "'wach' is not a wsflow command; did you mean 'watch'?" for a first word that names no
+// command, as git says it; "" when the first word is a command (or there is none).
+std::string UnknownCommand(const CLI::App& app, int argc, char** argv) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); }))
+    names.push_back(sub->get_name());
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word.empty() || word[0] == '-') continue;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      if (sub->check_name(word)) return "";
+    std::string near = Nearest(word, names);
+    return "'" + word + "' is not a wsflow command" + (near.empty() ? "" : "; did you mean '" + near + "'?");
+  }
+  return "";
+}
+}  // namespace
 
 int RunApp(int argc, char** argv) {
   // A reader that goes away must show up as EPIPE from write(), not kill us.
@@ -59,11 +80,19 @@ int RunApp(int argc, char** argv) {
   std::string gen_kind;
   CLI::App* gen_cmd = app.add_subcommand("__gen", "generate docs")->group("");
   gen_cmd->add_option("kind", gen_kind, "man, bash, zsh or fish")->required();
+  UseShortNumberChecks(&app);  // every numeric option, wherever it was defined
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version: printed on stdout
+    if (app.get_subcommands().empty()) {
+      std::string unknown = UnknownCommand(app, argc, argv);
+      if (!unknown.empty()) {
+        std::cerr << "wsflow: " << unknown << " (see wsflow --help)\n";
+        return kExitUsage;
+      }
+    }
     std::string where;
     for (auto* sub : app.get_subcommands()) where = std::string(" ") + sub->get_name();
     std::cerr << "wsflow: " << e.what() << " (see wsflow" << where << " --help)\n";

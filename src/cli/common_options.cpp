@@ -4,14 +4,17 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <unistd.h>
 
 #include "core/duration.h"
 #include "core/event_filter.h"
 #include "core/exit_status.h"
+#include "core/text.h"
 #include "core/url.h"
 #include "dialects/dialect.h"
+#include "dialects/event_types.h"
 #include "session/proxy.h"
 
 namespace wsflow {
@@ -275,6 +278,11 @@ bool ResolveConnection(const ConnectionFlags& flags, SessionOptions* out, std::s
   ConfigFile local;
   ConfigFile& cfg = config ? *config : local;
   if (!cfg.Load(ProcessEnv(), flags.profile, err)) return false;
+  auto url_flag = flags.options.find("url");
+  if (url_flag != flags.options.end() && url_flag->second->count() > 0 && flags.url.empty()) {
+    *err = "--url is empty: give a ws:// or wss:// URL, or leave --url out for the default";  // never the default
+    return false;
+  }
   ConnectionFlags f = flags;  // what the user did not give: from the environment, the file, the default
   for (const auto& [key, text] : ConnectionSettings(flags)) {
     SettingValue v;
@@ -350,7 +358,8 @@ void AddWaitOptions(CLI::App* app, WaitFlags* f) {
       ->group(g);
   app->add_option("--max-events", f->max_events, "stop after printing N events")
       ->check(CLI::NonNegativeNumber)->group(g);
-  app->add_option("--timeout", f->timeout, "give up after this long (exit 124)")->type_name("DURATION")->group(g);
+  app->add_option("--timeout", f->timeout, "give up after this long (exit 124; 0: never)")
+      ->type_name("DURATION")->group(g);
 }
 
 bool ParsePredicates(const std::vector<std::string>& texts, std::vector<Predicate>* out, std::string* err) {
@@ -366,8 +375,16 @@ bool ResolveWait(const WaitFlags& f, WaitCondition* out, Millis* timeout, std::s
   for (const auto& u : f.until)
     for (auto& item : SplitList(u)) {
       if (item == "terminal") continue;
-      if (item == "approval") out->approval = true;
-      else out->types.push_back(item);
+      if (item == "approval") {
+        out->approval = true;
+        continue;
+      }
+      out->types.push_back(item);
+      if (!IsKnownEventType(item)) {  // the wait would never end: probably a typo
+        std::string near = Nearest(item, KnownEventTypes());
+        std::cerr << "wsflow: warning: --until " << item << ": no backend wsflow knows sends this event type"
+                  << (near.empty() ? "" : "; did you mean " + near + "?") << "\n";
+      }
     }
   if (!ParsePredicates(f.until_match, &out->match, err)) {
     *err = "--until-match " + *err;

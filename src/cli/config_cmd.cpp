@@ -1,5 +1,7 @@
 #include "cli/config_cmd.h"
 
+#include <unistd.h>
+
 #include <iostream>
 
 #include "cli/help_format.h"
@@ -58,7 +60,7 @@ int RunConfig(const ConfigFlags& f) {
     else value = Str(MaskSecrets(v.value), a);
     d.AddMember(JsonValue(rapidjson::StringRef(s.key)), entry(std::move(value), v.source), a);
   }
-  std::cout << ToJson(d) << "\n";
+  std::cout << (::isatty(1) ? ToPrettyJson(d) : ToJson(d)) << "\n";  // compact when piped, for jq and scripts
   return kExitCompleted;
 }
 

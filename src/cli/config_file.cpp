@@ -1,5 +1,7 @@
 #include "cli/config_file.h"
 
+#include <sys/stat.h>
+
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -172,6 +174,12 @@ bool ConfigFile::Load(const EnvLookup& env, const std::string& profile_flag, std
   std::string path = ConfigPath(env, &source);
   std::string text;
   bool exists = false;
+  struct stat st {};
+  if (!path.empty() && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {  // ifstream would read it as empty
+    *err = "config " + path + ": is a directory, not a file" +
+           (source == "env:WSFLOW_CONFIG" ? " (named by WSFLOW_CONFIG)" : "");
+    return false;
+  }
   if (!path.empty()) {
     std::ifstream in(path, std::ios::binary);
     if (in) {

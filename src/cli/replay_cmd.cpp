@@ -17,11 +17,17 @@
 #include <thread>
 
 #include "cli/help_format.h"
+#include "cli/human_output.h"
+#include "cli/number_checks.h"
 #include "core/approval_policy.h"
 #include "core/event_filter.h"
 #include "core/exit_status.h"
 #include "core/ndjson_writer.h"
+#include "core/text.h"
 #include "replay/recording.h"
+#include "session/event.h"
+#include "session/messages.h"
+#include "session/output.h"
 #include "cli/serve_cmd.h"
 #include "server/server_dialect.h"
 #include "server/serve.h"
@@ -40,6 +46,11 @@ bool ReadInput(const std::string& file, std::string* text, std::string* err) {
   if (file == "-") {
     ss << std::cin.rdbuf();
   } else {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      *err = file + " is a directory, not a recording";
+      return false;
+    }
     std::ifstream in(file, std::ios::binary);
     if (!in) {
       *err = "cannot open " + file + ": " + std::strerror(errno);
@@ -51,7 +62,8 @@ bool ReadInput(const std::string& file, std::string* text, std::string* err) {
   return true;
 }
 
-// Re-emits the recorded events as they were printed, filtered and paced as asked.
+// Re-emits the recorded events as they were printed, filtered and paced as asked, as JSON or for
+// people (--output, --color, --progress) as watch prints them.
 int Emit(const Recording& rec, const ReplayFlags& f) {
   EventFilter filter;
   filter.Include(f.stream.types);
@@ -62,9 +74,14 @@ int Emit(const Recording& rec, const ReplayFlags& f) {
   std::string err;
   if (!ParsePredicates(f.stream.match, &match, &err)) return Usage("--match " + err);
   if (!ResolveWait(f.stream.wait, &wait, &timeout, &err)) return Usage(err);
+  ConfigFile config;
+  HumanOutput human;
+  if (!config.Load(ProcessEnv(), f.stream.conn.profile, &err) || !ResolveHumanOutput(f.stream, config, &human, &err))
+    return Usage(err);
   bool waiting = wait.AwaitsEvent();
   if (wait.approval) wait.types.push_back("approval_requested");  // a recording has no open approvals to judge
-  NdjsonWriter out(NdjsonWriter::Options{});
+  NdjsonWriter writer(NdjsonWriter::Options{});
+  Output out(&writer, human.pretty, human.status, f.stream.raw);
   auto start = std::chrono::steady_clock::now();
   int64_t printed = 0;
   for (const auto& ev : rec.events) {
@@ -72,16 +89,21 @@ int Emit(const Recording& rec, const ReplayFlags& f) {
       auto due = start + std::chrono::milliseconds(static_cast<int64_t>(ev.t_ms / f.speed));
       std::this_thread::sleep_until(due);
     }
-    if (out.broken()) return kExitCompleted;  // the reader left
+    if (writer.broken()) return kExitCompleted;  // the reader left
     JsonDoc d;
     ParseJson(ev.line, &d, &err);
     std::string type(GetString(d, "event_type"));
     if (!filter.Accepts(type) || !MatchesAll(match, d)) continue;
-    out.Write(ev.line);
+    Event event(type, GetInt(d, "seq", -1), Outcome::kNone, ev.line, &d);
+    out.PrintEvent(event, 0);
     ++printed;
-    if (wait.Met(type, &d) || wait.Enough(printed)) return kExitCompleted;
+    if (wait.Met(type, &d) || wait.Enough(printed)) {
+      out.Finish();
+      return kExitCompleted;
+    }
   }
-  out.Close();
+  out.Finish();
+  writer.Close();
   Outcome outcome = RecordedOutcome(rec);
   if (waiting && outcome == Outcome::kCompleted) {
     std::cerr << "wsflow: the recorded run completed without the awaited event\n";
@@ -89,7 +111,7 @@ int Emit(const Recording& rec, const ReplayFlags& f) {
   }
   if (outcome != Outcome::kNone) return ExitStatusFor(outcome);
   if (rec.end_status >= 0) return rec.end_status;
-  std::cerr << "wsflow: the recording ends before its run did (" << rec.events.size() << " events)\n";
+  std::cerr << "wsflow: the recording ends before its run did (" << Count(static_cast<int64_t>(rec.events.size()), "event", "events") << ")\n";
   return kExitIncomplete;
 }
 
@@ -222,7 +244,7 @@ CLI::App* SetupReplay(CLI::App& app, ReplayFlags* f) {
   auto* serve = sub->add_flag("--serve", f->serve, "serve the recorded run as a backend, in the recording's own dialect")
                     ->group(g);
   sub->add_option("--host", f->host, "address to listen on")->group(g);
-  sub->add_option("--port", f->port, "port to listen on (0: any free port)")->check(CLI::Range(0, 65535))->group(g);
+  sub->add_option("--port", f->port, "port to listen on (0: any free port)")->check(Between(0, 65535))->group(g);
   sub->add_option("--port-file", f->port_file, "write the port listened on to this file")->type_name("FILE")->group(g);
   sub->add_flag("--loop", f->loop, "play the recording again after it ends")->group(g);
   sub->add_option("--serve-as", f->serve_as,
@@ -250,7 +272,7 @@ int RunReplay(ReplayFlags& f) {
   Recording rec;
   if (!ParseRecording(text, f.file == "-" ? "stdin" : f.file, f.skip_bad, &rec, &err)) return Usage(err);
   if (rec.torn_tail) std::cerr << "wsflow: " << f.file << ": the last line is cut off (a killed recorder?); ignored\n";
-  if (rec.skipped) std::cerr << "wsflow: " << f.file << ": skipped " << rec.skipped << " bad lines\n";
+  if (rec.skipped) std::cerr << "wsflow: " << f.file << ": skipped " << Count(rec.skipped, "bad line", "bad lines") << "\n";
   if (f.serve) return Serve(rec, f);
   if (f.rerun) return Rerun(rec, f);
   return Emit(rec, f);

@@ -9,6 +9,7 @@
 
 #include "cli/common_options.h"
 #include "cli/help_format.h"
+#include "cli/number_checks.h"
 #include "cli/run_query.h"
 #include "cli/run_table.h"
 #include "core/exit_status.h"
@@ -33,7 +34,7 @@ CLI::App* SetupRuns(CLI::App& app, RunsFlags* f) {
   auto* sub = app.add_subcommand("runs", "list the backend's runs, newest first (a table on a terminal)");
   sub->add_option("--state", f->state, "only runs in this state")
       ->check(CLI::IsMember({"running", "paused", "waiting", "completed", "failed", "cancelled"}));
-  sub->add_option("--limit", f->limit, "at most N runs")->check(CLI::Range(1, 10000))->capture_default_str();
+  sub->add_option("--limit", f->limit, "at most N runs")->check(Between(1, 10000))->capture_default_str();
   sub->add_option("--output", f->output, "json: NDJSON; table: aligned columns; auto: a table on a terminal")
       ->check(CLI::IsMember({"auto", "json", "table", "pretty"}))->capture_default_str()->group("Output");
   sub->add_option("--timeout", f->timeout, "give up after this long (exit 124)")->type_name("DURATION");

@@ -1,5 +1,7 @@
 #include "cli/send_cmd.h"
 
+#include <unistd.h>
+
 #include <iostream>
 
 #include "cli/help_format.h"
@@ -34,6 +36,7 @@ int RunSend(const SendFlags& f) {
   if (o.wait.approval) o.wait.types.push_back("approval_requested");  // a frame of that type ends the wait
   o.mode = f.binary ? SendOptions::Mode::kBinary : f.text ? SendOptions::Mode::kText : SendOptions::Mode::kJson;
   o.record_file = f.record;
+  o.interactive = ::isatty(0);  // a person typing: a line that is not JSON is reported, not fatal
   SendPipe pipe(std::move(o));
   return pipe.Run();
 }

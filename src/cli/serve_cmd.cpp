@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cli/help_format.h"
+#include "cli/number_checks.h"
 #include "core/duration.h"
 #include "server/server_dialect.h"
 
@@ -14,7 +15,7 @@ CLI::App* SetupServe(CLI::App& app, ServeOptions* o) {
   auto* sub = app.add_subcommand("serve", "run the reference backend (simulated workflows, fault injection)");
   sub->add_option("--host", o->host, "address to listen on")->capture_default_str();
   sub->add_option("--port", o->port, "port to listen on (0: any free port)")
-      ->check(CLI::Range(0, 65535))->capture_default_str();
+      ->check(Between(0, 65535))->capture_default_str();
   sub->add_option("--port-file", o->port_file, "write the port listened on to this file")->type_name("FILE");
   sub->add_option("--data-dir", o->data_dir, "keep runs here, for a restarted server to serve")
       ->type_name("DIR");
@@ -41,6 +42,16 @@ CLI::App* SetupServe(CLI::App& app, ServeOptions* o) {
   sub->add_flag("--mars-strict", o->mars_strict,
                 "cmbagent: as the real server: no replay, no resume")
       ->group(d);
+  sub->add_option_function<std::string>(
+         "--mars-answer-window",
+         [o](const std::string& text) {
+           Millis d;
+           std::string err;
+           if (!ParseDuration(text, &d, &err)) throw CLI::ValidationError("--mars-answer-window", err);
+           o->mars_answer_window_ms = d.count();
+         },
+         "--mars-strict: an answer sooner than this after approval_requested is lost, the run fails (0: never)")
+      ->type_name("DURATION")->default_str("500ms")->group(d);
   sub->add_flag("--ryx-documented", o->ryx_documented, "ryx: the documented {\"event\":...} frames")->group(d);
   sub->add_flag("--a2a-coordinator", o->a2a_coordinator, "a2a: a coordinator answers controls")->group(d);
   sub->add_option_function<std::string>(
@@ -62,7 +73,7 @@ CLI::App* SetupServe(CLI::App& app, ServeOptions* o) {
       ->check(CLI::NonNegativeNumber)->group(g);
   sub->add_option("--close-code", o->close_code,
                   "close with this code: at each --drop-every, else after a run's terminal event")
-      ->check(CLI::Range(1000, 4999))->group(g);
+      ->check(Between(1000, 4999))->group(g);
   sub->add_option_function<std::string>(
          "--slow-reader-timeout",
          [o](const std::string& text) {

@@ -1,6 +1,5 @@
 #include "cli/stream_cmd.h"
 
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -9,6 +8,7 @@
 #include <sstream>
 
 #include "cli/help_format.h"
+#include "cli/human_output.h"
 #include "core/json.h"
 #include "cli/runs_from.h"
 #include "session/follow_command.h"
@@ -56,42 +56,6 @@ void AddStreamOptions(CLI::App* sub, StreamFlags* f) {
       ->group("Waiting");
   AddConnectionOptions(sub, &f->conn);
 }
-
-namespace {
-int Columns(int fd) {
-  struct winsize ws {};
-  if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
-  const char* env = std::getenv("COLUMNS");
-  return env && std::atoi(env) > 0 ? std::atoi(env) : 80;
-}
-
-// --output, --color, --progress (each also from the environment or the config file).
-bool SetupHumanOutput(const StreamFlags& f, const ConfigFile& config, FollowCommand* o, std::string* err) {
-  SettingValue output, color, progress;
-  if (!ResolveSetting(f.conn, config, "output", f.output, &output, err) ||
-      !ResolveSetting(f.conn, config, "color", f.no_color ? "never" : f.color, &color, err) ||
-      !ResolveSetting(f.conn, config, "progress", f.progress, &progress, err))
-    return false;
-  if (f.no_color) color = {"never", "flag", "--no-color"};
-  bool out_tty = ::isatty(1), err_tty = ::isatty(2);
-  const char* term = std::getenv("TERM");
-  // --raw prints frames exactly as received, and --detach prints only {"run_id":...}: JSON.
-  if (!f.raw && !f.detach && (output.value == "pretty" || (output.value == "auto" && out_tty))) {
-    ColorMode mode = ColorMode::kAuto;
-    ParseColorMode(color.value, &mode);
-    Style style;
-    style.color = ColorWanted(mode, out_tty, std::getenv("NO_COLOR"), term);
-    style.tty = out_tty && !(term && std::string(term) == "dumb");
-    style.width = out_tty ? Columns(1) : 0;
-    o->pretty = std::make_shared<PrettyPrinter>(style);
-  }
-  bool dumb = term && std::string(term) == "dumb";
-  bool status = progress.value == "always" ||
-                (progress.value == "auto" && !out_tty && err_tty && !dumb && !f.conn.quiet && !f.detach);
-  if (status) o->status = std::make_shared<StatusLine>(err_tty ? Columns(2) : 80);
-  return true;
-}
-}  // namespace
 
 bool ReadConfigArg(const std::string& arg, std::string* text, std::string* err) {
   if (arg.empty() || arg[0] != '@') {
@@ -157,7 +121,10 @@ int RunStream(const StreamFlags& f) {
   };
   ConfigFile config;
   if (!ResolveConnection(f.conn, &o.session, &o.base_url, &err, &config)) return usage(err);
-  if (!SetupHumanOutput(f, config, &o, &err)) return usage(err);
+  HumanOutput human;
+  if (!ResolveHumanOutput(f, config, &human, &err)) return usage(err);
+  o.pretty = human.pretty;
+  o.status = human.status;
   if (!ResolveWait(f.wait, &st.wait, &o.timeout, &err)) return usage(err);
   if (!ParsePredicates(f.match, &st.match, &err)) return usage("--match " + err);
   ApprovalOptions& ap = st.approvals;

@@ -58,6 +58,8 @@ std::string JsonErrorText(std::string_view text, int code, size_t offset, bool t
 
 /// The compact serialisation of `v`.
 std::string ToJson(const JsonValue& v);
+/// Indented JSON for people (two spaces a level), without a final newline.
+std::string ToPrettyJson(const JsonValue& v);
 
 /// True when `text` has no white space outside strings, so it is already one compact line.
 bool IsCompactJson(std::string_view text);

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "core/duration.h"
+#include "core/text.h"
 #include "core/timestamp.h"
 
 namespace wsflow {
@@ -28,6 +29,14 @@ constexpr const char* kBoldCyan = "1;36";
 
 constexpr int kTypeColumn = 20;
 constexpr int kBarCells = 20;
+// Below 80 columns the fixed columns give up what they can, so that the content keeps its room:
+// the type is padded to 14 (longer ones push), a run id keeps its last 6 characters (its random
+// part), and a progress bar has 10 cells. Below 50 the run id goes.
+constexpr int kNarrowWidth = 80;
+constexpr int kVeryNarrowWidth = 50;
+constexpr int kNarrowTypeColumn = 14;
+constexpr int kNarrowBarCells = 10;
+constexpr size_t kNarrowRunId = 6;
 
 const char* TypeColor(std::string_view t) {
   if (t == "workflow_completed") return kBoldGreen;
@@ -107,6 +116,16 @@ size_t Columns(std::string_view s) {
   for (unsigned char c : s) n += (c & 0xC0) != 0x80;
   return n;
 }
+
+// The last `keep` characters of `s` after "…" when that is shorter.
+std::string KeepTail(const std::string& s, size_t keep) {
+  size_t cols = Columns(s);
+  if (cols <= keep + 1) return s;
+  size_t skip = cols - keep, i = 0;
+  for (size_t n = 0; i < s.size(); ++i)
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && n++ == skip) break;
+  return "\xE2\x80\xA6" + s.substr(i);
+}
 }  // namespace
 
 bool ParseColorMode(std::string_view text, ColorMode* out) {
@@ -163,6 +182,10 @@ std::string ProgressBar(double percent, int width) {
 
 PrettyPrinter::PrettyPrinter(Style style) : style_(style) {}
 
+int PrettyPrinter::BarCells() const {
+  return style_.width > 0 && style_.width < kNarrowWidth ? kNarrowBarCells : kBarCells;
+}
+
 std::string PrettyPrinter::Paint(std::string_view text, const char* sgr) const {
   if (!style_.color || !sgr || !*sgr || text.empty()) return std::string(text);
   return std::string("\x1b[") + sgr + "m" + std::string(text) + "\x1b[0m";
@@ -191,11 +214,14 @@ std::string PrettyPrinter::Format(const JsonValue& env) {
   const JsonValue* dp = GetObject(env, "data");
   const JsonValue& data = dp ? *dp : kEmpty;
 
+  bool narrow = style_.width > 0 && style_.width < kNarrowWidth;
   std::string type_text = type.empty() ? std::string("(frame)") : SafeText(type);
   std::string run = SafeText(GetString(env, "run_id"));
+  if (narrow) run = style_.width < kVeryNarrowWidth ? "" : KeepTail(run, kNarrowRunId);
   std::string clock = Clock(env, style_.local_time);
   std::string message = SafeText(type.empty() ? ToJson(env) : Describe(type, data));
-  size_t pad = type_text.size() < kTypeColumn ? kTypeColumn - type_text.size() : 0;
+  size_t column = narrow ? kNarrowTypeColumn : kTypeColumn;
+  size_t pad = type_text.size() < column ? column - type_text.size() : 0;
   int used = static_cast<int>(clock.size() + 1 + (run.empty() ? 0 : Columns(run) + 1) + type_text.size() + pad + 1);
   // On a terminal a line must not wrap: \r would then redraw only its last row.
   int room = style_.width > 0 ? std::max(style_.width - used - (style_.tty ? 1 : 0), 8) : 0;
@@ -247,9 +273,8 @@ std::string PrettyPrinter::Describe(std::string_view type, const JsonValue& data
   if (type == "dag_created" || type == "dag_updated") {
     const JsonValue* nodes = GetArray(data, "nodes");
     const JsonValue* edges = GetArray(data, "edges");
-    std::string s = std::to_string(nodes ? nodes->Size() : 0) + " nodes, " + std::to_string(edges ? edges->Size() : 0) +
-                    " edges";
-    if (GetInt(data, "levels", 0) > 0) s += ", " + std::to_string(GetInt(data, "levels", 0)) + " levels";
+    std::string s = Count(nodes ? nodes->Size() : 0, "node", "nodes") + ", " + Count(edges ? edges->Size() : 0, "edge", "edges");
+    if (GetInt(data, "levels", 0) > 0) s += ", " + Count(GetInt(data, "levels", 0), "level", "levels");
     if (nodes) {
       std::string labels;
       for (const auto& n : nodes->GetArray())
@@ -271,7 +296,7 @@ std::string PrettyPrinter::Describe(std::string_view type, const JsonValue& data
     double pct = GetDouble(data, "progress_percentage", 0);
     char p[16];
     std::snprintf(p, sizeof p, "%3.0f%%", std::clamp(pct, 0.0, 100.0));
-    return with(StepName(data) + " " + ProgressBar(pct, kBarCells) + " " + p, Text(data, "message"), " ", "");
+    return with(StepName(data) + " " + ProgressBar(pct, BarCells()) + " " + p, Text(data, "message"), " ", "");
   }
   if (type == "step_completed" || type == "step_complete") {
     std::string s = StepName(data) + " done";
@@ -296,8 +321,8 @@ std::string PrettyPrinter::Describe(std::string_view type, const JsonValue& data
   if (type == "step_retry_succeeded")
     return StepName(data) + " succeeded on attempt " + Text(data, "attempt_number");
   if (type == "step_retry_exhausted")
-    return with(StepName(data) + " gave up after " + Text(data, "total_attempts") + " attempts", Text(data, "final_error"),
-                ": ", "");
+    return with(StepName(data) + " gave up after " + Count(GetInt(data, "total_attempts", 0), "attempt", "attempts"),
+                Text(data, "final_error"), ": ", "");
   if (type == "agent_message" || type == "agent_thinking") {
     std::string msg = Text(data, "message");
     if (msg.empty()) msg = Text(data, "content");
@@ -323,7 +348,7 @@ std::string PrettyPrinter::Describe(std::string_view type, const JsonValue& data
   if (type == "cost_update") {
     std::string s = "+" + FormatCost(GetDouble(data, "cost_usd", 0));
     std::string detail;
-    if (GetInt(data, "tokens", 0) > 0) detail = std::to_string(GetInt(data, "tokens", 0)) + " tokens";
+    if (GetInt(data, "tokens", 0) > 0) detail = Count(GetInt(data, "tokens", 0), "token", "tokens");
     if (!Text(data, "model").empty()) detail += (detail.empty() ? "" : ", ") + Text(data, "model");
     return with(s, detail) + ", total " + FormatCost(view_.total_cost());
   }
@@ -342,7 +367,7 @@ std::string PrettyPrinter::Describe(std::string_view type, const JsonValue& data
     return with(s, Text(data, "stage_name"), ": ", "");
   }
   if (type == "task_progress")
-    return Text(data, "completed") + "/" + Text(data, "total") + " " + ProgressBar(GetDouble(data, "percent", 0), kBarCells);
+    return Text(data, "completed") + "/" + Text(data, "total") + " " + ProgressBar(GetDouble(data, "percent", 0), BarCells());
   if (type == "connected") return with(Text(data, "url"), Text(data, "last_seq"), ", after seq ", "");
   if (type == "reconnected") return "resuming after seq " + Text(data, "last_seq");
   if (type == "disconnected")
@@ -362,14 +387,15 @@ std::string PrettyPrinter::Summary() const {
   if (v.duration() > 0) head += " in " + Seconds(v.duration());
   std::vector<std::string> parts;
   if (!v.steps().empty()) {
-    std::string s = std::to_string(v.steps().size()) + " steps: " + std::to_string(v.count("completed")) + " completed";
+    std::string s = Count(static_cast<int64_t>(v.steps().size()), "step", "steps") + ": " +
+                    std::to_string(v.count("completed")) + " completed";
     if (v.count("failed")) s += ", " + Paint(std::to_string(v.count("failed")) + " failed", kRed);
     int64_t open = static_cast<int64_t>(v.steps().size()) - v.count("completed") - v.count("failed");
     if (open) s += ", " + std::to_string(open) + " not done";
     parts.push_back(s);
   }
   if (v.has_cost()) parts.push_back("cost " + FormatCost(v.total_cost()));
-  parts.push_back(std::to_string(v.events()) + " events");
+  parts.push_back(Count(v.events(), "event", "events"));
   for (auto& p : parts) head += ", " + p;
   std::string out = head + "\n";
 

@@ -24,7 +24,7 @@ bool ColorWanted(ColorMode mode, bool is_tty, const char* no_color_env, const ch
 struct Style {
   bool color = false;      ///< ANSI colours
   bool tty = false;        ///< a terminal: step_progress redraws one bar in place with \r
-  int width = 0;           ///< columns a line may take; 0: no limit
+  int width = 0;           ///< columns a line may take; 0: no limit (below 80 the fixed columns shrink)
   bool local_time = true;  ///< the time column in local time; false: UTC, as the envelope carries it
 };
 
@@ -49,6 +49,7 @@ class PrettyPrinter {
  private:
   std::string Paint(std::string_view text, const char* sgr) const;
   std::string Describe(std::string_view type, const JsonValue& data) const;
+  int BarCells() const;
 
   Style style_;
   RunView view_;

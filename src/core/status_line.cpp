@@ -5,6 +5,7 @@
 #include <streambuf>
 
 #include "core/pretty.h"
+#include "core/text.h"
 
 namespace wsflow {
 
@@ -125,8 +126,8 @@ std::string StatusLine::Render(const RunView& v, int64_t reconnects, int width) 
   }
   if (percent >= 0) s += " | " + std::to_string(static_cast<int>(percent + 0.5)) + "%";
   if (v.has_cost()) s += " | " + FormatCost(v.total_cost());
-  s += " | " + std::to_string(v.events()) + (v.events() == 1 ? " event" : " events");
-  if (reconnects > 0) s += " | " + std::to_string(reconnects) + (reconnects == 1 ? " reconnect" : " reconnects");
+  s += " | " + Count(v.events(), "event", "events");
+  if (reconnects > 0) s += " | " + Count(reconnects, "reconnect", "reconnects");
   return Truncate(s, width - 1);
 }
 

@@ -74,11 +74,16 @@ class A2aDialect : public Dialect {
     BuildEnvelope(&out->envelope, type, GetString(v, "timestamp"), workflow.empty() ? run_id : workflow, "a2a",
                   &data);
     out->dedupe_key = std::string(text);  // replayed frames come back byte for byte
-    if (type == "progress") {
-      std::string_view state = GetString(v, "state");
-      if (state == "completed") out->outcome = Outcome::kCompleted;
-      else if (state == "failed") out->outcome = GetString(v, "stage") == "cancelled" ? Outcome::kCancelled : Outcome::kFailed;
-    }
+    out->outcome = EndOf(type, &data);
+  }
+
+  // A progress frame's state ends the run: failed at the stage "cancelled" is a cancellation.
+  Outcome EndOf(std::string_view type, const JsonValue* data) const override {
+    if (type != "progress" || !data) return Outcome::kNone;
+    std::string_view state = GetString(*data, "state");
+    if (state == "completed") return Outcome::kCompleted;
+    if (state == "failed") return GetString(*data, "stage") == "cancelled" ? Outcome::kCancelled : Outcome::kFailed;
+    return Outcome::kNone;
   }
 };
 

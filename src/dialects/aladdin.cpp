@@ -17,7 +17,7 @@ class AladdinDialect : public Dialect {
     frames->push_back(JsonObject({{"type", Quote("subscribe")}, {"executionId", Quote(run_id)}}));
     return true;
   }
-  bool Resume(const std::string& run_id, int64_t since, double t, const std::string& rid,
+  bool Resume(const std::string& run_id, int64_t since, double /*t*/, const std::string& rid,
               std::vector<std::string>* frames, std::string* err) const override {
     return Attach(run_id, since, -1, rid, frames, err);  // live events again; the gap is lost
   }
@@ -52,12 +52,17 @@ class AladdinDialect : public Dialect {
                   id.empty() ? run_id : id, "aladdin", ev, event_id);
     // The same event reaches a client subscribed to an execution and its conversation twice.
     out->dedupe_key = event_id.empty() ? ToJson(*ev) : std::string(event_id);
-    if (out->event_type == "orchestration-complete") {
-      out->outcome = Outcome::kCompleted;
-    } else if (out->event_type == "error") {
-      const JsonValue* e = GetObject(*ev, "error");
-      if (!e || !GetBool(*e, "recoverable", false)) out->outcome = Outcome::kFailed;
+    out->outcome = EndOf(out->event_type, ev);
+  }
+
+  // An error the bus does not call recoverable ends the run.
+  Outcome EndOf(std::string_view type, const JsonValue* data) const override {
+    if (type == "orchestration-complete") return Outcome::kCompleted;
+    if (type == "error") {
+      const JsonValue* e = data ? GetObject(*data, "error") : nullptr;
+      if (!e || !GetBool(*e, "recoverable", false)) return Outcome::kFailed;
     }
+    return Outcome::kNone;
   }
 };
 

@@ -44,11 +44,14 @@ class ChatDialect : public Dialect {
     }
     out->kind = Incoming::kEvent;
     BuildEnvelope(&out->envelope, type, GetString(v, "timestamp"), run_id, "chat", data);
-    if (type == "message" && data && GetString(*data, "role", "assistant") == "assistant") {
-      out->outcome = Outcome::kCompleted;  // the reply ends the exchange
-    } else if (type == "error") {
-      out->outcome = Outcome::kFailed;
-    }
+    out->outcome = EndOf(type, data);
+  }
+
+  Outcome EndOf(std::string_view type, const JsonValue* data) const override {
+    if (type == "message" && data && GetString(*data, "role", "assistant") == "assistant")
+      return Outcome::kCompleted;  // the reply ends the exchange
+    if (type == "error") return Outcome::kFailed;
+    return Outcome::kNone;
   }
 };
 

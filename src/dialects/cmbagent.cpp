@@ -75,8 +75,13 @@ class CmbagentDialect : public Dialect {
     // the task id of the URL, which the stream was opened for.
     BuildEnvelope(&out->envelope, type, GetString(v, "timestamp"), run_id, "cmbagent", payload);
     out->dedupe_key = std::string(text);  // request_state re-sends the same frames
-    if (type == "workflow_completed" || type == "complete" || type == "result") out->outcome = Outcome::kCompleted;
-    else out->outcome = native::TerminalOutcome(type, v);
+    out->outcome = EndOf(type, payload);
+  }
+
+  // The legacy `complete` and `result` frames end a run too.
+  Outcome EndOf(std::string_view type, const JsonValue* data) const override {
+    if (type == "workflow_completed" || type == "complete" || type == "result") return Outcome::kCompleted;
+    return native::TerminalOutcomeOfData(type, data);
   }
 };
 

@@ -7,6 +7,7 @@
 
 #include "core/timestamp.h"
 #include "dialects/adapters.h"
+#include "dialects/native.h"
 
 namespace wsflow {
 
@@ -19,6 +20,10 @@ void Incoming::Reset() {
     str->clear();
   seq = last_seq = from_seq = -1;
   outcome = run_outcome = Outcome::kNone;
+}
+
+Outcome Dialect::EndOf(std::string_view event_type, const JsonValue* data) const {
+  return native::TerminalOutcomeOfData(event_type, data);
 }
 
 bool Dialect::Unsupported(const char* what, std::string* err) const {

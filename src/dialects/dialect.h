@@ -95,6 +95,11 @@ class Dialect {
                        const std::string& request_id, std::string* frame, std::string* err) const;
   virtual std::string Ping() const { return R"({"type":"ping"})"; }
 
+  /// How the run ends with an event of this backend, read from its envelope's type and data
+  /// (null: none); kNone when it does not end the run. Convert() sets Incoming::outcome with it,
+  /// and replay reads saved output with it.
+  virtual Outcome EndOf(std::string_view event_type, const JsonValue* data) const;
+
   /// Converts one received frame (`out` was Reset). `run_id` is the run being followed: backends
   /// without ids (or with unstable ones) get it. Only what needs it asks for frame.dom().
   virtual void Convert(ReceivedFrame& frame, const std::string& run_id, Incoming* out) const = 0;

@@ -124,10 +124,13 @@ Frame Classify(const JsonValue& v) {
 }
 
 Outcome TerminalOutcome(std::string_view event_type, const JsonValue& envelope) {
+  return TerminalOutcomeOfData(event_type, GetObject(envelope, "data"));
+}
+
+Outcome TerminalOutcomeOfData(std::string_view event_type, const JsonValue* data) {
   if (event_type == "workflow_completed") return Outcome::kCompleted;
   if (event_type == "workflow_cancelled") return Outcome::kCancelled;
   if (event_type == "workflow_failed") {
-    const JsonValue* data = GetObject(envelope, "data");
     if (data && GetString(*data, "status") == "cancelled") return Outcome::kCancelled;
     return Outcome::kFailed;
   }

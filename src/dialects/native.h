@@ -56,5 +56,7 @@ Frame Classify(const JsonValue& v);
 /// How a native run event ends the run, if it does: workflow_completed, workflow_failed (with
 /// data.status "cancelled" it is a cancellation), workflow_cancelled.
 Outcome TerminalOutcome(std::string_view event_type, const JsonValue& envelope);
+/// The same, from the event's data (null: none).
+Outcome TerminalOutcomeOfData(std::string_view event_type, const JsonValue* data);
 
 }  // namespace wsflow::native

@@ -55,7 +55,7 @@ class NativeDialect : public Dialect {
     if (f.seq > 0) {
       out->kind = Incoming::kEvent;
       out->seq = f.seq;
-      out->outcome = EndOf(f.event_type, frame);
+      out->outcome = FrameEnd(f.event_type, frame);
       if (f.data_object && !f.timestamp.empty()) {
         out->passthrough = true;
         return;
@@ -98,7 +98,8 @@ class NativeDialect : public Dialect {
   }
 
  private:
-  static Outcome EndOf(std::string_view type, ReceivedFrame& frame) {
+  // EndOf() without parsing the frame unless it is a workflow_failed.
+  static Outcome FrameEnd(std::string_view type, ReceivedFrame& frame) {
     if (type == "workflow_completed") return Outcome::kCompleted;
     if (type == "workflow_cancelled") return Outcome::kCancelled;
     if (type == "workflow_failed") return native::TerminalOutcome(type, frame.dom());  // data.status

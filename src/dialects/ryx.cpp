@@ -56,8 +56,13 @@ class RyxDialect : public Dialect {
     DataWithout(v, {"type", "event"}, &data);
     BuildEnvelope(&out->envelope, type, GetString(v, "timestamp"), run_id, "ryx", &data);
     out->dedupe_key = std::string(GetString(v, "id"));
-    if (type == "task_complete" || type == "workflow_complete") out->outcome = Outcome::kCompleted;
-    else if (type == "error") out->outcome = Outcome::kFailed;
+    out->outcome = EndOf(type, &data);
+  }
+
+  Outcome EndOf(std::string_view type, const JsonValue*) const override {
+    if (type == "task_complete" || type == "workflow_complete") return Outcome::kCompleted;
+    if (type == "error") return Outcome::kFailed;
+    return Outcome::kNone;
   }
 };
 

@@ -3,13 +3,15 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <memory>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include "core/envelope.h"
 #include "core/timestamp.h"
-#include "dialects/native.h"
+#include "dialects/dialect.h"
 
 namespace wsflow {
 
@@ -155,7 +157,7 @@ bool ParseRecording(const std::string& text, const std::string& name, bool skip_
     *err = name + ": empty file: not a recording";
     return false;
   }
-  size_t line_no = 0;
+  size_t line_no = 0, nonempty = 0;
   for (size_t pos = 0; pos < text.size();) {
     size_t nl = text.find('\n', pos);
     bool last = nl == std::string::npos;
@@ -163,10 +165,15 @@ bool ParseRecording(const std::string& text, const std::string& name, bool skip_
     pos = last ? text.size() : nl + 1;
     ++line_no;
     if (line.empty()) continue;
+    bool first = ++nonempty == 1;
     JsonDoc d;
     std::string perr;
     bool ok = ParseJson(line, &d, &perr) && d.IsObject();
     auto bad = [&](const std::string& why) {
+      if (first && !skip_bad) {  // not cut by a killed recorder: this is not a recording at all
+        *err = name + ":1: not a recording (--record) nor saved watch output: " + why;
+        return false;
+      }
       if (last) {  // cut by a killed recorder: the rest is usable
         out->torn_tail = true;
         return true;
@@ -242,11 +249,18 @@ bool ParseRecording(const std::string& text, const std::string& name, bool skip_
 }
 
 Outcome RecordedOutcome(const Recording& r) {
+  std::map<std::string, std::unique_ptr<Dialect>, std::less<>> dialects;  // by the events' "dialect"
   for (const auto& e : r.events) {
     JsonDoc d;
     std::string err;
     if (!ParseJson(e.line, &d, &err)) continue;
-    Outcome o = native::TerminalOutcome(GetString(d, "event_type"), d);
+    std::string_view name = GetString(d, "dialect", "native");  // native envelopes carry none
+    auto it = dialects.find(name);
+    if (it == dialects.end()) {
+      auto d = MakeDialect(std::string(name));
+      it = dialects.emplace(std::string(name), d ? std::move(d) : MakeDialect("native")).first;  // unknown: as native
+    }
+    Outcome o = it->second->EndOf(GetString(d, "event_type"), GetObject(d, "data"));
     if (o != Outcome::kNone) return o;
   }
   return Outcome::kNone;

@@ -87,7 +87,8 @@ struct Recording {
 bool ParseRecording(const std::string& text, const std::string& name, bool skip_bad, Recording* out,
                     std::string* err);
 
-/// How the recorded run ended, from its terminal event (kNone when it has none).
+/// How the recorded run ended, from its first terminal event as its dialect reads it (kNone when
+/// it has none).
 Outcome RecordedOutcome(const Recording& r);
 
 /// The protocol the recorded backend spoke: the `dialect` of its events when they name one (the

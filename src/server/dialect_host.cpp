@@ -245,7 +245,10 @@ void DialectHost::OnRunEvent(Run& run, std::string_view type, const JsonValue& d
   bool close_after = false;
   std::vector<DialectFrame> frames = MapEvent(opts_, dr.ctx, type, data, t, &close_after);
   AppendFrames(dr, std::move(frames), 0, close_after, restoring, t);
-  if (!restoring && type == "approval_requested") AutoApprove(dr);
+  if (!restoring && type == "approval_requested") {
+    dr.asked = transport_->Now();
+    AutoApprove(dr);
+  }
 }
 
 void DialectHost::OnRunRestored(Run& run) {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <iosfwd>
 #include <map>
 #include <memory>
@@ -51,6 +52,7 @@ struct DialectRun : public Feed {
   std::vector<char> frame_cm;       ///< cmbagent: sent by the connection manager
   int deferred = 0;                 ///< frames still to come after a delay
   bool closing = false;             ///< the backend closes the run's sockets after its last frame
+  MonoClock::time_point asked{};    ///< when the approval awaited now was requested (this process)
 
   const std::string& key() const override { return ctx.key; }
   size_t size() const override { return frames.size(); }
@@ -130,6 +132,9 @@ class DialectHost : public Protocol, public RunListener, public FanoutListener {
     for (auto& [key, r] : dialect_runs_) fn(*r);
   }
   bool verbose() const { return verbose_; }
+  MonoClock::time_point Now() const { return transport_->Now(); }
+  /// Runs `fn` on the loop after `ms`.
+  void After(int64_t ms, std::function<void()> fn) { transport_->SetTimer(ms, std::move(fn)); }
   std::ostream& Log() const;
 
  private:

@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "core/text.h"
+
 namespace wsflow::serve {
 
 FaultInjector::FaultInjector(Transport* transport, Options opts) : transport_(transport), opts_(opts) {}
@@ -14,7 +16,7 @@ bool FaultInjector::AfterEvent(ConnId id) {
   int64_t n = ++sent_[id];
   if (opts_.garbage_every && n % opts_.garbage_every == 0) transport_->Send(id, "{this is not json");
   if (opts_.stall_after && n >= opts_.stall_after) {
-    if (opts_.verbose) Log() << "wsflow serve: fault: stalled a connection after " << n << " events\n";
+    if (opts_.verbose) Log() << "wsflow serve: fault: stalled a connection after " << Count(n, "event", "events") << "\n";
     transport_->Stall(id, kStallMs);
     return true;
   }
@@ -22,7 +24,7 @@ bool FaultInjector::AfterEvent(ConnId id) {
     if (opts_.close_code) {
       transport_->Close(id, opts_.close_code, "fault injection");
     } else {
-      if (opts_.verbose) Log() << "wsflow serve: fault: dropping a connection after " << n << " events\n";
+      if (opts_.verbose) Log() << "wsflow serve: fault: dropping a connection after " << Count(n, "event", "events") << "\n";
       transport_->Drop(id);
     }
     return true;

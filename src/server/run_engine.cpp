@@ -93,6 +93,8 @@ bool RunEngine::Next(EngineEvent* out) {
     std::string err;
     ParseJson(out->data, &d, &err);
     approval_id_ = std::string(GetString(d, "approval_id"));
+    approval_step_ = std::string(GetString(d, "step_id"));
+    lost_id_.clear();
     options_.clear();
     if (const JsonValue* opts = GetArray(d, "options"))
       for (auto& o : opts->GetArray())
@@ -110,9 +112,8 @@ std::string RunEngine::ResolutionFor(bool approved) const {
   return approved ? "approve" : "reject";
 }
 
-bool RunEngine::Resolve(std::string_view approval_id, std::string_view resolution, std::string_view feedback,
-                        std::vector<EngineEvent>* out, std::string* err) {
-  if (outcome_ != Outcome::kNone || !awaiting_ || approval_id != approval_id_) {
+bool RunEngine::CheckAnswer(std::string_view approval_id, std::string_view resolution, std::string* err) const {
+  if (outcome_ != Outcome::kNone || !awaiting_ || approval_id_.empty() || approval_id != approval_id_) {
     *err = "Approval " + std::string(approval_id) + " not found or already resolved";
     return false;
   }
@@ -121,14 +122,47 @@ bool RunEngine::Resolve(std::string_view approval_id, std::string_view resolutio
     for (const auto& o : options_) *err += " " + o;
     return false;
   }
-  bool rejected = IsRejectLike(resolution);
-  awaiting_ = false;
+  return true;
+}
+
+void RunEngine::Acknowledge(std::string_view resolution, std::string_view feedback,
+                            std::vector<EngineEvent>* out) const {
   out->push_back({"approval_received", R"({"approval_id":")" + JsonEscape(approval_id_) +
-                                           R"(","approved":)" + (rejected ? "false" : "true") +
+                                           R"(","approved":)" + (IsRejectLike(resolution) ? "false" : "true") +
                                            R"(,"resolution":")" + JsonEscape(std::string(resolution)) +
                                            R"(","feedback":")" + JsonEscape(std::string(feedback)) + "\"}"});
-  bool fail = rejected && GateFailsOnReject(items_, item_);
-  if (fail) reject_pending_ = true;
+}
+
+bool RunEngine::Resolve(std::string_view approval_id, std::string_view resolution, std::string_view feedback,
+                        std::vector<EngineEvent>* out, std::string* err) {
+  if (!CheckAnswer(approval_id, resolution, err)) return false;
+  awaiting_ = false;
+  Acknowledge(resolution, feedback, out);
+  if (IsRejectLike(resolution) && GateFailsOnReject(items_, item_)) reject_pending_ = true;
+  return true;
+}
+
+bool RunEngine::ResolveTooSoon(std::string_view approval_id, std::string_view resolution, std::string_view feedback,
+                               std::vector<EngineEvent>* out, std::string* err) {
+  if (!CheckAnswer(approval_id, resolution, err)) return false;
+  Acknowledge(resolution, feedback, out);
+  lost_id_ = approval_id_;  // still awaiting_, for a request that is gone
+  approval_id_.clear();
+  options_.clear();
+  return true;
+}
+
+bool RunEngine::FailLostApproval(std::vector<EngineEvent>* out) {
+  if (outcome_ != Outcome::kNone || !awaiting_ || lost_id_.empty()) return false;
+  std::string message = JsonEscape("Approval " + lost_id_ + " not found");
+  if (!approval_step_.empty())
+    out->push_back({"dag_node_status_changed", R"({"node_id":")" + JsonEscape(approval_step_) +
+                                                   R"(","old_status":"running","new_status":"failed","error":")" +
+                                                   message + "\"}"});
+  out->push_back({"workflow_failed", R"({"message":")" + message + R"(","status":"failed"})"});
+  awaiting_ = false;
+  lost_id_.clear();
+  Finish("workflow_failed");
   return true;
 }
 

@@ -38,6 +38,16 @@ class RunEngine {
   bool Resume(std::vector<EngineEvent>* out, std::string* err);
   bool Cancel(std::vector<EngineEvent>* out, std::string* err);
 
+  /// cmbagent --mars-strict: an answer that came before the executor began to wait for it. The
+  /// approval manager acknowledges it (approval_received) and forgets the request, so the run
+  /// still waits, for a request nobody can answer any more: FailLostApproval() ends it.
+  bool ResolveTooSoon(std::string_view approval_id, std::string_view resolution, std::string_view feedback,
+                      std::vector<EngineEvent>* out, std::string* err);
+  /// The executor's wait for the approval answered too soon begins and finds nothing: the
+  /// approval's node fails and so does the run ("Approval X not found"). False when no answer was
+  /// lost (or the run has ended meanwhile).
+  bool FailLostApproval(std::vector<EngineEvent>* out);
+
   /// Re-applies an event the run emitted before a restart, so that it continues where it was.
   void Restore(std::string_view type, const JsonValue& data);
 
@@ -53,6 +63,8 @@ class RunEngine {
  private:
   void Advance();
   void Finish(std::string_view type);
+  bool CheckAnswer(std::string_view approval_id, std::string_view resolution, std::string* err) const;
+  void Acknowledge(std::string_view resolution, std::string_view feedback, std::vector<EngineEvent>* out) const;
   std::string Render(const ScenarioItem& item) const;
 
   std::vector<ScenarioItem> items_;
@@ -63,6 +75,8 @@ class RunEngine {
   bool awaiting_ = false;
   bool reject_pending_ = false;
   std::string approval_id_;
+  std::string approval_step_;  ///< the step_id of the approval awaited
+  std::string lost_id_;        ///< an approval answered too soon (ResolveTooSoon)
   std::vector<std::string> options_;
   Outcome outcome_ = Outcome::kNone;
 };

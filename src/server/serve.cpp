@@ -113,6 +113,7 @@ int RunServer(const ServeOptions& opts) {
   ParseServerDialect(opts.dialect, &dopts.dialect);  // the command line checked the name
   bool native = dopts.dialect == ServerDialect::kNative;
   dopts.mars_strict = opts.mars_strict;
+  dopts.mars_answer_window_ms = opts.mars_answer_window_ms;
   dopts.ryx_documented = opts.ryx_documented;
   dopts.a2a_coordinator = opts.a2a_coordinator;
   dopts.heartbeat_ms = opts.heartbeat_ms < 0 ? DefaultHeartbeatMs(dopts.dialect) : opts.heartbeat_ms;

@@ -47,6 +47,7 @@ struct ServeOptions {
   // cmbagent, ryx, a2a, aladdin or chat.
   std::string dialect = "native";
   bool mars_strict = false;      ///< cmbagent: resume refused as the real MARS server does
+  int64_t mars_answer_window_ms = 500;  ///< --mars-strict: an answer sooner than this is lost
   bool ryx_documented = false;   ///< ryx: the documented {"event":...} frames
   bool a2a_coordinator = false;  ///< a2a: a coordinator answers controls
   int64_t heartbeat_ms = -1;     ///< application heartbeat; -1: the dialect's default, 0: none

@@ -30,6 +30,9 @@ std::vector<std::string> ServerDialectNames();
 struct DialectOptions {
   ServerDialect dialect = ServerDialect::kNative;
   bool mars_strict = false;      ///< cmbagent: what the real MARS server does, not what it documents
+  /// cmbagent --mars-strict: how long after approval_requested the executor begins to wait; an
+  /// answer before then is lost and the run fails (--mars-answer-window; 0: never).
+  int64_t mars_answer_window_ms = 500;
   bool ryx_documented = false;   ///< ryx: the documented {"event":...} frames, not the implemented ones
   bool a2a_coordinator = false;  ///< a2a: a coordinator is attached (controls are answered)
   int64_t heartbeat_ms = 0;      ///< application heartbeat (aladdin: protocol pings); 0: none
@@ -96,6 +99,7 @@ struct RunContext {
   std::string public_id;  ///< the id the backend shows: task_id, workflow id, execution id, chat session
   std::string task, model;
   std::string session_id;     ///< cmbagent: config.session_id
+  bool answer_by_flag = false;  ///< cmbagent: the answer being acknowledged said {"approved": bool}
   std::string uuid;           ///< cmbagent: the "database" run id of dag_*, workflow_started, workflow_completed
   bool conversation = false;  ///< aladdin: keyed by a conversationId
   Clock::time_point started{};

@@ -33,6 +33,23 @@ std::string CmFrame(std::string_view type, Clock::time_point t, const std::strin
 
 std::string Message(std::string_view m) { return JsonObject({{"message", Quote(m)}}); }
 
+// approval_received as MARS's connection manager sends it: the resolution as answered (an answer
+// by flag, {"approved": bool}, is "approved" or "rejected"), and "approved" true only for the
+// resolutions "approved" and "modified" -- so the "approve" that the request offers, and that
+// MARS's own UI sends, is acknowledged with "approved": false although the run goes on.
+std::string Acknowledgement(const RunContext& ctx, const JsonValue& data) {
+  std::string resolution(GetString(data, "resolution"));
+  if (ctx.answer_by_flag) resolution = GetBool(data, "approved", false) ? "approved" : "rejected";
+  bool approved = resolution == "approved" || resolution == "modified";
+  JsonDoc out;
+  out.CopyFrom(data, out.GetAllocator());
+  out.RemoveMember("resolution");
+  out.RemoveMember("approved");
+  out.AddMember("approved", approved, out.GetAllocator());
+  out.AddMember("resolution", Str(resolution, out.GetAllocator()), out.GetAllocator());
+  return ToJson(out);
+}
+
 // Python's json.loads message for a frame that is not JSON, roughly ("Expecting value: line 1
 // column 1 (char 0)"), from where the one parser stopped.
 std::string PyJsonError(const JsonParser& parser, std::string_view text) {
@@ -159,10 +176,7 @@ std::vector<DialectFrame> Map(const DialectOptions&, RunContext& ctx, std::strin
   if (type == "dag_node_status_changed") return {exec(type, ctx.uuid, json)};
   if (type == "step_started") return {exec("step_start", task_id, json)};
   if (type == "step_completed") return {exec("step_complete", task_id, json)};
-  if (type == "approval_received") {
-    std::string_view resolution = GetString(data, "resolution");
-    return {cm(type, resolution == "approve" ? WithStringMember(data, "resolution", "approved") : json)};
-  }
+  if (type == "approval_received") return {cm(type, Acknowledgement(ctx, data))};
   if (type == "workflow_paused" || type == "workflow_resumed") return {cm(type, json)};
   if (type == "workflow_completed") {
     *close_after = true;
@@ -247,10 +261,24 @@ void Control(DialectHost& host, DialectConn& c, DialectRun& run, const ClientAct
       std::string id = a.approval_id.empty() ? engine.pending_approval_id() : a.approval_id;
       std::string resolution = a.resolution;
       if (resolution.empty() && a.approved >= 0) resolution = engine.ResolutionFor(a.approved == 1);
-      bool ok = !id.empty() && engine.Resolve(id, resolution, a.feedback, &caused, &err);
+      int64_t window = host.options().mars_strict ? host.options().mars_answer_window_ms : 0;
+      int64_t waits_in = window - std::chrono::duration_cast<std::chrono::milliseconds>(host.Now() - run.asked).count();
+      bool too_soon = waits_in > 0 && run.asked != MonoClock::time_point{} && !id.empty() && id == engine.pending_approval_id();
+      bool ok = !id.empty() && (too_soon ? engine.ResolveTooSoon(id, resolution, a.feedback, &caused, &err)
+                                         : engine.Resolve(id, resolution, a.feedback, &caused, &err));
       if (id.empty()) err = "Approval None not found or already resolved";
-      if (ok) host.Apply(run, caused);
-      else host.Reply(c, cmbagent::ErrorFrame(c.ep.id, err, now));
+      if (!ok) return host.Reply(c, cmbagent::ErrorFrame(c.ep.id, err, now));
+      run.ctx.answer_by_flag = a.resolution.empty();
+      host.Apply(run, caused);
+      run.ctx.answer_by_flag = false;
+      if (too_soon) {  // the executor begins to wait, and finds nothing
+        std::string key = run.key();
+        host.After(waits_in, [&host, key] {
+          DialectRun* r = host.Find(key);
+          std::vector<EngineEvent> failed;
+          if (r && r->run->engine().FailLostApproval(&failed)) host.Apply(*r, failed);
+        });
+      }
       return;
     }
     case K::kRequestState: {

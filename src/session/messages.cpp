@@ -14,10 +14,6 @@ std::string RetryLine(const Disconnect& why, Millis delay, int attempt, int max_
 
 int GiveUpStatus(const Disconnect& why) { return why.auth ? kExitAuth : kExitConnection; }
 
-std::string Count(int64_t n, const char* singular, const char* plural) {
-  return std::to_string(n) + " " + (n == 1 ? singular : plural);
-}
-
 int StartRecording(RecordingWriter* recorder, const std::string& path, const RecordingHeader& header) {
   if (path.empty()) return 0;
   std::string err;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/duration.h"
+#include "core/text.h"  // Count
 #include "replay/recording.h"
 #include "session/ws_session.h"
 
@@ -14,8 +15,6 @@ namespace wsflow {
 std::string RetryLine(const Disconnect& why, Millis delay, int attempt, int max_attempts);
 /// The exit status for a session that gave up: 6 when credentials were refused, else 5.
 int GiveUpStatus(const Disconnect& why);
-/// "1 event", "2 events": a count with its noun, singular or plural.
-std::string Count(int64_t n, const char* singular, const char* plural);
 
 /// Opens --record's file (`path` empty: nothing). 0, or the exit status after saying why.
 int StartRecording(RecordingWriter* recorder, const std::string& path, const RecordingHeader& header);

@@ -1,5 +1,6 @@
 #include "session/send_pipe.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <iostream>
@@ -42,8 +43,9 @@ int SendPipe::Run() {
   if (int rc = StartRecording(&recorder_, opts_.record_file, h)) return rc;
   session_ = std::make_unique<Session>(opts_.session, this);
   {
-    std::lock_guard<std::mutex> lk(*post_mu_);
-    *post_target_ = session_.get();
+    std::lock_guard<std::mutex> lk(gate_->mu);
+    gate_->target = session_.get();
+    gate_->limit = std::max<size_t>(1, opts_.session.queue_size);
   }
   writer_.OnDrained([this] { session_->ResumeReading(); });
   writer_.OnBroken([this] { PostFromThread([this] { Finish(kExitCompleted, ""); }); });
@@ -55,30 +57,32 @@ int SendPipe::Run() {
   if (opts_.timeout.count() > 0) {
     session_->After(opts_.timeout, [this] {
       Finish(kExitTimeout, "wsflow: timed out after " + FormatDuration(opts_.timeout) + " (" +
-                               std::to_string(sent_) + " frames sent, " + std::to_string(received_) + " received)");
+                               Count(sent_, "frame", "frames") + " sent, " + std::to_string(received_) + " received)");
     });
   }
   // stdin is read on a thread of its own (a blocking read must not stop the loop); detached
-  // because a read that never returns must not keep us from exiting.
-  auto mu = post_mu_;
-  auto target = post_target_;
-  std::thread([this, mu, target] {
+  // because a read that never returns must not keep us from exiting. It reads no further while
+  // the lines not sent yet fill the queue: a pipe waits for the connection.
+  std::thread([this, gate = gate_] {
     std::string line;
     int64_t n = 0;
     while (std::getline(std::cin, line)) {
       ++n;
-      std::lock_guard<std::mutex> lk(*mu);
-      if (!*target) return;
-      (*target)->Post([this, line, n] { OnLine(line, n); });
+      std::unique_lock<std::mutex> lk(gate->mu);
+      gate->cv.wait(lk, [&] { return !gate->target || gate->posted + gate->kept < gate->limit; });
+      if (!gate->target) return;
+      ++gate->posted;
+      gate->target->Post([this, line, n] { OnLine(line, n); });
     }
-    std::lock_guard<std::mutex> lk(*mu);
-    if (*target) (*target)->Post([this] { OnEof(); });
+    std::lock_guard<std::mutex> lk(gate->mu);
+    if (gate->target) gate->target->Post([this] { OnEof(); });
   }).detach();
   session_->Run();
   {
-    std::lock_guard<std::mutex> lk(*post_mu_);
-    *post_target_ = nullptr;
+    std::lock_guard<std::mutex> lk(gate_->mu);
+    gate_->target = nullptr;
   }
+  gate_->cv.notify_all();
   writer_.Close();
   writer_.OnBroken(nullptr);
   writer_.OnFailed(nullptr);
@@ -101,8 +105,8 @@ int SendPipe::Run() {
 }
 
 void SendPipe::PostFromThread(std::function<void()> fn) {
-  std::lock_guard<std::mutex> lk(*post_mu_);
-  if (*post_target_) (*post_target_)->Post(std::move(fn));
+  std::lock_guard<std::mutex> lk(gate_->mu);
+  if (gate_->target) gate_->target->Post(std::move(fn));
 }
 
 void SendPipe::Finish(int status, const std::string& message) {
@@ -114,22 +118,45 @@ void SendPipe::Finish(int status, const std::string& message) {
 }
 
 void SendPipe::OnLine(std::string line, int64_t number) {
+  {
+    std::lock_guard<std::mutex> lk(gate_->mu);
+    --gate_->posted;
+  }
   if (finished_) return;
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.empty()) return;
+  if (line.empty()) return Kept();
   if (opts_.mode == SendOptions::Mode::kJson) {
     std::string err;
     if (!parser_.Parse(line, &err)) {
+      if (opts_.interactive) {  // a person typed it: say so, and go on
+        std::cerr << "wsflow: line " << number << " is not JSON (" << err << "); not sent (--text sends lines as they are)\n";
+        return Kept();
+      }
       return Finish(kExitUsage, "wsflow: stdin line " + std::to_string(number) + " is not JSON (" + err +
                                     "); use --text to send lines as they are");
     }
   }
   if (recorder_.is_open()) recorder_.Out(line);
-  if (!session_->Send(line, opts_.mode == SendOptions::Mode::kBinary)) {
-    return Finish(kExitProtocol, "wsflow: " + std::to_string(session_->queued()) +
-                                     " lines wait for the connection already (--queue-size); giving up");
-  }
   ++sent_;
+  if (!waiting_.empty() || !session_->Send(line, opts_.mode == SendOptions::Mode::kBinary))
+    waiting_.push_back(std::move(line));
+  Kept();
+}
+
+void SendPipe::SendKept() {
+  while (!waiting_.empty() && session_->is_open()) {
+    session_->Send(std::move(waiting_.front()), opts_.mode == SendOptions::Mode::kBinary);
+    waiting_.pop_front();
+  }
+  Kept();
+}
+
+void SendPipe::Kept() {
+  {
+    std::lock_guard<std::mutex> lk(gate_->mu);
+    gate_->kept = session_->queued() + waiting_.size();
+  }
+  gate_->cv.notify_all();
 }
 
 void SendPipe::OnEof() {
@@ -140,7 +167,7 @@ void SendPipe::OnEof() {
 // Once stdin ended and every queued line went out, wait --linger for the answers, then leave.
 void SendPipe::Linger() {
   if (finished_) return;
-  if (session_->queued() > 0 || !session_->is_open()) {
+  if (session_->queued() > 0 || !waiting_.empty() || !session_->is_open()) {
     session_->After(Millis(50), [this] { Linger(); });
     return;
   }
@@ -149,6 +176,9 @@ void SendPipe::Linger() {
 
 void SendPipe::OnOpen(bool reconnect) {
   if (reconnect && !opts_.session.quiet) std::cerr << "wsflow: reconnected\n";
+  // The session flushes its queue once this returns; then what waited here follows, and the
+  // reader may read again.
+  session_->Post([this] { SendKept(); });
 }
 
 void SendPipe::Emit(std::string_view line, const JsonValue* v, std::string_view type) {

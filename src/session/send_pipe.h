@@ -1,9 +1,16 @@
 // `wsflow send`: a pipe filter over one WebSocket. Each stdin line goes out as one frame (JSON lines
 // are checked unless --text); each frame received comes out as one NDJSON line. Lines read while
-// disconnected wait in the session's offline queue. Ends at stdin EOF plus --linger, when the
-// server closes, or when a wait condition holds.
+// disconnected wait in the session's offline queue; when it is full, stdin is not read until the
+// connection takes lines again (a pipe waits, nothing is dropped). Ends at stdin EOF plus
+// --linger, when the server closes, when a wait condition holds, or when the session gives up.
+//
+// Threads: stdin is read on a thread of its own, which hands each line to the loop (Post) and
+// waits while the lines it handed over and not sent yet reach the limit; everything else runs on
+// the session's loop.
 #pragma once
 
+#include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,6 +32,9 @@ struct SendOptions {
   WaitCondition wait;  ///< --until (approval: a frame of type approval_requested), --until-match, --max-events
   Millis timeout{0};
   std::string record_file;
+  /// stdin is a terminal: a line that is not JSON is reported and skipped (a person typed it);
+  /// piped, it ends the command (exit 2).
+  bool interactive = false;
   SessionOptions session;
 };
 
@@ -44,6 +54,10 @@ class SendPipe : public SessionHandler {
  private:
   void OnLine(std::string line, int64_t number);
   void OnEof();
+  /// Lines kept while the connection is away go out once it is open; the reader is told how many
+  /// are still kept.
+  void SendKept();
+  void Kept();
   void Linger();
   void Emit(std::string_view line, const JsonValue* v, std::string_view type);
   void Finish(int status, const std::string& message);
@@ -54,8 +68,17 @@ class SendPipe : public SessionHandler {
   NdjsonWriter writer_;
   RecordingWriter recorder_;
   std::unique_ptr<Session> session_;
-  std::shared_ptr<std::mutex> post_mu_ = std::make_shared<std::mutex>();
-  std::shared_ptr<Session*> post_target_ = std::make_shared<Session*>(nullptr);
+  /// What the stdin thread and the loop share (the thread may outlive this object).
+  struct Gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    Session* target = nullptr;  ///< null: the loop has ended, nothing is posted
+    size_t posted = 0;          ///< lines handed to the loop and not handled yet
+    size_t kept = 0;            ///< lines the loop keeps until the connection takes them
+    size_t limit = 1;           ///< the reader waits while posted + kept reach this (--queue-size)
+  };
+  std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
+  std::deque<std::string> waiting_;  ///< lines the session's queue had no room for (--queue-size 0)
   JsonParser parser_;
   std::string_view in_frame_;  ///< the frame being handled (for the recording)
   bool eof_ = false;

@@ -25,6 +25,9 @@ def test_cmbagent_execute_with_approvals_and_outcomes():
         types = [e["event_type"] for e in events]
         assert "step_start" in types and "approval_received" in types and types[-1] == "workflow_completed", types
         assert {e["run_id"] for e in events} == {"task-1"}  # keyed by the URL's task id
+        # MARS acknowledges "approve" with "approved": false; the run goes on and so does wsflow (exit 0)
+        ack = [e for e in events if e["event_type"] == "approval_received"]
+        assert ack and ack[0]["data"]["approved"] is False and ack[0]["data"]["resolution"] == "approve", ack
         r = wsflow("execute", "t", "--url", s.url, "--dialect", "cmbagent", "--config", '{"scenario":"fail","delay_ms":1}')
         events = check_stream(r, "cmbagent", rc=1)
         assert [e["event_type"] for e in events].count("workflow_failed") == 1  # the double failure is one

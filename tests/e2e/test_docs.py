@@ -129,3 +129,17 @@ def test_brief_help_is_a_part_of_help_all_and_says_how_to_get_the_rest():
     # every line of --help-all fits 80 columns too
     for sub in subcommands():
         assert max(len(l) for l in wsflow(sub, "--help-all").out.decode().splitlines()) <= 80, sub
+
+
+def test_readme_mentions_only_options_the_cli_has_and_claims_none_missing():
+    known = {"--help", "--help-all", "--version"}
+    for sub in subcommands():
+        known |= options_of(sub)
+    readme = read("README.md")
+    ours = re.sub(r"cmake [^`\n]*", "", readme)  # cmake's own options (--build, --install, ...)
+    mentioned = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]+)", ours))
+    assert mentioned - known == set(), "README mentions options the CLI does not have: %s" % (mentioned - known)
+    for line in readme.splitlines():  # "Not in this version: ..." must not name what ships
+        if "not in this version" in line.lower():
+            shipped = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]+)", line)) & known
+            assert not shipped and "prox" not in line.lower(), line

@@ -118,6 +118,38 @@ def test_cmbagent_demo_run_shapes_approvals_and_close():
         assert list(frames[0].keys()) == ["event_type", "timestamp", "run_id", "data"]
 
 
+def test_cmbagent_strict_loses_an_answer_that_comes_too_soon():
+    # MARS's executor begins to wait for an answer only after it sent approval_requested: an answer
+    # before then is acknowledged, removes the request, and the run fails (backends.md).
+    with Server("--dialect", "cmbagent", "--mars-strict", "--heartbeat-interval", "0") as s:
+        async def go(answer_after):
+            async with websockets.connect(s.url + "/ws/task-race") as ws:
+                await ws.send(json.dumps({"task": "t", "config": FAST}))
+                frames = await until(ws, lambda f: f["event_type"] == "approval_requested")
+                asked = time.monotonic()
+                await asyncio.sleep(answer_after)  # the behaviour under test is a wait
+                await ws.send(json.dumps({"type": "resolve_approval", "approval_id": "approval-s3",
+                                          "resolution": "approve", "feedback": "", "modifications": ""}))
+                rest, code, _ = await rest_until_closed(ws)
+                return frames, rest, time.monotonic() - asked, code
+
+        _, rest, elapsed, code = run(go(0))
+        types = [f["event_type"] for f in rest]
+        assert types == ["approval_received", "dag_node_status_changed", "workflow_failed", "workflow_failed",
+                         "error"], types
+        assert rest[0]["data"]["resolution"] == "approve" and rest[0]["data"]["approved"] is False
+        assert rest[1]["data"]["node_id"] == "s3" and rest[1]["data"]["new_status"] == "failed"
+        assert rest[2]["data"]["message"] == "Approval approval-s3 not found"
+        assert elapsed >= 0.45 and code == 1000, elapsed  # the failure comes when the wait begins (500 ms)
+        _, rest, _, code = run(go(0.7))  # after the window: the run goes on, and "approve" still says false
+        types = [f["event_type"] for f in rest]
+        assert types[0] == "approval_received" and rest[0]["data"]["approved"] is False
+        assert types[-2:] == ["workflow_completed", "complete"] and code == 1000, types
+    with Server("--dialect", "cmbagent", "--mars-strict", "--mars-answer-window", "0") as s:
+        _, rest, _, _ = run(go(0))
+        assert [f["event_type"] for f in rest if f["event_type"] != "heartbeat"][-1] == "complete"
+
+
 def test_cmbagent_session_id_and_legacy_approved_answer():
     with Server("--dialect", "cmbagent") as s:
         async def go():

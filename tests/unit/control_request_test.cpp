@@ -20,7 +20,7 @@ TEST_CASE("ParseControlRequest reads each op and refuses the rest in one answer 
   CHECK(m.action.type == "approve");
   CHECK(m.action.reject);
   CHECK(m.action.feedback == "f");
-  for (const std::string bad : {std::string("nope"), std::string("[]"), std::string(R"({"op":"explode"})"),
+  for (const std::string& bad : {std::string("nope"), std::string("[]"), std::string(R"({"op":"explode"})"),
                                 std::string(R"({"op":"action","type":"delete"})"), std::string(200000, '[')}) {
     INFO(bad.substr(0, 30));
     refusal.clear();

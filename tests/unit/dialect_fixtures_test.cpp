@@ -1,6 +1,6 @@
 // Every frame in tests/fixtures/<dialect>/*.ndjson (captured from `serve --dialect`, or written by
-// hand from backends.md) converts without crashing into a well-formed envelope, and each recorded
-// run ends the way it did.
+// hand from backends.md) converts without crashing into a well-formed envelope of a known type,
+// from which alone (as replay reads saved output) each recorded run ends the way it did.
 #include <catch2/catch.hpp>
 
 #include <dirent.h>
@@ -12,6 +12,7 @@
 
 #include "core/envelope.h"
 #include "dialects/dialect.h"
+#include "dialects/event_types.h"
 
 using namespace wsflow;
 
@@ -59,6 +60,9 @@ Seen ConvertFile(const std::string& dialect, const std::string& path) {
     CHECK(env.timestamp.back() == 'Z');
     CHECK(GetObject(out.envelope, "data") != nullptr);
     CHECK(GetString(out.envelope, "dialect") == dialect);
+    // Replay reads saved output: the envelope alone must tell how the run ends, as the frame did.
+    CHECK(d->EndOf(GetString(out.envelope, "event_type"), GetObject(out.envelope, "data")) == out.outcome);
+    CHECK(IsKnownEventType(out.event_type));  // --until warns about types outside the list
     if (out.outcome != Outcome::kNone && seen.first_outcome == Outcome::kNone) seen.first_outcome = out.outcome;
   }
   return seen;

@@ -29,8 +29,10 @@ struct Host {
   std::unique_ptr<DialectHost> host;
   std::map<ConnId, size_t> read;
 
-  explicit Host(ServerDialect d, int64_t heartbeat_ms = 0, bool strict = false, bool coordinator = false)
+  explicit Host(ServerDialect d, int64_t heartbeat_ms = 0, bool strict = false, bool coordinator = false,
+                int64_t answer_window_ms = 500)
       : runs(&store, &cache, &t, Options(d)) {
+    opts.mars_answer_window_ms = answer_window_ms;
     opts.dialect = d;
     opts.heartbeat_ms = heartbeat_ms;
     opts.mars_strict = strict;
@@ -196,6 +198,73 @@ TEST_CASE("DialectHost cmbagent --mars-strict: no resume, and a newer socket los
     CHECK(Str(frame, "event_type") != "pong");
     CHECK(Str(frame, "event_type") != "workflow_paused");
   }
+}
+
+TEST_CASE("DialectHost cmbagent: an approve answer is acknowledged with approved false, as MARS does") {
+  Host h(ServerDialect::kCmbagent);
+  h.Open(1, "/ws/ack");
+  h.Send(1, R"({"task":"report","config":{"delay_ms":0}})");
+  h.Until(1, EventType("approval_requested"));
+  h.Send(1, R"({"type":"resolve_approval","approval_id":"approval-s3","resolution":"approve"})");
+  auto ack = h.Until(1, EventType("approval_received"));
+  CHECK(Str(ack.back()["data"], "resolution") == "approve");
+  CHECK(GetBool(ack.back()["data"], "approved", true) == false);
+  auto rest = h.Until(1, EventType("complete"));  // the run goes on all the same
+  CHECK(Str(rest[rest.size() - 2], "event_type") == "workflow_completed");
+}
+
+TEST_CASE("DialectHost cmbagent --mars-strict: an answer sooner than the window is lost and the run fails") {
+  Host h(ServerDialect::kCmbagent, 0, /*strict=*/true);
+  REQUIRE(h.opts.mars_answer_window_ms == 500);
+  h.Open(1, "/ws/soon");
+  h.Send(1, R"({"task":"report","config":{"delay_ms":0}})");
+  h.Until(1, EventType("approval_requested"));
+  auto asked = h.t.Now();
+  h.t.Advance(100);
+  h.Send(1, R"({"type":"resolve_approval","approval_id":"approval-s3","resolution":"approve"})");
+  auto ack = h.New(1);
+  REQUIRE(ack.size() == 1);  // acknowledged at once: the approval manager resolved and removed it
+  CHECK(Str(ack[0], "event_type") == "approval_received");
+  CHECK(GetBool(ack[0]["data"], "approved", true) == false);
+  h.Send(1, R"({"type":"resolve_approval","approval_id":"approval-s3","resolution":"approve"})");
+  auto again = h.New(1);
+  REQUIRE(again.size() == 1);
+  CHECK(Str(again[0]["data"], "message") == "Approval approval-s3 not found or already resolved");
+  auto rest = h.Until(1, EventType("error"));
+  CHECK(h.t.Now() - asked >= std::chrono::milliseconds(500));  // when the executor began to wait
+  std::vector<std::string> types;
+  for (auto& f : rest) types.push_back(Str(f, "event_type"));
+  CHECK(types == std::vector<std::string>{"dag_node_status_changed", "workflow_failed", "workflow_failed", "error"});
+  CHECK(Str(rest[0]["data"], "node_id") == "s3");
+  CHECK(Str(rest[0]["data"], "new_status") == "failed");
+  CHECK(Str(rest[1]["data"], "message") == "Approval approval-s3 not found");
+  CHECK(Str(rest[3]["data"], "message") == "Approval approval-s3 not found");
+  h.t.RunDue();
+  CHECK(h.t.peer(1).close_code == 1000);
+}
+
+TEST_CASE("DialectHost cmbagent --mars-strict: an answer after the window completes the run") {
+  Host h(ServerDialect::kCmbagent, 0, /*strict=*/true);
+  h.Open(1, "/ws/late");
+  h.Send(1, R"({"task":"report","config":{"delay_ms":0}})");
+  h.Until(1, EventType("approval_requested"));
+  h.t.Advance(500);
+  h.Send(1, R"({"type":"approval_response","approval_id":"approval-s3","approved":true})");
+  auto rest = h.Until(1, EventType("complete"));
+  CHECK(Str(rest[0], "event_type") == "approval_received");
+  CHECK(Str(rest[0]["data"], "resolution") == "approved");  // an answer by flag
+  CHECK(GetBool(rest[0]["data"], "approved", false) == true);
+  CHECK(Str(rest[rest.size() - 2], "event_type") == "workflow_completed");
+}
+
+TEST_CASE("DialectHost cmbagent --mars-strict: --mars-answer-window 0 never loses an answer") {
+  Host h(ServerDialect::kCmbagent, 0, /*strict=*/true, false, /*answer_window_ms=*/0);
+  h.Open(1, "/ws/zero");
+  h.Send(1, R"({"task":"report","config":{"delay_ms":0}})");
+  h.Until(1, EventType("approval_requested"));
+  h.Send(1, R"({"approved":true})");
+  auto rest = h.Until(1, EventType("complete"));
+  CHECK(Str(rest[rest.size() - 2], "event_type") == "workflow_completed");
 }
 
 TEST_CASE("DialectHost ryx: a run per request, one frame at a time") {

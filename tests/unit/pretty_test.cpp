@@ -106,7 +106,7 @@ TEST_CASE("piped, step_progress is a line like any other") {
 TEST_CASE("unknown types show their data, compact, cut to the width") {
   PrettyPrinter p(Plain(60));
   std::string line = p.Format(Ev("custom_thing", R"({"a":1,"b":"x"})"));
-  CHECK(line == "10:00:00 r-1 custom_thing         {\"a\":1,\"b\":\"x\"}\n");
+  CHECK(line == "10:00:00 r-1 custom_thing   {\"a\":1,\"b\":\"x\"}\n");
   std::string long_line = p.Format(Ev("custom_thing", R"({"text":")" + std::string(200, 'y') + R"("})"));
   CHECK(long_line.size() - 1 <= 62);  // 59 columns and a 3-byte ellipsis
   CHECK(long_line.find("\xE2\x80\xA6\n") != std::string::npos);
@@ -164,4 +164,54 @@ TEST_CASE("a cancel reported as workflow_failed with status cancelled is a cance
   p.Format(Ev("workflow_failed", R"({"message":"stopped","status":"cancelled"})"));
   CHECK(p.view().state() == "cancelled");
   CHECK(p.Summary().rfind("run r-1 cancelled", 0) == 0);
+}
+
+namespace {
+// The columns a line takes on the screen (UTF-8 code points, no colour here).
+size_t ScreenColumns(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80 && c != '\n';
+  return n;
+}
+}  // namespace
+
+TEST_CASE("on a narrow terminal the run id and the type give up room to the content") {
+  std::string ev = R"({"event_type":"agent_message","timestamp":"2026-01-22T10:00:00.000Z","run_id":"r-1a2b3c4d5e6f",)"
+                   R"("seq":1,"data":{"agent":"writer","message":"Drafting the report, section by section, with care."}})";
+  PrettyPrinter wide(Plain(120, true));
+  CHECK(wide.Format(ev).rfind("10:00:00 r-1a2b3c4d5e6f agent_message        writer: Drafting", 0) == 0);
+  PrettyPrinter p(Plain(60, true));
+  std::string line = p.Format(ev);
+  CHECK(line.rfind("10:00:00 \xE2\x80\xA6" "4d5e6f agent_message  writer: Drafting the repor\xE2\x80\xA6", 0) == 0);
+  CHECK(ScreenColumns(line) == 59);  // the last column stays free on a terminal
+  size_t content = ScreenColumns(line.substr(line.find("writer:")));
+  CHECK(content >= 25);  // 13 before
+  // A progress bar shrinks too, and the very narrow lose the run id.
+  std::string bar = p.Format(R"({"event_type":"step_progress","timestamp":"2026-01-22T10:00:00.000Z","run_id":"r-1",)"
+                             R"("data":{"step_id":"s1","step_number":1,"progress_percentage":50}})");
+  CHECK(bar.find("[#####-----]") != std::string::npos);
+  PrettyPrinter tiny(Plain(40, false));
+  CHECK(tiny.Format(ev).rfind("10:00:00 agent_message  writer:", 0) == 0);
+}
+
+TEST_CASE("counts of one are singular") {
+  PrettyPrinter p(Plain());
+  std::string dag = p.Format(Ev("dag_created", R"({"nodes":[{"id":"s1","label":"only"}],"edges":[{"source":"s1","target":"s1"}],"levels":1})"));
+  CHECK(dag.find("1 node, 1 edge, 1 level: s1 only") != std::string::npos);
+  CHECK(p.Format(Ev("step_retry_exhausted", R"({"step_id":"s1","step_number":1,"total_attempts":1})"))
+            .find("gave up after 1 attempt\n") != std::string::npos);
+  CHECK(p.Format(Ev("cost_update", R"({"cost_usd":0.5,"tokens":1})")).find("(1 token)") != std::string::npos);
+  CHECK(p.Summary().find("3 events") != std::string::npos);
+  PrettyPrinter one(Plain());
+  one.Format(Ev("step_started", R"({"step_id":"s1","step_number":1})"));
+  std::string summary = one.Summary();
+  CHECK(summary.find("1 step: 0 completed") != std::string::npos);
+  CHECK(summary.find(", 1 event\n") != std::string::npos);
+}
+
+TEST_CASE("approval_received shows the resolution answered, not MARS's approved flag") {
+  PrettyPrinter p(Plain());
+  std::string line = p.Format(Ev("approval_received", R"({"approval_id":"approval-s3","approved":false,"resolution":"approve"})"));
+  CHECK(line.find("approval-s3: approve") != std::string::npos);
+  CHECK(line.find("rejected") == std::string::npos);
 }

@@ -120,3 +120,41 @@ TEST_CASE("a torn last line is tolerated, other bad lines are errors naming the 
   CHECK_FALSE(ParseRecording("{\"wsflow_recording\":2}\n", "f", false, &r, &err));
   CHECK(err.find("unsupported") != std::string::npos);
 }
+
+TEST_CASE("a file whose first line is neither a header nor an event is not a recording, whatever its length") {
+  Recording r;
+  std::string err;
+  for (const char* text : {"hello", "hello\n", "10:00:00 r-1 workflow_started  report\nmore\n", "{\"x\":1}"}) {
+    INFO(text);
+    CHECK_FALSE(ParseRecording(text, "f.txt", false, &r, &err));
+    CHECK(err.rfind("f.txt:1: not a recording (--record) nor saved watch output: ", 0) == 0);
+    CHECK(err.find("empty") == std::string::npos);
+  }
+  CHECK_FALSE(ParseRecording("\n\n", "f.txt", false, &r, &err));
+  CHECK(err == "f.txt: no events");
+}
+
+TEST_CASE("saved output of every dialect ends as its dialect reads it") {
+  auto outcome = [](const std::string& line) {
+    Recording r;
+    std::string err;
+    REQUIRE(ParseRecording(line + "\n", "x", false, &r, &err));
+    return RecordedOutcome(r);
+  };
+  auto env = [](const char* type, const char* dialect, const char* data) {
+    return std::string(R"({"event_type":")") + type + R"(","timestamp":"2026-01-01T00:00:00.000Z","run_id":"r",)" +
+           R"("dialect":")" + dialect + R"(","data":)" + data + "}";
+  };
+  CHECK(outcome(env("task_complete", "ryx", "{}")) == Outcome::kCompleted);
+  CHECK(outcome(env("error", "ryx", R"({"message":"boom"})")) == Outcome::kFailed);
+  CHECK(outcome(env("progress", "a2a", R"({"state":"completed"})")) == Outcome::kCompleted);
+  CHECK(outcome(env("progress", "a2a", R"({"state":"failed","stage":"cancelled"})")) == Outcome::kCancelled);
+  CHECK(outcome(env("progress", "a2a", R"({"state":"running"})")) == Outcome::kNone);
+  CHECK(outcome(env("orchestration-complete", "aladdin", "{}")) == Outcome::kCompleted);
+  CHECK(outcome(env("error", "aladdin", R"({"error":{"recoverable":true}})")) == Outcome::kNone);
+  CHECK(outcome(env("error", "aladdin", R"({"error":{"recoverable":false}})")) == Outcome::kFailed);
+  CHECK(outcome(env("message", "chat", R"({"role":"assistant","content":"hi"})")) == Outcome::kCompleted);
+  CHECK(outcome(env("complete", "cmbagent", "{}")) == Outcome::kCompleted);
+  CHECK(outcome(env("workflow_failed", "cmbagent", R"({"status":"cancelled"})")) == Outcome::kCancelled);
+  CHECK(outcome(env("workflow_failed", "martian", "{}")) == Outcome::kFailed);  // an unknown dialect: read as native
+}

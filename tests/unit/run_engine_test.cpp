@@ -596,3 +596,29 @@ TEST_CASE("placeholders are filled in one pass: a task is never scanned again") 
   REQUIRE(e.Next(&ev));
   CHECK(ev.data == R"({"t":"x {model} {i} \"q\"","m":"sim","n":1,"w":100})");
 }
+
+TEST_CASE("an answer too soon (MARS): acknowledged, the request gone, then the run fails at the wait") {
+  RunEngine e(LoadBuiltin("demo"), kVars);
+  ToGate(e);
+  std::vector<EngineEvent> out;
+  std::string err;
+  CHECK_FALSE(e.FailLostApproval(&out));  // nothing was answered yet
+  REQUIRE(e.ResolveTooSoon("approval-s3", "approve", "", &out, &err));
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].type == "approval_received");
+  CHECK(e.state() == State::kAwaitingApproval);  // the executor has not waited yet
+  EngineEvent next;
+  CHECK_FALSE(e.Next(&next));
+  CHECK_FALSE(e.Resolve("approval-s3", "approve", "", &out, &err));
+  CHECK(err == "Approval approval-s3 not found or already resolved");
+  out.clear();
+  REQUIRE(e.FailLostApproval(&out));
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].type == "dag_node_status_changed");
+  CHECK(GetString(Data(out[0]), "node_id") == "s3");
+  CHECK(GetString(Data(out[0]), "new_status") == "failed");
+  CHECK(out[1].type == "workflow_failed");
+  CHECK(GetString(Data(out[1]), "message") == "Approval approval-s3 not found");
+  CHECK(e.outcome() == Outcome::kFailed);
+  CHECK_FALSE(e.FailLostApproval(&out));
+}
