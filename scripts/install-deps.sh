@@ -5,7 +5,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 pkgs=(g++ cmake ninja-build pkg-config libwebsocketpp-dev libasio-dev rapidjson-dev libcli11-dev catch2 libssl-dev
-      zlib1g-dev python3 python3-websockets procps groff-base bash-completion zsh fish dpkg-dev tinyproxy)
+      zlib1g-dev libre2-dev python3 python3-websockets procps groff-base bash-completion zsh fish dpkg-dev tinyproxy
+      clang libclang-rt-14-dev) # fuzz/: clang, and libFuzzer's runtime (only a Recommends of clang)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds wsflow twice (plain, and with AddressSanitizer + UndefinedBehaviorSanitizer) and runs the
-# whole test suite (Catch2 unit tests and end-to-end tests of the real binary) in each.
-#   scripts/test.sh            both builds
+# whole test suite (Catch2 unit tests and end-to-end tests of the real binary) in each, then runs
+# every fuzz target briefly (scripts/fuzz.sh, fuzz/README.md).
+#   scripts/test.sh            both builds, then fuzzing ($WSFLOW_FUZZ_SECONDS per target, default 15)
 #   scripts/test.sh --plain    the plain build only (quicker while developing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,4 +18,6 @@ if [ "${1:-}" != --plain ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   # Sanitizers make every event several times dearer: event counts scale down, assertions do not.
   run_build build-asan 0.2 -DWSFLOW_SANITIZE=ON -DCMAKE_BUILD_TYPE=None "-DCMAKE_CXX_FLAGS=-O1 -g"
+  # A short run of each libFuzzer target: the crashes fuzzing found are unit tests, this catches new ones.
+  scripts/fuzz.sh "${WSFLOW_FUZZ_SECONDS:-15}"
 fi

@@ -207,11 +207,14 @@ bool ConfigFile::LoadText(const EnvLookup& env, const std::string& path, bool ex
   top_.clear();
   chosen_.clear();
   const std::string label = "config " + path;
+  // A byte-order mark, as editors on Windows write: ParseJson refuses one, and it is no setting.
+  std::string_view body = text;
+  if (body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
   JsonDoc doc;
-  bool blank = text.find_first_not_of(" \t\r\n") == std::string::npos;
+  bool blank = body.find_first_not_of(" \t\r\n") == std::string_view::npos;
   if (exists && !blank) {
     std::string why;
-    if (!ParseJson(text, &doc, &why)) {
+    if (!ParseJson(body, &doc, &why)) {
       *err = label + ": not valid JSON: " + why;
       return false;
     }

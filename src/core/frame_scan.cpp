@@ -1,8 +1,8 @@
 #include "core/frame_scan.h"
 
-#include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "core/json.h"
@@ -32,6 +32,8 @@ struct FrameScanner::Handler {
   Key key = kOther;
   unsigned seen = 0;  // keys already taken (the first of duplicate members counts, as FindMember)
   bool too_deep = false;
+  bool too_big = false;
+  bool surrogate = false;
 
   static Key Lookup(const char* k, rapidjson::SizeType n) {
     switch (n) {
@@ -75,10 +77,11 @@ struct FrameScanner::Handler {
   bool Uint(unsigned v) { return Integer(v); }
   bool Int64(int64_t v) { return Integer(v); }
   bool Uint64(uint64_t v) { return v <= static_cast<uint64_t>(INT64_MAX) ? Integer(static_cast<int64_t>(v)) : Scalar(); }
-  bool Double(double) { return Scalar(); }
+  bool Double(double d) { return std::isfinite(d) ? Scalar() : (too_big = true, false); }  // as ParseJson
   bool RawNumber(const char*, rapidjson::SizeType, bool) { return Scalar(); }
   // In-situ: `str` points into the scanner's copy of the frame, unescaped in place.
   bool String(const char* str, rapidjson::SizeType n, bool) {
+    if (HasSurrogate(str, n)) return surrogate = true, false;  // as ParseJson
     StringAt(str, n);
     if (!Take()) return true;
     FrameFields& f = s->fields_;
@@ -94,6 +97,7 @@ struct FrameScanner::Handler {
     return true;
   }
   bool Key(const char* str, rapidjson::SizeType n, bool) {
+    if (HasSurrogate(str, n)) return surrogate = true, false;
     StringAt(str, n);
     if (depth == 1) key = Lookup(str, n);
     return true;
@@ -124,6 +128,8 @@ bool FrameScanner::Scan(std::string_view text, std::string* err, bool validate_u
   h.key = Handler::kOther;
   h.seen = 0;
   h.too_deep = false;
+  h.too_big = false;
+  h.surrogate = false;
   // An in-situ parse of a copy: strings are unescaped where they are, never copied again, and
   // RapidJSON's SSE2 scanning applies (it reads aligned blocks up to 15 bytes past the end: the
   // copy keeps that much room).
@@ -140,11 +146,9 @@ bool FrameScanner::Scan(std::string_view text, std::string* err, bool validate_u
                     : reader.Parse<rapidjson::kParseInsituFlag>(is, h);
   if (!r.IsError() && is.Tell() < text.size()) r.Set(rapidjson::kParseErrorDocumentRootNotSingular, is.Tell());
   if (r.IsError()) {
-    if (err) {
-      *err = h.too_deep ? "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"
-                        : std::string(rapidjson::GetParseError_En(r.Code()));
-      *err += " at byte " + std::to_string(r.Offset());
-    }
+    if (h.too_big) r.Set(rapidjson::kParseErrorNumberTooBig, r.Offset());
+    if (h.surrogate) r.Set(rapidjson::kParseErrorStringUnicodeSurrogateInvalid, r.Offset());
+    if (err) *err = JsonErrorText(text, r.Code(), r.Offset(), h.too_deep);
     fields_ = FrameFields{};
     return false;
   }

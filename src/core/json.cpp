@@ -6,6 +6,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cmath>
 #include <cstring>
 
 namespace wsflow {
@@ -19,6 +20,8 @@ struct DepthLimited {
   Doc& doc;
   int depth = 0;
   bool too_deep = false;
+  bool too_big = false;
+  bool surrogate = false;
 
   bool Null() { return doc.Null(); }
   bool Bool(bool b) { return doc.Bool(b); }
@@ -26,10 +29,16 @@ struct DepthLimited {
   bool Uint(unsigned u) { return doc.Uint(u); }
   bool Int64(int64_t i) { return doc.Int64(i); }
   bool Uint64(uint64_t u) { return doc.Uint64(u); }
-  bool Double(double d) { return doc.Double(d); }
+  // RapidJSON reads some numbers beyond a double's range (82231e308) as infinity, which no JSON
+  // text can hold: ToJson would then stop writing there.
+  bool Double(double d) { return std::isfinite(d) ? doc.Double(d) : (too_big = true, false); }
   bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc.RawNumber(s, n, copy); }
-  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc.String(s, n, copy); }
-  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc.Key(s, n, copy); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) {
+    return HasSurrogate(s, n) ? (surrogate = true, false) : doc.String(s, n, copy);
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) {
+    return HasSurrogate(s, n) ? (surrogate = true, false) : doc.Key(s, n, copy);
+  }
   bool StartObject() { return Enter() && doc.StartObject(); }
   bool EndObject(rapidjson::SizeType n) { return --depth, doc.EndObject(n); }
   bool StartArray() { return Enter() && doc.StartArray(); }
@@ -43,35 +52,48 @@ struct DepthLimited {
 
 template <typename Doc>
 bool ParseInto(Doc& doc, std::string_view text, std::string* err, rapidjson::ParseResult* out = nullptr) {
+  // A plain MemoryStream: RapidJSON's UTF-8 EncodedInputStream skips 0xEF, 0xBB and 0xBF at the
+  // start, each on its own, so bytes that are not UTF-8 parsed (and FrameScanner refused them).
   rapidjson::MemoryStream ms(text.data(), text.size());
-  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
   rapidjson::ParseResult result;
-  bool too_deep = false;
+  bool too_deep = false, too_big = false, surrogate = false;
   auto generator = [&](Doc& target) {
     DepthLimited<Doc> limited{target};
     rapidjson::Reader reader;
-    result = reader.Parse<kParseFlags>(is, limited);
+    result = reader.Parse<kParseFlags>(ms, limited);
     too_deep = limited.too_deep;
+    too_big = limited.too_big;
+    surrogate = limited.surrogate;
     return !result.IsError();
   };
   doc.Populate(generator);
   if (!result.IsError() && ms.Tell() < text.size()) {  // a NUL byte reads as the end to RapidJSON
     result.Set(rapidjson::kParseErrorDocumentRootNotSingular, ms.Tell());
   }
+  // The handler's refusals end the parse as kParseErrorTermination: give them their own codes, for
+  // JsonParser::error_code()'s callers.
+  if (too_big) result.Set(rapidjson::kParseErrorNumberTooBig, result.Offset());
+  if (surrogate) result.Set(rapidjson::kParseErrorStringUnicodeSurrogateInvalid, result.Offset());
   if (out) *out = result;
   if (!result.IsError()) return true;
   doc.SetNull();
-  if (err) {
-    if (too_deep) {
-      *err = "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels at byte " +
-             std::to_string(result.Offset());
-    } else {
-      *err = std::string(rapidjson::GetParseError_En(result.Code())) + " at byte " + std::to_string(result.Offset());
-    }
-  }
+  if (err) *err = JsonErrorText(text, result.Code(), result.Offset(), too_deep);
   return false;
 }
 }  // namespace
+
+std::string JsonErrorText(std::string_view text, int code, size_t offset, bool too_deep) {
+  std::string why;
+  if (too_deep) {
+    why = "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+  } else if (text.substr(0, 3) == "\xEF\xBB\xBF") {
+    // Looked at only once the parse failed: a frame that parses pays nothing for it.
+    return "a UTF-8 byte-order mark (EF BB BF) before the value at byte 0";
+  } else {
+    why = rapidjson::GetParseError_En(static_cast<rapidjson::ParseErrorCode>(code));
+  }
+  return why + " at byte " + std::to_string(offset);
+}
 
 JsonParser::JsonParser() : doc_(&pool_) {}
 
@@ -86,6 +108,16 @@ bool JsonParser::Parse(std::string_view text, std::string* err) {
 }
 
 bool ParseJson(std::string_view text, JsonDoc* doc, std::string* err) { return ParseInto(*doc, text, err); }
+
+bool HasSurrogate(const char* s, size_t n) {
+  for (const void* p; n > 1 && (p = std::memchr(s, 0xED, n - 1)) != nullptr;) {
+    const char* at = static_cast<const char*>(p);
+    if ((static_cast<unsigned char>(at[1]) & 0xE0) == 0xA0) return true;
+    n -= static_cast<size_t>(at + 1 - s);
+    s = at + 1;
+  }
+  return false;
+}
 
 std::string ToJson(const JsonValue& v) {
   rapidjson::StringBuffer buf;

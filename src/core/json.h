@@ -46,6 +46,16 @@ class JsonParser {
 /// Parses `text` into a standalone document, with the same checks as JsonParser.
 bool ParseJson(std::string_view text, JsonDoc* doc, std::string* err);
 
+/// True when a decoded string holds a UTF-16 surrogate as UTF-8 (ED A0-BF xx): RapidJSON 1.1 makes
+/// one of a lone "\uDC00".."\uDFFF" escape, which would print as bytes that are not UTF-8. The
+/// parsers above and FrameScanner refuse such strings.
+bool HasSurrogate(const char* s, size_t n);
+
+/// The one-line reason for a failed parse of `text`: RapidJSON's words for `code`
+/// (rapidjson::ParseErrorCode), or the depth limit, or a byte-order mark at the start (refused:
+/// outside JSON has none; the config loader strips one before parsing), then " at byte N".
+std::string JsonErrorText(std::string_view text, int code, size_t offset, bool too_deep);
+
 /// The compact serialisation of `v`.
 std::string ToJson(const JsonValue& v);
 /// Indented JSON for people (two spaces a level), without a final newline.

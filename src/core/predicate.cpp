@@ -1,5 +1,7 @@
 #include "core/predicate.h"
 
+#include <re2/re2.h>
+
 #include <cstdlib>
 
 namespace wsflow {
@@ -54,12 +56,16 @@ bool Predicate::Parse(const std::string& text, Predicate* out, std::string* err)
     start = dot + 1;
   }
   if (out->op_ == Op::kRegex) {
-    try {
-      out->regex_ = std::regex(out->value_, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      *err = "'" + text + "': bad regular expression: " + e.what();
+    // Not std::regex: libstdc++'s recurses once per character of the text and overflowed the stack
+    // on a 100 KB field (`.*error`). RE2 matches in time linear in the text, on the heap.
+    RE2::Options options;
+    options.set_log_errors(false);
+    auto re = std::make_shared<const RE2>(out->value_, options);
+    if (!re->ok()) {
+      *err = "'" + text + "': bad regular expression: " + re->error();
       return false;
     }
+    out->regex_ = std::move(re);
   }
   return true;
 }
@@ -89,7 +95,7 @@ bool Predicate::Matches(const JsonValue& envelope) const {
     case Op::kExists: return v && Truthy(*v);
     case Op::kEquals: return v && TextOf(*v) == value_;
     case Op::kNotEquals: return !v || TextOf(*v) != value_;
-    case Op::kRegex: return v && std::regex_search(TextOf(*v), regex_);
+    case Op::kRegex: return v && RE2::PartialMatch(TextOf(*v), *regex_);
   }
   return false;
 }

@@ -1,16 +1,22 @@
 // Field predicates on an envelope, for --match and --until-match:
 //   data.step_number=3     the field's value is 3 (strings compare as text, others as their JSON)
 //   data.status!=failed    the field is missing or has another value
-//   data.message~timeout   the field's text contains a match of the ECMAScript regex
+//   data.message~timeout   the field's text contains a match of the regex (RE2 syntax: ECMAScript's
+//                          classes, anchors and repetition, without backreferences or lookaround;
+//                          linear in the text, which comes from the server and may be megabytes)
 //   data.approval_id       the field exists and is not null, false, 0 or ""
 // A path is dot-separated member names; a number steps into an array (data.nodes.0.id).
 #pragma once
 
-#include <regex>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/json.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace wsflow {
 
@@ -27,7 +33,7 @@ class Predicate {
   std::vector<std::string> path_;
   Op op_ = Op::kExists;
   std::string value_;
-  std::regex regex_;
+  std::shared_ptr<const re2::RE2> regex_;  ///< shared: predicates are copied, RE2 is not copyable
 };
 
 /// All of `preds` hold for `envelope` (true when empty).

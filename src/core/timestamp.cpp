@@ -7,13 +7,17 @@
 namespace wsflow {
 
 std::string IsoTimestamp(std::chrono::system_clock::time_point t) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  return IsoTimestampMs(std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()).count());
+}
+
+std::string IsoTimestampMs(int64_t ms) {
+  long long rem = ((ms % 1000) + 1000) % 1000;  // before 1970 too: -1 ms is 23:59:59.999
+  std::time_t secs = static_cast<std::time_t>((ms - rem) / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[96];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(rem));
   return buf;
 }
 

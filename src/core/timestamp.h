@@ -2,12 +2,16 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace wsflow {
 
 /// "2026-11-23T07:43:00.123Z" for `t`.
 std::string IsoTimestamp(std::chrono::system_clock::time_point t);
+/// The same for milliseconds since the epoch: any year a backend may send, where a nanosecond
+/// system_clock::time_point holds only about 1678-2261.
+std::string IsoTimestampMs(int64_t unix_ms);
 
 /// IsoTimestamp of now.
 std::string NowIso();

@@ -50,6 +50,15 @@ bool ParseWsUrl(const std::string& text, WsUrl* out, std::string* err) {
     *err = "'" + text + "': no host";
     return false;
   }
+  // Names and addresses only (an IPv6 zone, %25eth0, only in brackets): a host with other bytes
+  // ("a[b:1]", a space, a control byte) would print (Origin) as a URL naming another host.
+  bool zone = authority[0] == '[' && out->host.find(':') != std::string::npos;  // printed in brackets again
+  for (unsigned char c : out->host) {
+    if (!std::isalnum(c) && c != '-' && c != '.' && c != '_' && c != '~' && c != ':' && !(c == '%' && zone)) {
+      *err = "'" + text + "': the host has a character no host name or address has";
+      return false;
+    }
+  }
   out->port = out->scheme == "wss" ? 443 : 80;
   if (!port_text.empty()) {
     char* end = nullptr;

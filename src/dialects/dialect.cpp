@@ -118,10 +118,11 @@ void BuildEnvelope(JsonDoc* out, std::string_view type, std::string_view timesta
 
 std::string NormalizeTimestamp(std::string_view ts) {
   double secs = 0;
-  if (!ts.empty() && ParseIsoTimestamp(std::string(ts), &secs)) {
-    // Rounded to the millisecond: .123 is 0.12299999... as a double.
-    auto tp = std::chrono::system_clock::time_point(std::chrono::milliseconds(std::llround(secs * 1000.0)));
-    return IsoTimestamp(tp);
+  // Years 0000-9999 only, as the envelope's YYYY-... has room for; not through a nanosecond
+  // time_point, which overflowed (undefined behaviour) outside about 1678-2261 (found by fuzz/dialect_*).
+  constexpr double kYear0 = -62167219200.0, kYear10000 = 253402300800.0;
+  if (!ts.empty() && ParseIsoTimestamp(std::string(ts), &secs) && secs >= kYear0 && secs < kYear10000) {
+    return IsoTimestampMs(std::llround(secs * 1000.0));  // rounded: .123 is 0.12299999... as a double
   }
   return NowIso();
 }

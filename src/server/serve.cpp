@@ -9,6 +9,7 @@
 
 #include "core/exit_status.h"
 #include "core/url.h"
+#include "core/utf8.h"
 #include "server/dialect_host.h"
 #include "server/fanout.h"
 #include "server/faults.h"
@@ -38,6 +39,13 @@ bool Authorized(const Upgrade& upgrade, const std::string& token) {
   return false;
 }
 
+bool ResourceIsText(const std::string& resource, Refusal* refusal) {
+  if (IsUtf8(resource) && IsUtf8(PercentDecode(resource))) return true;
+  refusal->status = 400;
+  refusal->body = "wsflow serve: the request target is not UTF-8\n";
+  return false;
+}
+
 Server::Server(Protocol* protocol, Transport* transport, RunRegistry* runs, RunStore* store, std::string token,
                bool quiet, std::ostream* log)
     : protocol_(protocol),
@@ -55,7 +63,7 @@ bool Server::OnUpgrade(const Upgrade& upgrade, Refusal* refusal) {
     refusal->body = "wsflow serve: a valid bearer token is required\n";
     return false;
   }
-  return protocol_->Accepts(upgrade.resource, refusal);
+  return ResourceIsText(upgrade.resource, refusal) && protocol_->Accepts(upgrade.resource, refusal);
 }
 
 void Server::OnMessage(ConnId id, bool binary, std::string_view payload) {

@@ -73,6 +73,10 @@ namespace serve {
 /// `--token-file`: the upgrade carries "Authorization: Bearer TOKEN", or a query parameter
 /// access_token=TOKEN or token=TOKEN (percent-decoded).
 bool Authorized(const Upgrade& upgrade, const std::string& token);
+/// False, with a 400 refusal, when the request target or its percent-decoding is not UTF-8: the
+/// protocols echo run ids, session ids and queries from it in their JSON text frames, which must be
+/// UTF-8 (found by fuzz/serve_fuzz.cpp: /ws/%FF made a native error frame that is not UTF-8).
+bool ResourceIsText(const std::string& resource, Refusal* refusal);
 
 /// What the transport calls: authorisation, then the protocol; and the shutdown on a signal.
 class Server : public TransportHandler {

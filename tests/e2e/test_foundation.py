@@ -6,7 +6,7 @@ import subprocess
 import time
 
 from wsflow_e2e import (DEMO_TYPES, SHARED, Server, Skip, assert_seq_complete, execute, free_port, node_ws_available,
-                        parse_ndjson, scale, start, finish, tmpdir, wait_for, wsflow)
+                        parse_ndjson, read_until, scale, start, finish, tmpdir, wait_for, wsflow)
 
 FAST = '{"delay_ms":1}'
 
@@ -296,8 +296,7 @@ def test_closed_stdout_is_noticed_while_the_run_is_quiet():
     # anyway (`| jq 'first(...)'`), without waiting for an event that may come hours later
     with Server() as s:
         p = start("execute", "t", "--url", s.url, "--config", FAST)
-        while b"approval_requested" not in p.stdout.readline():
-            pass
+        read_until(p, b"approval_requested")
         p.stdout.close()
         _, err = p.communicate(timeout=20)
         assert p.returncode == 0, (p.returncode, err)

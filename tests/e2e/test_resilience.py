@@ -6,8 +6,8 @@ import socket
 import threading
 import time
 
-from wsflow_e2e import (Server, assert_seq_complete, execute, finish, free_port, parse_ndjson, scale, start, tmpdir,
-                        wait_for, wait_rss, wsflow)
+from wsflow_e2e import (Server, assert_seq_complete, execute, finish, free_port, parse_ndjson, read_until, scale, start,
+                        tmpdir, wait_for, wait_rss, wsflow)
 
 # Small backoff so that tests spend their time on events, not on waiting.
 RETRY = ["--retry-initial", "50ms", "--retry-max-delay", "200ms", "--retries", "50"]
@@ -43,11 +43,7 @@ def test_kill_9_server_mid_run_and_restart():
     # paced (1 ms an event) so that the kill lands in the middle of the run
     p = start("execute", "long", "--url", s.url, "--config", long_config(n, 1), "--run-id", "k9", *RETRY,
               "--connect-timeout", "2s")
-    got = b""
-    while got.count(b"\n") < n // 5:
-        line = p.stdout.readline()
-        assert line, "stream ended early"
-        got += line
+    got = read_until(p, lines=n // 5)
     s.kill()
     s2 = Server(port=port, data_dir=data)
     rest = p.stdout.read()
@@ -68,11 +64,7 @@ def test_server_restart_continues_an_unfinished_run_deterministically():
     port = s.port
     # the demo waits at its approval gate: stop the server there
     p = start("execute", "t", "--url", s.url, "--config", '{"delay_ms":1}', "--run-id", "gate", *RETRY)
-    seen = b""
-    while b"approval_requested" not in seen:
-        line = p.stdout.readline()
-        assert line, "stream ended early"
-        seen += line
+    seen = read_until(p, b"approval_requested")
     s.stop()
     s2 = Server(port=port, data_dir=data)
     # the client reconnects to the restarted server; an approval now lets the run finish
@@ -258,18 +250,14 @@ def test_sigint_closes_cleanly_and_exits_130():
     with Server() as s:
         # the demo waits for an approval nobody gives: interrupt the watcher there
         p = start("execute", "t", "--url", s.url, "--config", '{"delay_ms":1}')
-        got = b""
-        while b"approval_requested" not in got:
-            line = p.stdout.readline()
-            assert line
-            got += line
+        got = read_until(p, b"approval_requested")
         p.send_signal(signal.SIGINT)
         r = finish(p, timeout=10)
         assert r.rc == 130, r
         assert "interrupted" in r.err.decode()
         assert_seq_complete(parse_ndjson(got + r.out))
         p = start("execute", "t", "--url", s.url, "--config", '{"delay_ms":1}')
-        p.stdout.readline()
+        read_until(p, lines=1)
         p.send_signal(signal.SIGTERM)
         assert finish(p, timeout=10).rc == 143
 
@@ -279,19 +267,14 @@ def test_sighup_is_like_sigterm_with_129_and_cancels_when_asked():
     default action: it says so, and --cancel-on-interrupt cancels the run first."""
     with Server() as s:
         p = start("execute", "t", "--url", s.url, "--run-id", "hup1", "--config", '{"delay_ms":1}')
-        got = b""
-        while b"approval_requested" not in got:
-            line = p.stdout.readline()
-            assert line
-            got += line
+        read_until(p, b"approval_requested")
         p.send_signal(signal.SIGHUP)
         r = finish(p, timeout=10)
         assert r.rc == 129, r
         assert "wsflow: hung up (last seq printed:" in r.err.decode(), r
         p = start("execute", "t", "--url", s.url, "--run-id", "hup2", "--config", '{"delay_ms":1}',
                   "--cancel-on-interrupt")
-        while b"approval_requested" not in p.stdout.readline():
-            pass
+        read_until(p, b"approval_requested")
         p.send_signal(signal.SIGHUP)
         r = finish(p, timeout=15)
         assert r.rc == 129, r
@@ -321,9 +304,7 @@ def test_idle_timeout_reconnects_a_silent_stream():
         # a paused-looking run: the demo waits at its gate and sends nothing; idle timeout reconnects
         p = start("execute", "t", "--url", s.url, "--config", '{"delay_ms":1}', "--run-id", "idle",
                   "--idle-timeout", "300ms", *RETRY)
-        got = b""
-        while b"approval_requested" not in got:
-            got += p.stdout.readline()
+        got = read_until(p, b"approval_requested")
         time.sleep(1.0)  # several idle timeouts pass
         approve = wsflow("watch", "idle", "--url", s.url, "--auto-approve")
         assert approve.rc == 0, approve

@@ -13,7 +13,7 @@ import time
 
 import websockets
 
-from wsflow_e2e import Server, assert_seq_complete, execute, parse_ndjson, scale, start, tmpdir, wait_for, wsflow
+from wsflow_e2e import Server, assert_seq_complete, execute, parse_ndjson, read_until, scale, start, tmpdir, wait_for, wsflow
 
 FAST = '{"delay_ms":1}'
 
@@ -224,8 +224,7 @@ def test_restart_with_data_dir_lists_and_reads_back_without_reading_first():
         assert r.rc == 0, r
         outs["done-%d" % i] = r.out
     p = start("execute", "t", "--url", s.url, "--config", FAST, "--run-id", "gate")
-    while b"approval_requested" not in p.stdout.readline():
-        pass
+    read_until(p, b"approval_requested")
     p.kill()
     p.wait()
     port = s.port

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "core/timestamp.h"
+#include "dialects/adapters.h"
 #include "dialects/dialect.h"
 
 using namespace wsflow;
@@ -284,4 +286,33 @@ TEST_CASE("Incoming is reused from frame to frame without keeping anything") {
   CHECK(in.message == "m");
   Incoming moved = std::move(in);  // the arena moves with it
   CHECK(moved.message == "m");
+}
+
+TEST_CASE("timestamps of any year 0000-9999 are kept, not overflowed through a nanosecond time_point") {
+  // Found by fuzz/dialect_ryx: year 1013 went through system_clock's nanoseconds (signed overflow,
+  // undefined behaviour) and printed as 2182-03-02T09:09:07.419Z.
+  Incoming in = Convert("ryx", R"({"type":"step_start","timestamp":"1013-01-22T10:00:00"})");
+  CHECK(GetString(in.envelope, "timestamp") == "1013-01-22T10:00:00.000Z");
+  CHECK(NormalizeTimestamp("2999-12-31T23:59:59.5+01:00") == "2999-12-31T22:59:59.500Z");
+  CHECK(NormalizeTimestamp("0000-01-01T00:00:00Z") == "0000-01-01T00:00:00.000Z");
+  CHECK(NormalizeTimestamp("1969-12-31T23:59:59.999Z") == "1969-12-31T23:59:59.999Z");
+  // Outside what YYYY holds: as a text that is no timestamp, now.
+  std::string now = NowIso();
+  CHECK(NormalizeTimestamp("-001-01-01T00:00:00Z").substr(0, 4) == now.substr(0, 4));
+  CHECK(IsoTimestampMs(-1) == "1969-12-31T23:59:59.999Z");
+}
+
+// KNOWN, not fixed (found by fuzz/dialect_native after the merge of main, not triaged): a native
+// frame the adapter converts instead of passing through keeps a timestamp that is not one
+// ("2026-11-29T15:.393Z"), where every other envelope's is YYYY-MM-DDTHH:MM:SS.mmmZ
+// (docs/event.schema.json). Hidden until fixed: run with `wsflow_unit_tests "[known]"`.
+TEST_CASE("native: a converted frame's timestamp is normalised like the other dialects'", "[.][known]") {
+  Incoming in = Convert(
+      "native",
+      R"({"event_type":"workflow_failed","timestamp":"2026-11-29T15:.393Z","run_id":"r-985c38ba21a4","seq":9,"d]ta":{"metus":"filed"}})");
+  REQUIRE(in.kind == Incoming::kEvent);
+  if (in.passthrough) return;
+  std::string_view ts = GetString(in.envelope, "timestamp");
+  CHECK(ts.size() == 24);
+  CHECK(ts.substr(19) != ":.393Z");
 }

@@ -22,11 +22,14 @@ TEST_CASE("durations take units, a bare number is seconds") {
 }
 
 TEST_CASE("bad durations are refused with a reason") {
-  Millis d;
-  std::string err;
-  for (const char* bad : {"", "s", "-1s", "2 s", "1x", "inf", "0x10", "1.2.3s", "nan"}) {
+  for (const char* bad : {"", "s", "-1s", "2 s", "1x", "inf", "0x10", "1.2.3s", "nan", ".", "1e3", "1..", "ms",
+                          "99999999999999999999999h"}) {
     INFO(bad);
+    Millis d(-7);
+    std::string err;  // fresh for each input: a reason left by the one before proves nothing
     CHECK_FALSE(ParseDuration(bad, &d, &err));
     CHECK_FALSE(err.empty());
+    CHECK(err.find("'" + std::string(bad) + "'") != std::string::npos);
+    CHECK(d.count() == -7);  // untouched on failure
   }
 }

@@ -98,6 +98,11 @@ TEST_CASE("FrameScanner refuses what the DOM parser refuses: bad syntax, UTF-8, 
                              std::string("{}\0", 3),
                              "{} {}",
                              std::string(100000, '['),
+                             "[9e308]",          // beyond a double (fuzz/json_fuzz.cpp)
+                             "\xBB\"x\"",        // a stray byte-order-mark byte (fuzz/frame_scan_fuzz.cpp)
+                             "\xEF\xBB\xBF{}",
+                             R"({"data":"\uDDDD"})",  // a lone low surrogate (fuzz/json_fuzz.cpp)
+                             R"({"\uDC00":1})",
                              std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']')};
   for (const auto& text : bad) {
     INFO(text.substr(0, 40));
@@ -106,6 +111,18 @@ TEST_CASE("FrameScanner refuses what the DOM parser refuses: bad syntax, UTF-8, 
     CHECK_THAT(err, Catch::Contains("at byte"));
     CHECK_FALSE(ParseJson(text, &d, &derr));
   }
+  // Without UTF-8 validation (a WebSocket text frame, validated already) as well: these are valid
+  // UTF-8, and refused for what they hold.
+  for (const char* text : {"[9e308]", "1e400", R"({"data":"\uDDDD"})", R"({"\uDC00":1})", "\xEF\xBB\xBF{}"}) {
+    INFO(text);
+    err.clear();
+    CHECK_FALSE(s.Scan(text, &err, false));
+    CHECK_THAT(err, Catch::Contains("at byte"));
+  }
+  CHECK_FALSE(s.Scan("\xEF\xBB\xBF{\"event_type\":\"x\"}", &err, false));
+  CHECK(err == "a UTF-8 byte-order mark (EF BB BF) before the value at byte 0");
+  CHECK_FALSE(s.Scan("[1e400]", &err, false));
+  CHECK_THAT(err, Catch::Contains("Number too big"));
   CHECK(s.Scan(std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']'), &err));
   REQUIRE(s.Scan(R"({"event_type":"again"})", &err));  // usable after failures
   CHECK(s.fields().event_type == "again");

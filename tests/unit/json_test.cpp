@@ -228,3 +228,54 @@ TEST_CASE("IsCompactJson skips strings, escaped quotes and backslashes included"
   CHECK(IsCompactJson(""));
   CHECK(IsCompactJson("\"unterminated string with spaces"));
 }
+
+TEST_CASE("Parsing refuses numbers beyond a double's range instead of reading them as infinity") {
+  // Found by fuzz/json_fuzz.cpp: RapidJSON read 82231e308 as inf, and ToJson then wrote nothing
+  // ("[9e308]" printed as "["): a frame re-serialised by a dialect became a cut line.
+  JsonParser p;
+  std::string err;
+  for (const char* big : {"82231e308", "[9e308]", R"({"a":-2e308})", "1e309", "1e400", "[0.1e310]"}) {
+    INFO(big);
+    JsonDoc d;
+    err.clear();
+    CHECK_FALSE(ParseJson(big, &d, &err));
+    CHECK_THAT(err, Catch::Contains("at byte"));
+    CHECK(d.IsNull());
+    CHECK_FALSE(p.Parse(big, &err));
+  }
+  JsonDoc d;
+  REQUIRE(ParseJson("[1.7976931348623157e308,-1.7976931348623157e308,4.9e-324,1e-400]", &d, &err));
+  JsonDoc again;
+  CHECK(ParseJson(ToJson(d), &again, &err));
+}
+
+TEST_CASE("Parsing refuses byte-order-mark bytes before the value, as FrameScanner does") {
+  // Found by fuzz/frame_scan_fuzz.cpp: RapidJSON's UTF-8 input stream skipped 0xEF, 0xBB and 0xBF
+  // at the start each on its own, so "\xBB\"x\"" (not UTF-8) parsed, and the scanner refused it.
+  JsonDoc d;
+  std::string err;
+  for (const char* bom : {"\xBB\"x\"", "\xEF\xBF[1]", "\xEF\xBB\xBF{}", "\xBF{}"}) {
+    INFO(bom);
+    CHECK_FALSE(ParseJson(bom, &d, &err));
+  }
+  // A whole mark says so, not "Invalid value".
+  CHECK_FALSE(ParseJson("\xEF\xBB\xBF{\"a\":1}", &d, &err));
+  CHECK(err == "a UTF-8 byte-order mark (EF BB BF) before the value at byte 0");
+}
+
+TEST_CASE("Parsing refuses a lone low surrogate escape, which would print as bytes that are not UTF-8") {
+  // Found by fuzz/json_fuzz.cpp: RapidJSON 1.1 checks \uD800-\uDBFF for a partner but turns a lone
+  // "\uDDDD" into the bytes ED B7 9D, which ToJson wrote out: a line that is not UTF-8.
+  JsonDoc d;
+  std::string err;
+  for (const char* lone : {R"("\uDDDD")", R"(["a\uDC00b"])", R"({"\uDFFF":1})", R"({"k":{"x\udc80":[]}})"}) {
+    INFO(lone);
+    err.clear();
+    CHECK_FALSE(ParseJson(lone, &d, &err));
+    CHECK_THAT(err, Catch::Contains("surrogate"));
+  }
+  REQUIRE(ParseJson(R"(["\uD83D\uDE00","\u00e9\u20ac","\uFFFF"])", &d, &err));  // a pair, and the rest, are fine
+  JsonDoc again;
+  CHECK(ParseJson(ToJson(d), &again, &err));
+  CHECK(ToJson(again) == ToJson(d));
+}

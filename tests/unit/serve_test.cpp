@@ -81,3 +81,19 @@ TEST_CASE("Server: connections go to the protocol; a signal closes them with the
   CHECK(log.str() == "wsflow serve: shutting down\n");
   CHECK(server.shutting_down());
 }
+
+TEST_CASE("an upgrade whose request target is not UTF-8 is refused with 400 before any protocol sees it") {
+  // Found by fuzz/serve_fuzz.cpp: /ws/%FF became the run id "\xFF", echoed in a native error frame
+  // that was not UTF-8 (a client then fails the connection, 1007); cmbagent, a2a and chat echoed
+  // the path or the query the same way.
+  for (const char* bad : {"/ws/%FF", "/ws/r\xFF", "/ws/chat?session_id=sess-1%C3", "/ws/workflow/w?x=%ED%A0%80"}) {
+    INFO(bad);
+    Refusal r;
+    CHECK_FALSE(ResourceIsText(bad, &r));
+    CHECK(r.status == 400);
+    CHECK(r.body == "wsflow serve: the request target is not UTF-8\n");
+  }
+  Refusal r;
+  CHECK(ResourceIsText("/ws/caf%C3%A9?token=a%20b", &r));
+  CHECK(ResourceIsText("/ws/r-1", &r));
+}

@@ -22,6 +22,16 @@ TEST_CASE("IsoTimestamp formats a fixed time point as UTC with milliseconds") {
   CHECK(IsoTimestamp(AtMs(1700000000123LL) + std::chrono::microseconds(999)) == "2023-11-14T22:13:20.123Z");
 }
 
+TEST_CASE("IsoTimestamp before 1970 counts the milliseconds down from the second before") {
+  // A backend's "1969-12-31T23:59:59.999Z" came out as "1970-01-01T00:00:00.-01Z": the division
+  // rounded towards zero and the remainder was negative.
+  CHECK(IsoTimestamp(AtMs(-1)) == "1969-12-31T23:59:59.999Z");
+  CHECK(IsoTimestamp(AtMs(-999)) == "1969-12-31T23:59:59.001Z");
+  CHECK(IsoTimestamp(AtMs(-1000)) == "1969-12-31T23:59:59.000Z");
+  CHECK(IsoTimestamp(AtMs(-1001)) == "1969-12-31T23:59:58.999Z");
+  CHECK(IsoTimestamp(AtMs(-86400000LL * 365 * 60 - 1)) == "1910-01-15T23:59:59.999Z");
+}
+
 TEST_CASE("NowIso has the IsoTimestamp shape and parses back to about now") {
   std::string now = NowIso();
   INFO(now);

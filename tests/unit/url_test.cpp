@@ -127,6 +127,28 @@ TEST_CASE("bad URLs are refused with a reason") {
   }
 }
 
+TEST_CASE("a host with characters no host name or address has is refused") {
+  // Found by fuzz/url_fuzz.cpp: such a host printed (Origin, ToString) as a URL that parsed to
+  // another host, e.g. "ws://a[b:1]:9/" kept host "a[b:1]" and printed "ws://[a[b:1]]:9/".
+  for (const char* bad : {"ws://a[b:1]:9/", "ws://x]:80", "ws://a b:80", "ws://h\x01st/ws", "ws://h%0A:80",
+                          "ws://[a b]:80", "ws://[8%]:90", "ws://h\\x/p", "ws://h\"x"}) {
+    INFO(bad);
+    WsUrl u;
+    std::string err;
+    CHECK_FALSE(ParseWsUrl(bad, &u, &err));
+    CHECK_THAT(err, Catch::Contains("host"));
+  }
+  WsUrl u;
+  std::string err;
+  for (const char* good : {"ws://my_host.local:80", "ws://[fe80::1%25eth0]:80", "ws://::1:8000", "ws://xn--bcher-kva.example"}) {
+    INFO(good);
+    REQUIRE(ParseWsUrl(good, &u, &err));
+    WsUrl again;
+    REQUIRE(ParseWsUrl(u.ToString(), &again, &err));
+    CHECK(again.host == u.host);
+  }
+}
+
 TEST_CASE("credentials in the URL are refused with that reason") {
   WsUrl u;
   std::string err;
