@@ -111,10 +111,10 @@ class NativeDialect : public Dialect {
     JsonDoc& fixed = out->envelope;
     fixed.CopyFrom(v, fixed.GetAllocator());
     auto& a = fixed.GetAllocator();
-    if (GetString(v, "timestamp").empty()) {
-      fixed.RemoveMember("timestamp");
-      fixed.AddMember("timestamp", Str(NowIso(), a), a);
-    }
+    // Normalised as every dialect's are (docs/event.schema.json): a missing or malformed one too.
+    std::string ts = GetString(v, "timestamp").empty() ? NowIso() : NormalizeTimestamp(GetString(v, "timestamp"));
+    fixed.RemoveMember("timestamp");
+    fixed.AddMember("timestamp", Str(ts, a), a);
     if (!GetObject(v, "data")) {
       JsonValue wrapped(rapidjson::kObjectType);
       auto it = fixed.FindMember("data");
