@@ -314,4 +314,17 @@ TEST_CASE("native: a converted frame's timestamp is normalised like the other di
   std::string_view ts = GetString(in.envelope, "timestamp");
   CHECK(ts.size() == 24);
   CHECK(ts.substr(19) != ":.393Z");
+  // a repeated timestamp member: none of them is kept as sent
+  Incoming twice = Convert(
+      "native",
+      R"({"event_type":"x","timestamp":"2026-11-29T%15:36:","timestamp":"202630.393Z","run_id":"r-9","seq":6,"da|a":{}})");
+  REQUIRE(twice.kind == Incoming::kEvent);
+  REQUIRE_FALSE(twice.passthrough);
+  int stamps = 0;
+  for (auto& m : twice.envelope.GetObject()) {
+    if (m.name != "timestamp") continue;
+    ++stamps;
+    CHECK(std::string(m.value.GetString()).size() == 24);
+  }
+  CHECK(stamps == 1);
 }
