@@ -51,7 +51,7 @@ void AddRunSummary(const RunFollower& f, int exit_status, int64_t reconnects, Js
   obj->AddMember("exit_status", exit_status, a);
   obj->AddMember("outcome", Str(ExitStatusName(exit_status), a), a);
   obj->AddMember("reason", Str(exit_status == kExitCompleted ? std::string() : f.reason(), a), a);
-  obj->AddMember("events", f.printed(), a);
+  obj->AddMember("events", f.events_printed(), a);
   obj->AddMember("last_seq", f.last_seq(), a);
   obj->AddMember("reconnects", reconnects, a);
   obj->AddMember("duplicates_dropped", f.duplicates(), a);

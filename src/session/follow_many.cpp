@@ -321,7 +321,7 @@ bool ManyRuns::WriteSummary(int exit) const {
     JsonValue r(rapidjson::kObjectType);
     if (s.follower) {
       AddRunSummary(*s.follower, s.status, s.unit->session->reconnects(), &r, a);
-      events += s.follower->printed(), dups += s.follower->duplicates();
+      events += s.follower->events_printed(), dups += s.follower->duplicates();
       gaps += s.follower->gaps(), invalid += s.follower->invalid_frames();
     } else {
       r.AddMember("run_id", Str(s.run_id, a), a);

@@ -450,6 +450,7 @@ void RunFollower::PrintClientEvent(std::string_view type, const JsonValue& data)
   p.client_origin = true;
   out_->PrintLine(EnvelopeLine(p));
   ++printed_;
+  ++client_lines_;
 }
 
 void RunFollower::HandleEvent(Event& ev) {

@@ -137,6 +137,8 @@ class RunFollower : public ApprovalHost, public HostedRun {
   int exit_status() const { return exit_ < 0 ? kExitProtocol : exit_; }
   Outcome outcome() const { return outcome_; }
   int64_t printed() const { return printed_; }
+  // The run's own events printed: printed() less the client's connection events.
+  int64_t events_printed() const { return printed_ - client_lines_; }
   int64_t last_seq() const { return tracker_.last(); }
   int64_t duplicates() const { return duplicates_; }
   int64_t gaps() const { return gaps_; }
@@ -214,6 +216,7 @@ class RunFollower : public ApprovalHost, public HostedRun {
   int exit_ = -1;
   bool finished_ = false;
   int64_t printed_ = 0;
+  int64_t client_lines_ = 0;
   int64_t last_printed_seq_ = -1;
   int64_t garbage_ = 0;
   int64_t duplicates_ = 0;
