@@ -51,6 +51,7 @@ class ManyRuns {
     bool started = false;
     bool stopped = false;
     int gave_up = -1;  ///< the status its runs got when the connection was given up
+    std::function<void()> cancel;  ///< --cancel-rest of a run still waiting: sent once it connects
   };
   struct Slot {
     std::string run_id;
@@ -137,16 +138,18 @@ void ManyRuns::Start(Unit& u) {
   u.session->Start();
 }
 
+// Opens connections for runs still waiting, up to --max-connections; once the command is
+// ending, only for the runs that --cancel-rest must still cancel.
 void ManyRuns::StartMore() {
-  if (stopping_) return;
   int open = 0;
   for (const auto& u : units_) open += u.started && !u.stopped;
   for (auto& u : units_) {
     if (open >= cmd_.max_connections) break;
-    if (u.started) continue;
+    if (u.started || (stopping_ && !u.cancel)) continue;
     Start(u);
     ++open;
     --tally_.waiting, ++tally_.running;
+    if (u.cancel) u.cancel();
   }
 }
 
@@ -271,15 +274,22 @@ void ManyRuns::Ended(Slot& s, int status, const std::string& reason) {
 }
 
 // Every run still going ends with `status`: those followed through their follower (cancelled
-// first when asked), those still waiting for a connection at once.
+// first when asked), those still waiting for a connection at once, unless they are to be
+// cancelled: that takes a connection of their own, opened as --max-connections allows.
 void ManyRuns::EndAll(int status, const std::string& reason, bool cancel) {
   stopping_ = true;
   if (stdin_open_) StdinClosed();
   for (auto& s : slots_) {
     if (s.ended) continue;
-    if (s.unit && s.unit->started && s.follower && !s.unit->stopped) s.follower->EndEarly(status, reason, cancel);
-    else Ended(s, status, reason);
+    if (s.unit && s.unit->started && s.follower && !s.unit->stopped) {
+      s.follower->EndEarly(status, reason, cancel);
+    } else if (cancel && s.unit && !s.unit->started && s.follower) {
+      s.unit->cancel = [f = s.follower, status, reason] { f->EndEarly(status, reason, true); };
+    } else {
+      Ended(s, status, reason);
+    }
   }
+  if (cancel && !shared_) StartMore();
   MaybeStop();
 }
 

@@ -117,7 +117,8 @@ void RunFollower::CancelThenFinish(int status, const std::string& message) {
     return Finish(status, message + (d ? " (cannot cancel: " + err + ")" : ""));
   cancelling_ = true;
   cancel_exit_ = status;
-  std::cerr << message << "; cancelling run " << target_.run_id << "\n";
+  if (reason_.empty()) reason_ = StripPrefix(message);  // why it was cancelled, for --summary
+  std::cerr << "wsflow: " << StripPrefix(message) << "; cancelling run " << target_.run_id << "\n";
   SendRequest(rid, frame);
   link_->After(kCancelGrace, [this] {
     Finish(cancel_exit_, "wsflow: the cancel of run " + target_.run_id + " was not confirmed within " +
@@ -472,6 +473,11 @@ void RunFollower::HandleEvent(Event& ev) {
       break;
   }
   link_->MarkProgress();
+  if (target_.detach && target_.execute && !native()) {
+    // These protocols acknowledge no start: the run's first event says that it has started.
+    out_->writer().Write(JsonObject({{"run_id", Quote(target_.run_id)}}));
+    return Finish(kExitCompleted, "");
+  }
   std::string_view type = ev.type();
   Outcome outcome = ev.outcome();
   if (outcome != Outcome::kNone && outcome_ == Outcome::kNone) {

@@ -157,3 +157,47 @@ def test_options_that_name_one_point_in_one_run_are_usage_errors():
     assert r.rc == 2 and b"cannot read /nonexistent/ids" in r.err, r
     r = wsflow("watch", "--url", "ws://127.0.0.1:9")
     assert r.rc == 2 and b"needs a run id" in r.err, r
+
+
+def test_a_socket_per_run_dialect_follows_each_run_and_cancel_rest_reaches_runs_still_waiting():
+    # a2a has one socket per workflow: each run gets a session of its own, at most
+    # --max-connections at once. serve's a2a starts a workflow when its first socket connects,
+    # with the scenario of that socket's query; later sockets join it whatever they ask.
+    with Server("--dialect", "a2a", "--a2a-coordinator") as s:
+        r = wsflow("watch", "v1", "v2", "v3", "--url", s.url, "--dialect", "a2a", "--max-connections", "1",
+                   timeout=60)
+        assert r.rc == 0, r
+        runs = by_run(r.events)
+        assert sorted(runs) == ["v1", "v2", "v3"], r
+        for rid, evs in runs.items():
+            assert_seq_complete(evs)
+            assert evs[-1]["data"]["state"] == "completed", evs[-1]
+        # With one connection at a time each run is followed to its end before the next starts.
+        order = [e["run_id"] for e in r.events]
+        assert order == sorted(order), order
+
+        long_q = s.url + "/?scenario=long&events=%d&delay_ms=20" % scale(100000)
+        for rid in ("long1", "long2"):  # started by a first socket that leaves at once
+            pre = wsflow("watch", rid, "--url", long_q, "--dialect", "a2a", "--max-events", "1", "-q")
+            assert pre.rc == 0 and len(pre.events) == 1, pre
+        summary = os.path.join(tmpdir(), "s.json")
+        r = wsflow("watch", "f1", "long1", "long2", "--url", s.url + "/?scenario=fail", "--dialect", "a2a",
+                   "--fail-fast", "--cancel-rest", "--max-connections", "1", "--summary", summary, timeout=60)
+        assert r.rc == 1, r  # f1's failure decides; long1 and long2 waited for a connection
+        got = {x["run_id"]: x for x in json.load(open(summary))["runs"]}
+        assert got["f1"]["exit_status"] == 1
+        for rid in ("long1", "long2"):
+            assert got[rid]["exit_status"] == 3 and "--fail-fast after run f1" in got[rid]["reason"], got[rid]
+            assert b"cancelling run " + rid.encode() in r.err, r
+            after = wsflow("watch", rid, "--url", s.url, "--dialect", "a2a", timeout=30)
+            assert after.rc == 3 and after.events[-1]["data"]["stage"] == "cancelled", after
+
+
+def test_execute_detach_with_a_dialect_that_acknowledges_no_start():
+    # MARS (cmbagent) and chat acknowledge no start: the run's first event says it has started.
+    for dialect in ("cmbagent", "chat"):
+        with Server("--dialect", dialect) as s:
+            r = wsflow("execute", "--url", s.url, "--dialect", dialect, "--detach", "--config",
+                       json.dumps({"scenario": "long", "events": scale(100000), "delay_ms": 20}), "t", timeout=30)
+            assert r.rc == 0 and len(r.lines) == 1, (dialect, r)
+            assert list(json.loads(r.lines[0])) == ["run_id"], r
