@@ -14,6 +14,13 @@ int TerminalColumns(int fd) {
   return env && std::atoi(env) > 0 ? std::atoi(env) : 80;
 }
 
+int TerminalRows(int fd) {
+  struct winsize ws {};
+  if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0) return ws.ws_row;
+  const char* env = std::getenv("LINES");
+  return env && std::atoi(env) > 0 ? std::atoi(env) : 24;
+}
+
 bool ResolveHumanOutput(const StreamFlags& f, const ConfigFile& config, HumanOutput* out, std::string* err) {
   SettingValue output, color, progress;
   if (!ResolveSetting(f.conn, config, "output", f.output, &output, err) ||
@@ -33,6 +40,9 @@ bool ResolveHumanOutput(const StreamFlags& f, const ConfigFile& config, HumanOut
     style.tty = out_tty && !dumb;
     style.width = out_tty ? TerminalColumns(1) : 0;
     out->pretty = std::make_shared<PrettyPrinter>(style);
+    out->board = style.tty && progress.value != "never";
+    out->columns = style.width;
+    out->rows = out_tty ? TerminalRows(1) : 0;
   }
   bool status = progress.value == "always" ||
                 (progress.value == "auto" && !out_tty && err_tty && !dumb && !f.conn.quiet && !f.detach);

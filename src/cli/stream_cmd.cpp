@@ -38,7 +38,8 @@ void AddStreamOptions(CLI::App* sub, StreamFlags* f) {
   auto* color = sub->add_option("--color", f->color, "colour pretty output: auto (on a terminal, unless NO_COLOR)")
                     ->check(CLI::IsMember({"auto", "always", "never"}))->group(g);
   sub->add_flag("--no-color", f->no_color, "no colours (--color never)")->excludes(color)->group(g);
-  sub->add_option("--progress", f->progress, "live status line on stderr: auto (stdout piped, stderr a terminal)")
+  sub->add_option("--progress", f->progress, "live status: auto (a line on stderr when stdout is piped and stderr a "
+                  "terminal; a board of several runs on a terminal), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))->group(g);
   auto* a = "Approvals";
   sub->add_option("--approve", f->approve_rules, "answer approvals of CHECKPOINT with RESOLUTION (* any)")
@@ -127,6 +128,9 @@ int RunStream(const StreamFlags& f) {
   if (!ResolveHumanOutput(f, config, &human, &err)) return usage(err);
   o.pretty = human.pretty;
   o.status = human.status;
+  o.board = human.board;
+  o.columns = human.columns;
+  o.rows = human.rows;
   if (!ResolveWait(f.wait, &st.wait, &o.timeout, &err)) return usage(err);
   if (!ParsePredicates(f.match, &st.match, &err)) return usage("--match " + err);
   ApprovalOptions& ap = st.approvals;

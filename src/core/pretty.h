@@ -45,6 +45,7 @@ class PrettyPrinter {
   std::string Summary() const;
 
   const RunView& view() const { return view_; }
+  const Style& style() const { return style_; }
 
  private:
   std::string Paint(std::string_view text, const char* sgr) const;

@@ -1,5 +1,6 @@
 #include "core/status_line.h"
 
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <streambuf>
@@ -21,6 +22,11 @@ class StatusBuf : public std::streambuf {
     std::lock_guard<std::mutex> lk(mu_);
     line_ = text;
     if (at_line_start_) Show();  // else someone is mid-line (a prompt): drawn after their newline
+  }
+
+  void Divert(std::function<void(std::string)> sink) {
+    std::lock_guard<std::mutex> lk(mu_);
+    sink_ = std::move(sink);
   }
 
   void Erase() {
@@ -50,6 +56,10 @@ class StatusBuf : public std::streambuf {
   void Put(const char* s, std::streamsize n) {
     std::lock_guard<std::mutex> lk(mu_);
     if (n <= 0) return;
+    if (sink_) {
+      sink_(std::string(s, static_cast<size_t>(n)));
+      return;
+    }
     if (shown_) {
       out_->sputn(kErase, sizeof kErase - 1);
       shown_ = false;
@@ -68,6 +78,7 @@ class StatusBuf : public std::streambuf {
   std::streambuf* out_;
   std::mutex mu_;
   std::string line_;
+  std::function<void(std::string)> sink_;
   bool shown_ = false;
   bool at_line_start_ = true;
 };
@@ -83,6 +94,8 @@ StatusBuf* Buf() {
   return buf;
 }
 }  // namespace
+
+void DivertErrors(std::function<void(std::string)> sink) { Buf()->Divert(std::move(sink)); }
 
 StatusLine::StatusLine(int width) : width_(width > 0 ? width : 80) { Buf(); }
 

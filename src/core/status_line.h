@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "core/json.h"
@@ -39,5 +40,11 @@ class StatusLine {
   bool stopped_ = false;
   std::chrono::steady_clock::time_point last_draw_{};
 };
+
+/// While `sink` is set, what is written to std::cerr goes to it (as written: a line may come in
+/// pieces, a prompt without its newline) instead of stderr: the board of several runs on stdout (Output::UseBoard) prints them above itself so
+/// that they cannot land inside it. Null writes to stderr again. Any thread; `sink` is called
+/// under a lock and must not write to std::cerr.
+void DivertErrors(std::function<void(std::string)> sink);
 
 }  // namespace wsflow

@@ -24,6 +24,7 @@ namespace wsflow {
 namespace {
 constexpr Millis kStdoutGrace{1000};  // after a signal or timeout: how long a blocked stdout may hold us
 constexpr Millis kStatusEvery{250};   // the counts on the status line
+constexpr Millis kBoardEvery{100};    // the board on a terminal
 
 // Posts to the loop from any thread until the loop has ended (then drops).
 struct Poster {
@@ -110,6 +111,8 @@ ManyRuns::ManyRuns(FollowManyCommand& cmd)
   known_ = MakeDialect(dialect_);
   shared_ = dialect_ == "native";
   poster_->loop = &loop_;
+  if (out_.pretty()) out_.UseSeveral();
+  if (cmd_.base.board) out_.UseBoard(cmd_.base.columns, cmd_.base.rows);
   cmd_.base.stream.several = true;
   cmd_.base.stream.keep_view = !cmd_.base.summary_file.empty();
 }
@@ -163,6 +166,7 @@ void ManyRuns::Add(const std::string& run_id) {
   Slot& s = slots_.back();
   s.run_id = run_id;
   by_run_[run_id] = &s;
+  out_.AddRun(run_id);
   if (stopping_) {
     ++tally_.running;
     return Ended(s, kExitIncomplete, "not followed: the command was ending");
@@ -261,8 +265,10 @@ void ManyRuns::Ended(Slot& s, int status, const std::string& reason) {
   if (s.unit && !s.unit->started) --tally_.waiting;
   else --tally_.running;
   tally_.Count(status);
-  // A status of the whole command (timeout, signal, output) was said once already.
-  if (status != kExitCompleted && !cmd_.base.session.quiet && !IsCommandStatus(status))
+  // A status of the whole command (timeout, signal, output) was said once already. The board
+  // says how every run ended in its final line.
+  bool on_board = out_.RunEnded(s.run_id, status, reason);
+  if (status != kExitCompleted && !cmd_.base.session.quiet && !IsCommandStatus(status) && !on_board)
     std::cerr << NotCompletedLine(s.run_id, status, reason) << "\n";
   if (status != kExitCompleted && cmd_.fail_fast && !stopping_ && !IsCommandStatus(status)) {
     fail_status_ = status;
@@ -404,6 +410,13 @@ int ManyRuns::Run() {
     };
     loop_.After(kStatusEvery, tick);
   }
+  if (out_.board()) {
+    std::function<void()> draw = [this, &draw] {
+      out_.DrawBoard();
+      loop_.After(kBoardEvery, draw);
+    };
+    loop_.After(kBoardEvery, draw);
+  }
   for (const auto& id : cmd_.run_ids) Add(id);
   if (cmd_.ids_from_stdin) ReadStdin();
   MaybeStop();
@@ -417,6 +430,7 @@ int ManyRuns::Run() {
   if (cmd_.base.status) cmd_.base.status->Stop();
   int exit = ExitStatus();
   if (!writer_.broken() && !writer_.failed()) out_.Finish();
+  out_.StopDiverting();
   bool urgent = IsSignalStatus(exit) || exit == kExitTimeout;
   uint64_t queued = writer_.lines();
   if (!writer_.Close(urgent ? kStdoutGrace : Millis(0))) {

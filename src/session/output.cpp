@@ -1,6 +1,23 @@
 #include "session/output.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <iostream>
+
 namespace wsflow {
+
+namespace {
+constexpr size_t kBoardFlushBytes = 64u << 10;  // events waiting for the board's next draw
+constexpr size_t kPromptHoldBytes = 4u << 20;   // held while a prompt waits for its answer
+
+// stderr is the same terminal as stdout: its lines must go above the board, not into it.
+bool StderrIsStdout() {
+  struct stat a {}, b {};
+  return ::isatty(2) && ::fstat(1, &a) == 0 && ::fstat(2, &b) == 0 && a.st_rdev == b.st_rdev;
+}
+}  // namespace
 
 Output::Output(NdjsonWriter* writer, std::shared_ptr<PrettyPrinter> pretty, std::shared_ptr<StatusLine> status,
                bool raw)
@@ -16,18 +33,102 @@ void Output::PrintEvent(Event& event, int64_t reconnects) {
     line = scratch_;
   }
   if (keep_printed_) printed_.assign(line.data(), line.size());
-  if (pretty_) writer_->WriteText(pretty_->Format(event.envelope()));
-  else writer_->Write(line);
+  if (!pretty_) return writer_->Write(line);
+  if (!several_) return writer_->WriteText(pretty_->Format(event.envelope()));
+  if (!board_) return writer_->WriteText(PrinterFor(event.envelope()).Format(event.envelope()));
+  board_->Apply(event.envelope());
+  if (event.type() == "step_progress") return;  // the board shows it
+  waiting_ += PrinterFor(event.envelope()).Format(event.envelope());
+  if (waiting_.size() > kBoardFlushBytes) DrawBoard();
 }
 
 void Output::PrintLine(const std::string& line) {
-  if (pretty_) writer_->WriteText(pretty_->Format(line));
-  else writer_->Write(line);
+  if (!pretty_) return writer_->Write(line);
+  if (board_) waiting_ += pretty_->Format(line);
+  else writer_->WriteText(pretty_->Format(line));
 }
 
 void Output::Finish() {
   if (status_) status_->Stop();
-  if (pretty_) writer_->WriteText(pretty_->Finish() + pretty_->Summary());
+  if (!pretty_) return;
+  if (!several_) return writer_->WriteText(pretty_->Finish() + pretty_->Summary());
+  if (!board_) return;
+  board_rows_ = 0;  // the final draw: what waited, and no board
+  DrawBoard();
+  board_.reset();
+}
+
+void Output::StopDiverting() {
+  if (!diverted_) return;
+  diverted_ = false;
+  DivertErrors(nullptr);
+  std::string left = TakeErrors();  // not drawn: written where it was meant to go
+  if (!left.empty()) std::cerr << left;
+}
+
+PrettyPrinter& Output::PrinterFor(const JsonValue& envelope) {
+  std::string id(GetString(envelope, "run_id"));
+  auto& p = printers_[id];
+  if (!p) {
+    Style style = pretty_->style();
+    style.tty = false;  // no bar left open: the next line may be another run's
+    p = std::make_unique<PrettyPrinter>(style);
+  }
+  return *p;
+}
+
+void Output::UseSeveral() { several_ = true; }
+
+void Output::UseBoard(int width, int rows) {
+  if (!pretty_ || !several_) return;
+  board_ = std::make_unique<RunBoard>(pretty_->style().color);
+  board_width_ = width > 0 ? width : 80;
+  board_rows_ = std::max(3, (rows > 0 ? rows : 24) / 2);  // half the screen: the events keep the rest
+  if (StderrIsStdout()) {
+    diverted_ = true;
+    DivertErrors([mu = errors_mu_, errs = errors_](std::string text) {
+      std::lock_guard<std::mutex> lk(*mu);
+      errs->append(text);
+    });
+  }
+}
+
+void Output::AddRun(const std::string& run_id) {
+  if (board_) board_->Add(run_id);
+}
+
+bool Output::RunEnded(const std::string& run_id, int status, const std::string& reason) {
+  if (!board_) return false;
+  waiting_ += board_->End(run_id, status, reason, board_width_);
+  return true;
+}
+
+std::string Output::TakeErrors() {
+  std::lock_guard<std::mutex> lk(*errors_mu_);
+  std::string out;
+  out.swap(*errors_);
+  return out;
+}
+
+// Erases the board (the cursor sits below it), writes what waited above it, draws it again: one
+// piece of text, so that it reaches the terminal in this order. A prompt on stderr (text without
+// its newline) takes the terminal: nothing is drawn until a line ends.
+void Output::DrawBoard() {
+  if (!board_) return;
+  std::string errors = TakeErrors();
+  if (errors.empty() && prompt_open_ && waiting_.size() < kPromptHoldBytes && board_rows_ > 0) return;
+  if (!errors.empty()) prompt_open_ = errors.back() != '\n';
+  std::string board = prompt_open_ || board_rows_ == 0 ? "" : board_->Render(board_width_, board_rows_);
+  if (errors.empty() && waiting_.empty() && board == last_board_) return;
+  std::string text;
+  if (board_lines_ > 0) text += "\r\x1b[" + std::to_string(board_lines_) + "A\x1b[J";
+  text += waiting_;
+  text += errors;
+  text += board;
+  waiting_.clear();
+  board_lines_ = static_cast<int>(std::count(board.begin(), board.end(), '\n'));
+  last_board_ = std::move(board);
+  writer_->WriteText(text);
 }
 
 }  // namespace wsflow

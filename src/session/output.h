@@ -1,14 +1,19 @@
 // What a command prints for its runs: one NDJSON line per event on stdout (or, for people, the
 // pretty printer's text), the live status line on stderr, and the envelope printed for the frame
-// being handled (what --record keeps beside it). Loop thread only.
+// being handled (what --record keeps beside it). With several runs the pretty text comes from a
+// printer per run, and on a terminal a live board of the runs sits below it (run_board.h).
+// Loop thread only (the board's diverted stderr lines may arrive from any thread).
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/ndjson_writer.h"
 #include "core/pretty.h"
+#include "core/run_board.h"
 #include "core/status_line.h"
 #include "session/event.h"
 
@@ -29,8 +34,26 @@ class Output {
   /// What was printed since the last call (the envelope of the frame being handled; "" when
   /// nothing was), and forgets it.
   std::string TakePrinted() { return std::move(printed_); }
-  /// The end of the output: closes a progress bar left open and prints the pretty summary.
+  /// The end of the output: closes a progress bar left open and prints the pretty summary (with
+  /// several runs: takes the board away, and prints no summary, each run's final line said it).
   void Finish();
+
+  /// Several runs: pretty text from a printer per run, with no bar left open.
+  void UseSeveral();
+  /// Several runs on a terminal (after UseSeveral): the live board below the events, at most
+  /// `rows` lines. Events wait for the next DrawBoard (step_progress only moves the board);
+  /// std::cerr's lines, when stderr is this terminal too, are printed above the board.
+  void UseBoard(int width, int rows);
+  bool board() const { return board_ != nullptr; }
+  /// A run given to the command (shows as waiting on the board).
+  void AddRun(const std::string& run_id);
+  /// A run ended: its final line goes above the board. False when there is no board.
+  bool RunEnded(const std::string& run_id, int status, const std::string& reason);
+  /// Writes what waited (events, stderr lines) and the board again, in place. On a timer.
+  void DrawBoard();
+  /// std::cerr writes to stderr again (what it said since the last draw goes there). Call once
+  /// the board is done, whether or not Finish could write.
+  void StopDiverting();
 
   bool pretty() const { return pretty_ != nullptr; }
   NdjsonWriter& writer() { return *writer_; }
@@ -40,7 +63,21 @@ class Output {
   NdjsonWriter* writer_;
   std::shared_ptr<PrettyPrinter> pretty_;
   std::shared_ptr<StatusLine> status_;
+  PrettyPrinter& PrinterFor(const JsonValue& envelope);
+  std::string TakeErrors();
+
   bool raw_;
+  bool several_ = false;
+  std::unordered_map<std::string, std::unique_ptr<PrettyPrinter>> printers_;  ///< several: per run
+  std::unique_ptr<RunBoard> board_;
+  int board_width_ = 80, board_rows_ = 24;
+  int board_lines_ = 0;   ///< lines of the board on the screen now
+  std::string waiting_;   ///< text for above the board, until the next DrawBoard
+  std::shared_ptr<std::mutex> errors_mu_ = std::make_shared<std::mutex>();
+  std::shared_ptr<std::string> errors_ = std::make_shared<std::string>();  ///< diverted stderr lines
+  bool diverted_ = false;
+  bool prompt_open_ = false;  ///< stderr's last text was a prompt without its newline
+  std::string last_board_;
   bool keep_printed_ = false;
   std::string printed_;
   std::string scratch_;

@@ -162,3 +162,65 @@ def test_live_status_line_on_stderr_when_stdout_is_piped():
             rc, term, out, _ = in_pty(["execute", "quiet", "--url", s.url, "--auto-approve", "--config", FAST] + extra,
                                       stdout_tty=False, stderr_tty=True)
             assert rc == 0 and b"\x1b[K" not in term, (extra, term)
+
+
+def emulate(term, rows=40):
+    """The lines a terminal holds in the end (scrolled-off ones kept), for what wsflow draws:
+    text, \\r, \\n, ESC[nA (up), ESC[J (erase below), ESC[K (erase right); colours dropped."""
+    text = SGR.sub(b"", term).decode()
+    lines, row, col = [""], 0, 0
+    i = 0
+    while i < len(text):
+        m = re.match(r"\x1b\[(\d*)([AJK])", text[i:])
+        if m:
+            n = int(m.group(1) or 1)
+            if m.group(2) == "A":
+                row = max(row - n, len(lines) - rows, 0)
+            elif m.group(2) == "J":
+                lines[row] = lines[row][:col]
+                del lines[row + 1:]
+            else:
+                lines[row] = lines[row][:col]
+            i += len(m.group(0))
+            continue
+        c = text[i]
+        if c == "\r":
+            col = 0
+        elif c == "\n":
+            row += 1
+            if row == len(lines):
+                lines.append("")
+        else:
+            lines[row] = lines[row][:col] + c + lines[row][col + 1:]
+            col += 1
+        i += 1
+    return [line for line in lines if line != ""]
+
+
+def test_several_runs_in_a_terminal_get_a_live_board_and_a_final_line_each():
+    with Server() as s:
+        def detach(config):
+            r = wsflow("execute", "t", "--url", s.url, "--detach", "-q", "--config", config)
+            assert r.rc == 0, r
+            return r.events[0]["run_id"]
+
+        a = detach('{"scenario":"long","events":40,"delay_ms":25}')
+        b = detach('{"scenario":"fail","delay_ms":40}')
+        c = detach('{"delay_ms":20}')
+        rc, term, _, _ = in_pty(["watch", a, b, c, "--url", s.url, "--auto-approve"], stderr_tty=True, cols=120)
+        assert rc == 1, (rc, term[-3000:])  # b failed: the first run, in order, that did not complete
+        text = SGR.sub(b"", term).decode()
+        assert re.search(r"%s running \| step 1/1 stream events \| \d+%%" % a, text), text[-3000:]  # the board
+        assert "\x1b[J" in text
+        shown = emulate(term)
+        finals = [line for line in shown if line.startswith(("r-", "wsflow: 3 runs"))]
+        assert len(finals) == 4, shown
+        assert any(line.startswith(a + " completed | 1/1 steps done | 44 events") for line in finals), finals
+        assert any(line.startswith(b + " failed: step s1 failed after 2 attempts") for line in finals), finals
+        assert any(line.startswith(c + " completed | 5/5 steps done | $0.046") for line in finals), finals
+        assert finals[-1] == "wsflow: 3 runs: 2 completed, 1 failed", finals
+        assert not any(" running | " in line or "waiting" in line for line in shown), shown  # erased at the end
+        assert not any("step_progress" in line for line in shown)  # the board showed the progress
+        # stderr shares the terminal: its lines go above the board, whole.
+        assert any(line.startswith("wsflow: answering approval approval-s3") for line in shown), shown
+        assert "workflow_failed" in text and "wsflow: run %s failed" % b not in text  # said once, on the board
