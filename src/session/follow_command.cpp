@@ -18,7 +18,6 @@
 namespace wsflow {
 
 namespace {
-constexpr Millis kStdoutGrace{1000};  // after a signal or timeout: how long a blocked stdout may hold us
 
 // Before any socket: an action the backend has no frame for is a usage error (for backends with
 // one socket per run, a second socket would break the run it touches).
@@ -156,19 +155,11 @@ int RunFollowCommand(FollowCommand cmd) {
   RunFollower& follower = dispatcher.AddRun(cmd.stream, run, hosting ? &host : nullptr);
   if (hosting) host.Serve(cmd.session.url, run.run_id, &follower, known && known->one_socket_per_run());
 
-  // Output: batches handed over once input pauses (NdjsonWriter::Settle); a reader that left ends
-  // the run quietly (exit 0), a write that failed ends it with exit 8.
-  std::function<void()> settle = [&] {
-    if (!writer.Settle()) session.Post(settle);
-  };
-  writer.SetFlushScheduler([&] { session.Post(settle); });
-  writer.OnDrained([&] { session.ResumeReading(); });
-  writer.OnBroken([&] { dispatcher.Post([&] { dispatcher.EndAll(kExitCompleted, ""); }); });
-  writer.OnFailed([&](int error) {
-    std::string msg = "wsflow: cannot write to stdout: " + std::string(std::strerror(error)) + " (" +
-                      Count(static_cast<int64_t>(writer.lines_written()), "line", "lines") + " written whole)";
-    dispatcher.Post([&dispatcher, msg] { dispatcher.EndAll(kExitOutput, msg); });
-  });
+  WriterHooks hooks;
+  hooks.post = [&session](std::function<void()> fn) { session.Post(std::move(fn)); };
+  hooks.drained = [&session] { session.ResumeReading(); };
+  hooks.end_all = [&dispatcher](int status, const std::string& msg) { dispatcher.EndAll(status, msg); };
+  WireWriter(writer, std::move(hooks));
   if (run.execute && !cmd.session.quiet && !run.detach) std::cerr << "wsflow: run " << run.run_id << "\n";
   if (cmd.timeout.count() > 0) session.After(cmd.timeout, [&] { dispatcher.OnTimeout(cmd.timeout); });
 
@@ -179,21 +170,7 @@ int RunFollowCommand(FollowCommand cmd) {
   host.Stop();
   int exit = follower.exit_status();
   if (!writer.broken() && !writer.failed() && !run.action && !run.detach) out.Finish();
-  // After a signal or a timeout, a reader that does not read must not keep us: about a second.
-  bool urgent = IsSignalStatus(exit) || exit == kExitTimeout;
-  uint64_t queued = writer.lines();
-  if (!writer.Close(urgent ? kStdoutGrace : Millis(0))) {
-    std::cerr << "wsflow: stdout is not being read: "
-              << Count(static_cast<int64_t>(queued - writer.lines_written()), "line was", "lines were")
-              << " not written (the last one may be cut)\n";
-  } else if (writer.failed() && exit != kExitOutput) {
-    std::cerr << "wsflow: cannot write to stdout: " << std::strerror(writer.error()) << " ("
-              << Count(static_cast<int64_t>(writer.lines_written()), "line", "lines") << " written whole)\n";
-    exit = kExitOutput;
-  }
-  writer.OnBroken(nullptr);  // a writer thread left blocked in write() must not call into us later
-  writer.OnFailed(nullptr);
-  writer.OnDrained(nullptr);
+  exit = CloseWriter(writer, exit);
   if (recorder.is_open()) {
     recorder.End(exit);
     if (!recorder.Close(&err)) {

@@ -22,7 +22,6 @@
 namespace wsflow {
 
 namespace {
-constexpr Millis kStdoutGrace{1000};  // after a signal or timeout: how long a blocked stdout may hold us
 constexpr Millis kStatusEvery{250};   // the counts on the status line
 constexpr Millis kBoardEvery{100};    // the board on a terminal
 
@@ -365,28 +364,20 @@ bool ManyRuns::WriteSummary(int exit) const {
 }
 
 int ManyRuns::Run() {
-  // Output: batches handed over once input pauses (NdjsonWriter::Settle); a reader that left ends
-  // every run quietly (exit 0), a write that failed ends them with exit 8.
-  std::function<void()> settle = [this, &settle] {
-    if (!writer_.Settle()) loop_.Post(settle);
-  };
+  WriterHooks hooks;
   auto p = poster_;
-  writer_.SetFlushScheduler([p, &settle] { p->Post(settle); });
-  writer_.OnDrained([p, this] {
+  hooks.post = [p](std::function<void()> fn) { p->Post(std::move(fn)); };
+  hooks.drained = [p, this] {
     p->Post([this] {
       for (auto& u : units_)
         if (u.started && !u.stopped) u.session->ResumeReading();
     });
-  });
-  writer_.OnBroken([p, this] { p->Post([this] { EndAll(kExitCompleted, "", false); }); });
-  writer_.OnFailed([p, this](int error) {
-    std::string msg = "wsflow: cannot write to stdout: " + std::string(std::strerror(error)) + " (" +
-                      Count(static_cast<int64_t>(writer_.lines_written()), "line", "lines") + " written whole)";
-    p->Post([this, msg] {
-      std::cerr << msg << "\n";
-      EndAll(kExitOutput, "output failed", false);
-    });
-  });
+  };
+  hooks.end_all = [this](int status, const std::string& msg) {
+    if (!msg.empty()) std::cerr << msg << "\n";
+    EndAll(status, status == kExitOutput ? "output failed" : "", false);
+  };
+  WireWriter(writer_, std::move(hooks));
   loop_.OnSignal([this](int signo) {
     int status = ExitStatusForSignal(signo);
     if (stopping_) {  // a second signal while cancelling: leave now
@@ -431,20 +422,7 @@ int ManyRuns::Run() {
   int exit = ExitStatus();
   if (!writer_.broken() && !writer_.failed()) out_.Finish();
   out_.StopDiverting();
-  bool urgent = IsSignalStatus(exit) || exit == kExitTimeout;
-  uint64_t queued = writer_.lines();
-  if (!writer_.Close(urgent ? kStdoutGrace : Millis(0))) {
-    std::cerr << "wsflow: stdout is not being read: "
-              << Count(static_cast<int64_t>(queued - writer_.lines_written()), "line was", "lines were")
-              << " not written (the last one may be cut)\n";
-  } else if (writer_.failed() && exit != kExitOutput) {
-    std::cerr << "wsflow: cannot write to stdout: " << std::strerror(writer_.error()) << " ("
-              << Count(static_cast<int64_t>(writer_.lines_written()), "line", "lines") << " written whole)\n";
-    exit = kExitOutput;
-  }
-  writer_.OnBroken(nullptr);
-  writer_.OnFailed(nullptr);
-  writer_.OnDrained(nullptr);
+  exit = CloseWriter(writer_, exit);
   if (!cmd_.base.session.quiet && !writer_.broken() && !slots_.empty()) std::cerr << "wsflow: " << tally_.Render() << "\n";
   if (!cmd_.base.summary_file.empty() && !WriteSummary(exit)) exit = kExitOutput;
   return exit;

@@ -4,11 +4,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <iostream>
+
+#include "core/exit_status.h"
+#include "core/text.h"
 
 namespace wsflow {
 
 namespace {
+constexpr Millis kStdoutGrace{1000};            // after a signal or timeout: how long a blocked stdout may hold us
 constexpr size_t kBoardFlushBytes = 64u << 10;  // events waiting for the board's next draw
 constexpr size_t kPromptHoldBytes = 4u << 20;   // held while a prompt waits for its answer
 
@@ -64,6 +69,43 @@ void Output::StopDiverting() {
   DivertErrors(nullptr);
   std::string left = TakeErrors();  // not drawn: written where it was meant to go
   if (!left.empty()) std::cerr << left;
+}
+
+void WireWriter(NdjsonWriter& writer, WriterHooks hooks) {
+  auto h = std::make_shared<WriterHooks>(std::move(hooks));
+  auto settle = std::make_shared<std::function<void()>>();
+  std::weak_ptr<std::function<void()>> again = settle;
+  *settle = [&writer, h, again] {
+    if (writer.Settle()) return;
+    if (auto s = again.lock()) h->post(*s);
+  };
+  writer.SetFlushScheduler([h, settle] { h->post(*settle); });
+  writer.OnDrained([h] { h->drained(); });
+  writer.OnBroken([h] { h->post([h] { h->end_all(kExitCompleted, ""); }); });
+  writer.OnFailed([&writer, h](int error) {
+    std::string msg = "wsflow: cannot write to stdout: " + std::string(std::strerror(error)) + " (" +
+                      Count(static_cast<int64_t>(writer.lines_written()), "line", "lines") + " written whole)";
+    h->post([h, msg] { h->end_all(kExitOutput, msg); });
+  });
+}
+
+int CloseWriter(NdjsonWriter& writer, int exit) {
+  bool urgent = IsSignalStatus(exit) || exit == kExitTimeout;
+  uint64_t queued = writer.lines();
+  if (!writer.Close(urgent ? kStdoutGrace : Millis(0))) {
+    std::cerr << "wsflow: stdout is not being read: "
+              << Count(static_cast<int64_t>(queued - writer.lines_written()), "line was", "lines were")
+              << " not written (the last one may be cut)\n";
+  } else if (writer.failed() && exit != kExitOutput) {
+    std::cerr << "wsflow: cannot write to stdout: " << std::strerror(writer.error()) << " ("
+              << Count(static_cast<int64_t>(writer.lines_written()), "line", "lines") << " written whole)\n";
+    exit = kExitOutput;
+  }
+  writer.OnBroken(nullptr);
+  writer.OnFailed(nullptr);
+  writer.OnDrained(nullptr);
+  writer.SetFlushScheduler(nullptr);
+  return exit;
 }
 
 PrettyPrinter& Output::PrinterFor(const JsonValue& envelope) {

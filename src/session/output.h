@@ -5,6 +5,7 @@
 // Loop thread only (the board's diverted stderr lines may arrive from any thread).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -82,5 +83,24 @@ class Output {
   std::string printed_;
   std::string scratch_;
 };
+
+/// What stdout's writer needs from the command that feeds it (follow_command, follow_many).
+struct WriterHooks {
+  std::function<void(std::function<void()>)> post;  ///< runs a function on the loop (any thread)
+  std::function<void()> drained;                    ///< writer thread: output fell under low water
+  /// On the loop: end every run with `status` (0 when the reader left, as `| head -1` does; 8
+  /// when a write failed, `message` saying why and how many lines were written whole).
+  std::function<void(int status, const std::string& message)> end_all;
+};
+
+/// Wires `writer` to its command: batches handed over once input pauses (NdjsonWriter::Settle),
+/// reading resumed when output drained, every run ended when the reader left or a write failed.
+void WireWriter(NdjsonWriter& writer, WriterHooks hooks);
+
+/// Writes what is left and stops the writer at the end of a command that ended with `exit`:
+/// after a signal or a timeout, a reader that does not read may hold us about a second, not
+/// more. Says on stderr what was not written; returns `exit`, or 8 when a write failed. Unhooks
+/// the writer's callbacks (a thread left blocked in write() must not call into us later).
+int CloseWriter(NdjsonWriter& writer, int exit);
 
 }  // namespace wsflow
