@@ -93,4 +93,20 @@ std::string EnvelopeLine(const EnvelopeParts& p) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+// What the backend said about a run that failed or was cancelled: data.error (a string or an
+// object with a message), else data.message, else data.reason.
+std::string EndMessage(const JsonValue& envelope) {
+  auto d = envelope.FindMember("data");
+  if (d == envelope.MemberEnd() || !d->value.IsObject()) return "";
+  const JsonValue& data = d->value;
+  auto e = data.FindMember("error");
+  if (e != data.MemberEnd()) {
+    if (e->value.IsString()) return e->value.GetString();
+    if (e->value.IsObject() && !GetString(e->value, "message").empty()) return std::string(GetString(e->value, "message"));
+  }
+  for (const char* k : {"message", "reason"})
+    if (!GetString(data, k).empty()) return std::string(GetString(data, k));
+  return "";
+}
+
 }  // namespace wsflow

@@ -44,4 +44,8 @@ struct EnvelopeParts {
 /// The compact one-line JSON of an envelope, members in the documented order.
 std::string EnvelopeLine(const EnvelopeParts& parts);
 
+/// What the backend said about a run that failed or was cancelled, from its terminal event:
+/// data.error (a string, or an object with a message), else data.message, else data.reason; "".
+std::string EndMessage(const JsonValue& envelope);
+
 }  // namespace wsflow

@@ -1,5 +1,6 @@
 #include "session/follow_many.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,7 +15,9 @@
 #include "core/run_ids.h"
 #include "core/run_tally.h"
 #include "core/url.h"
+#include "session/control_socket.h"
 #include "session/dispatcher.h"
+#include "session/local_session.h"
 #include "session/loop.h"
 #include "session/messages.h"
 #include "session/session_host.h"
@@ -39,6 +42,24 @@ struct Poster {
   }
 };
 
+// A run followed through the local process that holds its one socket (cmbagent): a thread reads
+// the holder's control socket; the loop may shut it down to stop that thread.
+struct Held {
+  std::mutex mu;
+  int fd = -1;
+  std::string path;  ///< the holder's control socket
+  std::string url;   ///< the run's URL, as the holder knows it
+  void Stop() {
+    std::lock_guard<std::mutex> lk(mu);
+    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+  }
+  void Done() {
+    std::lock_guard<std::mutex> lk(mu);
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+};
+
 class ManyRuns {
  public:
   explicit ManyRuns(FollowManyCommand& cmd);
@@ -60,9 +81,14 @@ class ManyRuns {
     bool ended = false;
     int status = kExitIncomplete;  ///< until it has ended
     std::string reason;
+    std::shared_ptr<Held> held;  ///< followed through the local process that holds it
+    bool cancelling = false;     ///< held: --cancel-rest asked the holder; its answer ends the run
   };
 
   void Add(const std::string& run_id);
+  bool FollowHeld(Slot& s, const std::string& url);
+  void CancelHeld(Slot& s, int status, const std::string& reason);
+  void PrintHeld(const std::string& line);
   void ReadStdin();
   void StdinClosed();
   Unit& NewUnit(const std::string& url);
@@ -194,6 +220,7 @@ void ManyRuns::Add(const std::string& run_id) {
     if (cmd_.base.listen) host_.Serve(key, run_id, s.follower, false);
     Start(u);
   } else {
+    if (known_->one_socket_per_run() && !cmd_.base.direct && FollowHeld(s, key)) return;
     Unit& u = NewUnit(key);
     s.unit = &u;
     s.follower = &u.dispatcher->AddRun(cmd_.base.stream, t, &host_);
@@ -201,6 +228,75 @@ void ManyRuns::Add(const std::string& run_id) {
     if (cmd_.base.listen) host_.Serve(key, run_id, s.follower, known_->one_socket_per_run());
     StartMore();
   }
+}
+
+// A run whose one socket another wsflow process holds (a backend with a socket per run): its
+// events come through that process's control socket, as `watch RUN` alone would get them.
+bool ManyRuns::FollowHeld(Slot& s, const std::string& url) {
+  LocalSessionRequest r;
+  r.url = url;
+  r.run_id = s.run_id;
+  r.filter = cmd_.base.stream.filter;
+  r.match = cmd_.base.stream.match;
+  r.wait = cmd_.base.stream.wait;
+  r.follow = cmd_.base.stream.follow;
+  int64_t pid = 0;
+  std::string path = HolderFor(r, &pid), err;
+  if (path.empty()) return false;
+  auto held = std::make_shared<Held>();
+  held->fd = ConnectControl(path, &err);
+  if (held->fd < 0) return false;
+  held->path = path;
+  held->url = url;
+  s.held = held;
+  ++tally_.running;
+  if (!cmd_.base.session.quiet)
+    std::cerr << "wsflow: run " << s.run_id << " through the local session of pid " << pid << " that holds it\n";
+  std::thread([p = poster_, this, held, r, fd = held->fd] {
+    std::string reason;
+    int status = ThroughHolder(fd, r, [p, this](std::string line) { p->Post([this, line] { PrintHeld(line); }); },
+                               &reason);
+    held->Done();
+    p->Post([this, id = r.run_id, status, reason] {
+      auto it = by_run_.find(id);
+      if (it != by_run_.end() && !it->second->cancelling) Ended(*it->second, status, reason);
+    });
+  }).detach();
+  return true;
+}
+
+void ManyRuns::PrintHeld(const std::string& line) {
+  JsonDoc env;
+  std::string err;
+  if (!ParseJson(line, &env, &err) || !env.IsObject()) return;
+  std::string_view type = GetString(env, "event_type");
+  Event ev(type, GetInt(env, "seq", -1), Outcome::kNone, line, &env);
+  out_.PrintEvent(ev, 0);
+}
+
+// --cancel-rest of a run another process holds: asked of that process, on a thread (a blocking
+// exchange); the run has ended for this command once it answered.
+void ManyRuns::CancelHeld(Slot& s, int status, const std::string& reason) {
+  s.cancelling = true;
+  std::cerr << "wsflow: " << reason << "; cancelling run " << s.run_id << " through the process that holds it\n";
+  LocalSessionRequest r;
+  r.url = s.held->url;
+  r.run_id = s.run_id;
+  r.action = ControlAction{};
+  r.action->type = "cancel";
+  std::thread([p = poster_, this, r, path = s.held->path, status, reason] {
+    std::string err, why;
+    int fd = ConnectControl(path, &err);
+    int got = fd < 0 ? kExitProtocol : ThroughHolder(fd, r, [p, this](std::string line) {
+      p->Post([this, line] { PrintHeld(line); });
+    }, &why);
+    if (fd >= 0) ::close(fd);
+    std::string said = got == kExitCompleted ? reason : reason + " (the cancel failed: " + (fd < 0 ? err : why) + ")";
+    p->Post([this, id = r.run_id, status, said] {
+      auto it = by_run_.find(id);
+      if (it != by_run_.end()) Ended(*it->second, status, said);
+    });
+  }).detach();
 }
 
 // Ids on stdin as they arrive: a thread of its own reads (a blocking read cannot live on the
@@ -286,7 +382,11 @@ void ManyRuns::EndAll(int status, const std::string& reason, bool cancel) {
   if (stdin_open_) StdinClosed();
   for (auto& s : slots_) {
     if (s.ended) continue;
-    if (s.unit && s.unit->started && s.follower && !s.unit->stopped) {
+    if (s.held) {
+      s.held->Stop();
+      if (cancel) CancelHeld(s, status, reason);
+      else Ended(s, status, reason);
+    } else if (s.unit && s.unit->started && s.follower && !s.unit->stopped) {
       s.follower->EndEarly(status, reason, cancel);
     } else if (cancel && s.unit && !s.unit->started && s.follower) {
       s.unit->cancel = [f = s.follower, status, reason] { f->EndEarly(status, reason, true); };

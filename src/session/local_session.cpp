@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "core/envelope.h"
 #include "core/ndjson_writer.h"
 #include "dialects/native.h"
 #include "session/control_request.h"
@@ -19,7 +20,7 @@ Outcome EndOf(std::string_view type, const JsonValue& ev) {
   return o;
 }
 
-int Act(int fd, const LocalSessionRequest& r) {
+int Act(int fd, const LocalSessionRequest& r, const std::function<void(std::string)>& print, std::string* reason) {
   ControlRequestMsg m;
   m.op = ControlRequestMsg::Op::kAction;
   m.run_id = r.run_id;
@@ -32,23 +33,22 @@ int Act(int fd, const LocalSessionRequest& r) {
   JsonDoc d;
   std::string perr;
   if (!ok || !ParseJson(answer, &d, &perr)) {
-    std::cerr << "wsflow: the local session holding run " << r.run_id << " did not answer"
-              << (err.empty() ? "" : ": " + err) << "\n";
+    *reason = "the local session holding run " + r.run_id + " did not answer" + (err.empty() ? "" : ": " + err);
     return kExitProtocol;
   }
   if (GetBool(d, "ok", false)) {
-    NdjsonWriter out(NdjsonWriter::Options{});
-    if (const JsonValue* ev = GetObject(d, "event")) out.Write(ToJson(*ev));
-    out.Close();
+    if (const JsonValue* ev = GetObject(d, "event")) print(ToJson(*ev));
     return kExitCompleted;
   }
-  std::cerr << GetString(d, "message", "wsflow: the local session refused") << "\n";
+  *reason = std::string(GetString(d, "message", "wsflow: the local session refused"));
   return static_cast<int>(GetInt(d, "status", kExitProtocol));
 }
 
-// Watch through the holder: its history, then live events, filtered here.
-int Watch(int fd, const LocalSessionRequest& r) {
-  NdjsonWriter out(NdjsonWriter::Options{});
+// Watch through the holder: its history, then live events, filtered here. `print` returns false
+// when nobody reads any more.
+int Watch(int fd, const LocalSessionRequest& r, const std::function<bool(std::string)>& print, std::string* reason,
+          bool* ended_by_holder) {
+  *ended_by_holder = false;
   int64_t printed = 0;
   int status = kExitProtocol;
   Outcome outcome = Outcome::kNone;
@@ -63,17 +63,21 @@ int Watch(int fd, const LocalSessionRequest& r) {
     if (!ParseJson(l, &ev, &perr)) return true;
     if (GetBool(ev, "end", false)) {
       status = static_cast<int>(GetInt(ev, "exit_status", kExitProtocol));
-      std::string_view reason = GetString(ev, "reason");
-      if (!reason.empty()) std::cerr << "wsflow: the local session ended this watch: " << reason << "\n";
+      std::string_view why = GetString(ev, "reason");
+      if (!why.empty()) *reason = "the local session ended this watch: " + std::string(why);
+      *ended_by_holder = !why.empty();
       return false;
     }
     std::string_view type = GetString(ev, "event_type");
     if (r.filter.Accepts(type) && MatchesAll(r.match, ev)) {
-      out.Write(l);
+      if (!print(l)) return false;
       ++printed;
     }
     Outcome o = EndOf(type, ev);
-    if (o != Outcome::kNone && outcome == Outcome::kNone) outcome = o;
+    if (o != Outcome::kNone && outcome == Outcome::kNone) {
+      outcome = o;
+      if (o != Outcome::kCompleted) *reason = EndMessage(ev);
+    }
     if (outcome != Outcome::kNone && !r.follow) {
       status = ExitStatusFor(outcome);
       return false;
@@ -82,20 +86,28 @@ int Watch(int fd, const LocalSessionRequest& r) {
       status = kExitCompleted;
       return false;
     }
-    return !out.broken();
+    return true;
   }, &err);
-  out.Close();
-  if (out.broken()) return kExitCompleted;
   return status;
 }
 }  // namespace
 
-int ViaLocalSession(const LocalSessionRequest& r) {
+int ThroughHolder(int fd, const LocalSessionRequest& r, const std::function<void(std::string)>& print,
+                  std::string* reason) {
+  if (r.action) return Act(fd, r, print, reason);
+  bool said = false;
+  return Watch(fd, r, [&print](std::string l) {
+    print(std::move(l));
+    return true;
+  }, reason, &said);
+}
+
+std::string HolderFor(const LocalSessionRequest& r, int64_t* pid) {
   std::string dir, err;
-  if (!ControlDir(&dir, &err)) return -1;
+  if (!ControlDir(&dir, &err)) return "";
   std::string path = ControlSocketPath(dir, r.url, r.run_id);
   int fd = ConnectControl(path, &err);
-  if (fd < 0) return -1;
+  if (fd < 0) return "";
   std::string hello;
   ControlRequestMsg m;
   m.run_id = r.run_id;
@@ -105,16 +117,32 @@ int ViaLocalSession(const LocalSessionRequest& r) {
   }, &err);
   ::close(fd);
   JsonDoc h;
-  if (!ParseJson(hello, &h, &err) || !h.IsObject() || GetBool(h, "ok", true) == false) return -1;
+  if (!ParseJson(hello, &h, &err) || !h.IsObject() || GetBool(h, "ok", true) == false) return "";
   // watch attaches to the holder only where a second socket would hurt; actions always go through it.
-  if (!r.action && !GetBool(h, "one_socket_per_run", false)) return -1;
-  fd = ConnectControl(path, &err);
+  if (!r.action && !GetBool(h, "one_socket_per_run", false)) return "";
+  *pid = GetInt(h, "pid", 0);
+  return path;
+}
+
+int ViaLocalSession(const LocalSessionRequest& r) {
+  int64_t pid = 0;
+  std::string path = HolderFor(r, &pid), err, reason;
+  if (path.empty()) return -1;
+  int fd = ConnectControl(path, &err);
   if (fd < 0) return -1;
   if (r.verbose || !r.quiet)
-    std::cerr << "wsflow: through the local session of pid " << GetInt(h, "pid", 0) << " that holds run " << r.run_id
-              << "\n";
-  int status = r.action ? Act(fd, r) : Watch(fd, r);
+    std::cerr << "wsflow: through the local session of pid " << pid << " that holds run " << r.run_id << "\n";
+  NdjsonWriter out(NdjsonWriter::Options{});
+  bool say = true;  // an action's refusal, or the holder's word on ending a watch; not a run's failure
+  int status = r.action ? Act(fd, r, [&out](std::string l) { out.Write(l); }, &reason)
+                        : Watch(fd, r, [&out](std::string l) {
+                            out.Write(l);
+                            return !out.broken();
+                          }, &reason, &say);
   ::close(fd);
+  out.Close();
+  if (!r.action && out.broken()) return kExitCompleted;
+  if (say && !reason.empty()) std::cerr << (reason.rfind("wsflow: ", 0) == 0 ? "" : "wsflow: ") << reason << "\n";
   return status;
 }
 

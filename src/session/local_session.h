@@ -2,6 +2,8 @@
 // in a process that does not hold the run ask the process that does (docs/sessions.md).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +28,18 @@ struct LocalSessionRequest {
   bool quiet = false;
   int verbose = 0;
 };
+
+/// The control socket of the local process that holds run `request.run_id` at `request.url`, when
+/// `request` must go through it (an action always; a watch when the holder's backend allows one
+/// socket per run); "" when none. `pid`: the holder's.
+std::string HolderFor(const LocalSessionRequest& request, int64_t* pid);
+
+/// Through the holder on the connected control socket `fd` (blocking; another thread may
+/// shutdown() `fd` to stop it): a watch hands each event line that passes the request's filters to
+/// `print`, an action the event that confirmed it. Returns the exit status: how the run ended, or
+/// the action's. `reason`: what the holder said when it did not complete (may be "").
+int ThroughHolder(int fd, const LocalSessionRequest& request, const std::function<void(std::string)>& print,
+                  std::string* reason);
 
 /// Acts or watches through the local process that holds the run. -1 when none holds it, or when
 /// `watch` should open its own connection (the holder's backend allows a second socket);

@@ -201,3 +201,36 @@ def test_execute_detach_with_a_dialect_that_acknowledges_no_start():
                        json.dumps({"scenario": "long", "events": scale(100000), "delay_ms": 20}), "t", timeout=30)
             assert r.rc == 0 and len(r.lines) == 1, (dialect, r)
             assert list(json.loads(r.lines[0])) == ["run_id"], r
+
+
+def test_runs_whose_one_socket_another_process_holds_are_followed_through_it():
+    # cmbagent allows one socket per run: `execute` holds it, and `watch A B` goes through each
+    # holder's control socket. --fail-fast --cancel-rest then cancels through the holder.
+    env = runtime_dir()
+    with Server("--dialect", "cmbagent") as s:
+        def hold(config):
+            p = start("execute", "t", "--url", s.url, "--dialect", "cmbagent", "-q", "--config", json.dumps(config),
+                      env=env)
+            first = json.loads(p.stdout.readline())
+            return p, first["run_id"]
+
+        pa, a = hold({"scenario": "long", "events": 60, "delay_ms": 20})
+        pb, b = hold({"scenario": "long", "events": 40, "delay_ms": 20})
+        r = wsflow("watch", a, b, "--url", s.url, "--dialect", "cmbagent", env=env, timeout=60)
+        assert r.rc == 0, r
+        runs = by_run(r.events)
+        assert len(runs[a]) == 64 and len(runs[b]) == 44, {k: len(v) for k, v in runs.items()}
+        for evs in runs.values():
+            assert_seq_complete(evs)
+        assert r.err.count(b"through the local session of pid") == 2, r
+        for p in (pa, pb):
+            finish(p)
+
+        pc, c = hold({"scenario": "long", "events": scale(100000), "delay_ms": 20})
+        pf, f = hold({"scenario": "fail", "delay_ms": 50})
+        r = wsflow("watch", c, f, "--url", s.url, "--dialect", "cmbagent", "--fail-fast", "--cancel-rest", env=env,
+                   timeout=60)
+        assert r.rc == 1, r  # f failed; c was cancelled through its holder
+        assert b"cancelling run " + c.encode() + b" through the process that holds it" in r.err, r
+        assert finish(pc).rc == 3
+        finish(pf)
