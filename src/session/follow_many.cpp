@@ -1,6 +1,5 @@
 #include "session/follow_many.h"
 
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,9 +14,8 @@
 #include "core/run_ids.h"
 #include "core/run_tally.h"
 #include "core/url.h"
-#include "session/control_socket.h"
 #include "session/dispatcher.h"
-#include "session/local_session.h"
+#include "session/held_run.h"
 #include "session/loop.h"
 #include "session/messages.h"
 #include "session/session_host.h"
@@ -42,24 +40,6 @@ struct Poster {
   }
 };
 
-// A run followed through the local process that holds its one socket (cmbagent): a thread reads
-// the holder's control socket; the loop may shut it down to stop that thread.
-struct Held {
-  std::mutex mu;
-  int fd = -1;
-  std::string path;  ///< the holder's control socket
-  std::string url;   ///< the run's URL, as the holder knows it
-  void Stop() {
-    std::lock_guard<std::mutex> lk(mu);
-    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
-  }
-  void Done() {
-    std::lock_guard<std::mutex> lk(mu);
-    if (fd >= 0) ::close(fd);
-    fd = -1;
-  }
-};
-
 class ManyRuns {
  public:
   explicit ManyRuns(FollowManyCommand& cmd);
@@ -81,13 +61,11 @@ class ManyRuns {
     bool ended = false;
     int status = kExitIncomplete;  ///< until it has ended
     std::string reason;
-    std::shared_ptr<Held> held;  ///< followed through the local process that holds it
-    bool cancelling = false;     ///< held: --cancel-rest asked the holder; its answer ends the run
+    std::shared_ptr<HeldRun> held;  ///< followed through the local process that holds it
   };
 
   void Add(const std::string& run_id);
   bool FollowHeld(Slot& s, const std::string& url);
-  void CancelHeld(Slot& s, int status, const std::string& reason);
   void PrintHeld(const std::string& line);
   void ReadStdin();
   void StdinClosed();
@@ -241,27 +219,14 @@ bool ManyRuns::FollowHeld(Slot& s, const std::string& url) {
   r.wait = cmd_.base.stream.wait;
   r.follow = cmd_.base.stream.follow;
   int64_t pid = 0;
-  std::string path = HolderFor(r, &pid), err;
-  if (path.empty()) return false;
-  auto held = std::make_shared<Held>();
-  held->fd = ConnectControl(path, &err);
-  if (held->fd < 0) return false;
-  held->path = path;
-  held->url = url;
-  s.held = held;
+  s.held = HeldRun::Find(r, &pid);
+  if (!s.held) return false;
   ++tally_.running;
   if (!cmd_.base.session.quiet)
     std::cerr << "wsflow: run " << s.run_id << " through the local session of pid " << pid << " that holds it\n";
-  std::thread([p = poster_, this, held, r, fd = held->fd] {
-    std::string reason;
-    int status = ThroughHolder(fd, r, [p, this](std::string line) { p->Post([this, line] { PrintHeld(line); }); },
-                               &reason);
-    held->Done();
-    p->Post([this, id = r.run_id, status, reason] {
-      auto it = by_run_.find(id);
-      if (it != by_run_.end() && !it->second->cancelling) Ended(*it->second, status, reason);
-    });
-  }).detach();
+  s.held->Start([p = poster_](std::function<void()> fn) { p->Post(std::move(fn)); },
+                [this](const std::string& line) { PrintHeld(line); },
+                [this, &s](int status, const std::string& reason) { Ended(s, status, reason); });
   return true;
 }
 
@@ -269,34 +234,8 @@ void ManyRuns::PrintHeld(const std::string& line) {
   JsonDoc env;
   std::string err;
   if (!ParseJson(line, &env, &err) || !env.IsObject()) return;
-  std::string_view type = GetString(env, "event_type");
-  Event ev(type, GetInt(env, "seq", -1), Outcome::kNone, line, &env);
+  Event ev(GetString(env, "event_type"), GetInt(env, "seq", -1), Outcome::kNone, line, &env);
   out_.PrintEvent(ev, 0);
-}
-
-// --cancel-rest of a run another process holds: asked of that process, on a thread (a blocking
-// exchange); the run has ended for this command once it answered.
-void ManyRuns::CancelHeld(Slot& s, int status, const std::string& reason) {
-  s.cancelling = true;
-  std::cerr << "wsflow: " << reason << "; cancelling run " << s.run_id << " through the process that holds it\n";
-  LocalSessionRequest r;
-  r.url = s.held->url;
-  r.run_id = s.run_id;
-  r.action = ControlAction{};
-  r.action->type = "cancel";
-  std::thread([p = poster_, this, r, path = s.held->path, status, reason] {
-    std::string err, why;
-    int fd = ConnectControl(path, &err);
-    int got = fd < 0 ? kExitProtocol : ThroughHolder(fd, r, [p, this](std::string line) {
-      p->Post([this, line] { PrintHeld(line); });
-    }, &why);
-    if (fd >= 0) ::close(fd);
-    std::string said = got == kExitCompleted ? reason : reason + " (the cancel failed: " + (fd < 0 ? err : why) + ")";
-    p->Post([this, id = r.run_id, status, said] {
-      auto it = by_run_.find(id);
-      if (it != by_run_.end()) Ended(*it->second, status, said);
-    });
-  }).detach();
 }
 
 // Ids on stdin as they arrive: a thread of its own reads (a blocking read cannot live on the
@@ -382,10 +321,12 @@ void ManyRuns::EndAll(int status, const std::string& reason, bool cancel) {
   if (stdin_open_) StdinClosed();
   for (auto& s : slots_) {
     if (s.ended) continue;
-    if (s.held) {
+    if (s.held && cancel) {
+      std::cerr << "wsflow: " << reason << "; cancelling run " << s.run_id << " through the process that holds it\n";
+      s.held->Cancel(status, reason);
+    } else if (s.held) {
       s.held->Stop();
-      if (cancel) CancelHeld(s, status, reason);
-      else Ended(s, status, reason);
+      Ended(s, status, reason);
     } else if (s.unit && s.unit->started && s.follower && !s.unit->stopped) {
       s.follower->EndEarly(status, reason, cancel);
     } else if (cancel && s.unit && !s.unit->started && s.follower) {

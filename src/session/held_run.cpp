@@ -1,0 +1,71 @@
+#include "session/held_run.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "session/control_socket.h"
+
+namespace wsflow {
+
+std::shared_ptr<HeldRun> HeldRun::Find(const LocalSessionRequest& request, int64_t* pid) {
+  std::string path = HolderFor(request, pid), err;
+  if (path.empty()) return nullptr;
+  int fd = ConnectControl(path, &err);
+  if (fd < 0) return nullptr;
+  std::shared_ptr<HeldRun> h(new HeldRun());
+  h->request_ = request;
+  h->path_ = path;
+  h->fd_ = fd;
+  return h;
+}
+
+void HeldRun::Start(Post post, OnLine line, OnEnd end) {
+  post_ = std::move(post);
+  line_ = std::move(line);
+  end_ = std::move(end);
+  auto self = shared_from_this();
+  std::thread([self, fd = fd_] {
+    std::string reason;
+    int status = ThroughHolder(fd, self->request_, [self](std::string l) {
+      self->post_([self, l] { self->line_(l); });
+    }, &reason);
+    self->Close();
+    self->post_([self, status, reason] {
+      if (!self->stopped_) self->end_(status, reason);
+    });
+  }).detach();
+}
+
+void HeldRun::Close() {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+void HeldRun::Stop() {
+  stopped_ = true;
+  std::lock_guard<std::mutex> lk(mu_);
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+}
+
+void HeldRun::Cancel(int status, const std::string& reason) {
+  Stop();
+  LocalSessionRequest r = request_;
+  r.action = ControlAction{};
+  r.action->type = "cancel";
+  auto self = shared_from_this();
+  std::thread([self, r, status, reason] {
+    std::string err, why;
+    int fd = ConnectControl(self->path_, &err);
+    int got = fd < 0 ? kExitProtocol : ThroughHolder(fd, r, [self](std::string l) {
+      self->post_([self, l] { self->line_(l); });
+    }, &why);
+    if (fd >= 0) ::close(fd);
+    std::string said = got == kExitCompleted ? reason : reason + " (the cancel failed: " + (fd < 0 ? err : why) + ")";
+    self->post_([self, status, said] { self->end_(status, said); });
+  }).detach();
+}
+
+}  // namespace wsflow
