@@ -76,13 +76,18 @@ def test_runs_from_stdin_fed_slowly_ends_when_stdin_closes_and_every_run_ended()
             p.stdin.write((json.dumps({"run_id": rid}) if i == 1 else rid).encode() + b"\n")
             p.stdin.flush()
             time.sleep(0.3)
-        time.sleep(0.5)
-        assert p.poll() is None  # every run so far has ended, but stdin is open: more may come
+        got = b""
+        while got.count(b'"event_type":"workflow_completed"') < len(ids):  # every run given has ended
+            line = p.stdout.readline()
+            assert line, "stdout ended before every run did"
+            got += line
+        time.sleep(0.3)  # time enough for a watch that wrongly ends now to have done so
+        assert p.poll() is None  # stdin is still open: more runs may come
         p.stdin.write(b"# done\n")
         p.stdin.close()
         res = finish(p, timeout=30)
         assert res.rc == 0, res
-        runs = by_run(parse_ndjson(res.out))
+        runs = by_run(parse_ndjson(got + res.out))
         assert sorted(runs) == sorted(ids)
         for rid in ids:
             assert_seq_complete(runs[rid])
