@@ -52,10 +52,7 @@ std::string RunBoard::End(const std::string& run_id, int status, const std::stri
   tally_.Count(status);
   // "r-1 completed | 5/5 steps done | $0.046 | 70 events | 2.6 s", or "r-2 failed: why | ...".
   std::string name = ExitStatusName(status);
-  std::string rest = StatusLine::Render(r.view, 0, 1 << 20);
-  // Render says "wsflow: RUN STATE | ...": keep what follows the state.
-  size_t bar = rest.find(" | ");
-  rest = bar == std::string::npos ? "" : rest.substr(bar);
+  std::string rest = StatusLine::Details(r.view, 0);
   if (r.view.duration() > 0) rest += " | " + FormatDuration(Millis(std::llround(r.view.duration() * 1000)));
   std::string why = status != kExitCompleted && !reason.empty() ? ": " + SafeText(reason) : "";
   std::string plain = SafeText(run_id) + " " + name + why + rest;
@@ -85,11 +82,7 @@ std::string RunBoard::Render(int width, int rows) const {
       out += Truncate(SafeText(r.run_id) + " waiting", cols) + "\n";
       continue;
     }
-    std::string line = StatusLine::Render(r.view, 0, 1 << 20);
-    const std::string prefix = "wsflow: ";
-    if (line.compare(0, prefix.size(), prefix) == 0) line = line.substr(prefix.size());
-    if (r.view.run_id().empty()) line = SafeText(r.run_id) + " " + line;
-    out += Truncate(line, cols) + "\n";
+    out += Truncate(SafeText(r.run_id) + " " + r.view.state() + StatusLine::Details(r.view, 0), cols) + "\n";
   }
   if (left > 0) {  // the last line shown gives way to the count of those not shown
     out.erase(out.rfind('\n', out.size() - 2) == std::string::npos ? 0 : out.rfind('\n', out.size() - 2) + 1);

@@ -125,6 +125,11 @@ void StatusLine::Update(const JsonValue& env, int64_t reconnects) {
 
 std::string StatusLine::Render(const RunView& v, int64_t reconnects, int width) {
   std::string s = "wsflow: " + SafeText(v.run_id()) + (v.run_id().empty() ? "" : " ") + v.state();
+  return Truncate(s + Details(v, reconnects), width - 1);
+}
+
+std::string StatusLine::Details(const RunView& v, int64_t reconnects) {
+  std::string s;
   double percent = v.task_percent();
   if (const RunView::Step* step = v.current()) {
     std::string part = step->number > 0 ? "step " + std::to_string(step->number) : "step " + SafeText(step->id);
@@ -141,7 +146,7 @@ std::string StatusLine::Render(const RunView& v, int64_t reconnects, int width) 
   if (v.has_cost()) s += " | " + FormatCost(v.total_cost());
   s += " | " + Count(v.events(), "event", "events");
   if (reconnects > 0) s += " | " + Count(reconnects, "reconnect", "reconnects");
-  return Truncate(s, width - 1);
+  return s;
 }
 
 }  // namespace wsflow

@@ -33,6 +33,8 @@ class StatusLine {
 
   /// The status text (pure): "r-1 running | step 2/5 Gather data | 50% | $0.012 | 14 events".
   static std::string Render(const RunView& view, int64_t reconnects, int width);
+  /// What follows the run and its state in Render: " | step 2/5 Gather data | 50% | ... events".
+  static std::string Details(const RunView& view, int64_t reconnects);
 
  private:
   RunView view_;

@@ -375,6 +375,13 @@ int ConnectControl(const std::string& path, std::string* err) {
   return fd;
 }
 
+void SetReceiveTimeout(int fd, Millis limit) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(limit.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((limit.count() % 1000) * 1000);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
 bool ControlRequest(int fd, const std::string& request, const std::function<bool(const std::string&)>& on_line,
                     std::string* err) {
   if (!WriteAll(fd, request + "\n")) {

@@ -100,6 +100,9 @@ class ControlServer {
 /// or stale socket), with the reason in `*err`.
 int ConnectControl(const std::string& path, std::string* err);
 
+/// Reads on `fd` give up after `limit` (a holder that is stopped, ^Z, accepts and never answers).
+void SetReceiveTimeout(int fd, Millis limit);
+
 /// Sends one request line and reads reply lines until `on_line` returns false or the holder
 /// closes. False with a reason on an I/O error.
 bool ControlRequest(int fd, const std::string& request, const std::function<bool(const std::string&)>& on_line,

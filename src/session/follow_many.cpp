@@ -38,6 +38,10 @@ struct Poster {
     std::lock_guard<std::mutex> lk(mu);
     loop = nullptr;
   }
+  /// A function that posts through `p`, for parts that take one.
+  static std::function<void(std::function<void()>)> Fn(const std::shared_ptr<Poster>& p) {
+    return [p](std::function<void()> fn) { p->Post(std::move(fn)); };
+  }
 };
 
 class ManyRuns {
@@ -103,7 +107,7 @@ class ManyRuns {
 ManyRuns::ManyRuns(FollowManyCommand& cmd)
     : cmd_(cmd),
       out_(&writer_, cmd.base.pretty, nullptr, cmd.base.stream.raw),
-      host_([p = poster_](std::function<void()> fn) { p->Post(std::move(fn)); }, ControlServer::Limits{},
+      host_(Poster::Fn(poster_), ControlServer::Limits{},
             cmd.base.session.verbose > 0) {
   WsUrl url;
   std::string err;
@@ -116,6 +120,7 @@ ManyRuns::ManyRuns(FollowManyCommand& cmd)
   poster_->loop = &loop_;
   if (out_.pretty()) out_.UseSeveral();
   if (cmd_.base.board) out_.UseBoard(cmd_.base.columns, cmd_.base.rows);
+  if (out_.board()) cmd_.base.status = nullptr;  // both would draw on the terminal
   cmd_.base.stream.several = true;
   cmd_.base.stream.keep_view = !cmd_.base.summary_file.empty();
 }
@@ -224,7 +229,7 @@ bool ManyRuns::FollowHeld(Slot& s, const std::string& url) {
   ++tally_.running;
   if (!cmd_.base.session.quiet)
     std::cerr << "wsflow: run " << s.run_id << " through the local session of pid " << pid << " that holds it\n";
-  s.held->Start([p = poster_](std::function<void()> fn) { p->Post(std::move(fn)); },
+  s.held->Start(Poster::Fn(poster_),
                 [this](const std::string& line) { PrintHeld(line); },
                 [this, &s](int status, const std::string& reason) { Ended(s, status, reason); });
   return true;
@@ -322,8 +327,8 @@ void ManyRuns::EndAll(int status, const std::string& reason, bool cancel) {
   for (auto& s : slots_) {
     if (s.ended) continue;
     if (s.held && cancel) {
-      std::cerr << "wsflow: " << reason << "; cancelling run " << s.run_id << " through the process that holds it\n";
-      s.held->Cancel(status, reason);
+      if (s.held->Cancel(status, reason))
+        std::cerr << "wsflow: " << reason << "; cancelling run " << s.run_id << " through the process that holds it\n";
     } else if (s.held) {
       s.held->Stop();
       Ended(s, status, reason);
@@ -407,7 +412,7 @@ bool ManyRuns::WriteSummary(int exit) const {
 int ManyRuns::Run() {
   WriterHooks hooks;
   auto p = poster_;
-  hooks.post = [p](std::function<void()> fn) { p->Post(std::move(fn)); };
+  hooks.post = Poster::Fn(p);
   hooks.drained = [p, this] {
     p->Post([this] {
       for (auto& u : units_)
@@ -415,6 +420,7 @@ int ManyRuns::Run() {
     });
   };
   hooks.end_all = [this](int status, const std::string& msg) {
+    out_.StopDiverting();  // the board cannot be drawn any more: say it on stderr itself
     if (!msg.empty()) std::cerr << msg << "\n";
     EndAll(status, status == kExitOutput ? "output failed" : "", false);
   };

@@ -9,6 +9,10 @@
 
 namespace wsflow {
 
+namespace {
+constexpr Millis kCancelLimit{5000};  // how long the holder may take to confirm a cancel
+}  // namespace
+
 std::shared_ptr<HeldRun> HeldRun::Find(const LocalSessionRequest& request, int64_t* pid) {
   std::string path = HolderFor(request, pid), err;
   if (path.empty()) return nullptr;
@@ -28,14 +32,17 @@ void HeldRun::Start(Post post, OnLine line, OnEnd end) {
   auto self = shared_from_this();
   std::thread([self, fd = fd_] {
     std::string reason;
-    int status = ThroughHolder(fd, self->request_, [self](std::string l) {
-      self->post_([self, l] { self->line_(l); });
-    }, &reason);
+    int status = ThroughHolder(fd, self->request_, [self](std::string l) { self->Forward(std::move(l)); }, &reason);
     self->Close();
     self->post_([self, status, reason] {
       if (!self->stopped_) self->end_(status, reason);
     });
   }).detach();
+}
+
+void HeldRun::Forward(std::string line) {
+  auto self = shared_from_this();
+  post_([self, line] { self->line_(line); });
 }
 
 void HeldRun::Close() {
@@ -50,7 +57,13 @@ void HeldRun::Stop() {
   if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
 }
 
-void HeldRun::Cancel(int status, const std::string& reason) {
+bool HeldRun::Cancel(int status, const std::string& reason) {
+  if (cancelling_) return true;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (fd_ < 0) return false;  // the reader has ended: its end, posted already, says how the run did
+  }
+  cancelling_ = true;
   Stop();
   LocalSessionRequest r = request_;
   r.action = ControlAction{};
@@ -59,13 +72,13 @@ void HeldRun::Cancel(int status, const std::string& reason) {
   std::thread([self, r, status, reason] {
     std::string err, why;
     int fd = ConnectControl(self->path_, &err);
-    int got = fd < 0 ? kExitProtocol : ThroughHolder(fd, r, [self](std::string l) {
-      self->post_([self, l] { self->line_(l); });
-    }, &why);
+    if (fd >= 0) SetReceiveTimeout(fd, kCancelLimit);
+    int got = fd < 0 ? kExitProtocol : ThroughHolder(fd, r, [self](std::string l) { self->Forward(std::move(l)); }, &why);
     if (fd >= 0) ::close(fd);
     std::string said = got == kExitCompleted ? reason : reason + " (the cancel failed: " + (fd < 0 ? err : why) + ")";
     self->post_([self, status, said] { self->end_(status, said); });
   }).detach();
+  return true;
 }
 
 }  // namespace wsflow

@@ -31,19 +31,22 @@ class HeldRun : public std::enable_shared_from_this<HeldRun> {
   /// Stops reading (shuts the socket down under the reader).
   void Stop();
   /// Stops reading and asks the holder to cancel the run: `end(status, reason)` once it answered
-  /// (`status` as given; `reason` says when the cancel failed).
-  void Cancel(int status, const std::string& reason);
+  /// (`status` as given; `reason` says when the cancel failed), within a few seconds. Once only;
+  /// false, and nothing asked, when the run had ended already (its own end is said then).
+  bool Cancel(int status, const std::string& reason);
 
  private:
   HeldRun() = default;
   void Close();
+  void Forward(std::string line);  ///< any thread: an event line to the loop
 
   LocalSessionRequest request_;
   std::string path_;  ///< the holder's control socket
   Post post_;
   OnLine line_;
   OnEnd end_;
-  bool stopped_ = false;  ///< loop thread: Stop or Cancel came first; the reader's end is not said
+  bool stopped_ = false;     ///< loop thread: Stop or Cancel came first; the reader's end is not said
+  bool cancelling_ = false;  ///< loop thread: Cancel was asked once
   std::mutex mu_;         ///< fd_, between the loop (shutdown) and the reader (close)
   int fd_ = -1;
 };

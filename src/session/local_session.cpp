@@ -13,6 +13,8 @@
 namespace wsflow {
 
 namespace {
+constexpr Millis kHelloLimit{2000};  // a holder that does not say hello in this time is not asked
+
 // How a run ended, from an event the holder shared (its envelopes, in any dialect).
 Outcome EndOf(std::string_view type, const JsonValue& ev) {
   Outcome o = native::TerminalOutcome(type, ev);
@@ -95,11 +97,11 @@ int Watch(int fd, const LocalSessionRequest& r, const std::function<bool(std::st
 int ThroughHolder(int fd, const LocalSessionRequest& r, const std::function<void(std::string)>& print,
                   std::string* reason) {
   if (r.action) return Act(fd, r, print, reason);
-  bool said = false;
+  bool ended_by_holder = false;  // said in `reason` either way
   return Watch(fd, r, [&print](std::string l) {
     print(std::move(l));
     return true;
-  }, reason, &said);
+  }, reason, &ended_by_holder);
 }
 
 std::string HolderFor(const LocalSessionRequest& r, int64_t* pid) {
@@ -108,6 +110,7 @@ std::string HolderFor(const LocalSessionRequest& r, int64_t* pid) {
   std::string path = ControlSocketPath(dir, r.url, r.run_id);
   int fd = ConnectControl(path, &err);
   if (fd < 0) return "";
+  SetReceiveTimeout(fd, kHelloLimit);
   std::string hello;
   ControlRequestMsg m;
   m.run_id = r.run_id;

@@ -1,5 +1,6 @@
 #include "session/output.h"
 
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -156,17 +157,26 @@ std::string Output::TakeErrors() {
 // piece of text, so that it reaches the terminal in this order. A prompt on stderr (text without
 // its newline) takes the terminal: nothing is drawn until a line ends.
 void Output::DrawBoard() {
-  if (!board_) return;
+  if (!board_ || writer_->failed() || writer_->broken()) return;
   std::string errors = TakeErrors();
   if (errors.empty() && prompt_open_ && waiting_.size() < kPromptHoldBytes && board_rows_ > 0) return;
+  bool after_prompt = prompt_open_;
   if (!errors.empty()) prompt_open_ = errors.back() != '\n';
+  struct winsize ws {};
+  if (board_rows_ > 0 && ::ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {  // the window may have changed
+    board_width_ = ws.ws_col;
+    board_rows_ = std::max(3, ws.ws_row / 2);
+  }
   std::string board = prompt_open_ || board_rows_ == 0 ? "" : board_->Render(board_width_, board_rows_);
   if (errors.empty() && waiting_.empty() && board == last_board_) return;
   std::string text;
   if (board_lines_ > 0) text += "\r\x1b[" + std::to_string(board_lines_) + "A\x1b[J";
+  if (after_prompt && errors.empty()) text += "\n";  // held events, once they may not wait longer
   text += waiting_;
   text += errors;
-  text += board;
+  // Lines of the board never wrap (autowrap off while it is drawn): the count of lines to go back
+  // up over is the count of newlines, whatever a line's width on the screen.
+  if (!board.empty()) text += "\x1b[?7l" + board + "\x1b[?7h";
   waiting_.clear();
   board_lines_ = static_cast<int>(std::count(board.begin(), board.end(), '\n'));
   last_board_ = std::move(board);

@@ -25,6 +25,9 @@ class Output {
   /// `pretty`, `status`: null for NDJSON only (as always when piped). `raw`: --raw, frames as
   /// received even when they are not compact (still one line each).
   Output(NdjsonWriter* writer, std::shared_ptr<PrettyPrinter> pretty, std::shared_ptr<StatusLine> status, bool raw);
+  ~Output() { StopDiverting(); }
+  Output(const Output&) = delete;
+  Output& operator=(const Output&) = delete;
 
   /// An event of a run: its envelope line, or the pretty printer's text; folds it into the status.
   void PrintEvent(Event& event, int64_t reconnects);
@@ -45,6 +48,9 @@ class Output {
   /// `rows` lines. Events wait for the next DrawBoard (step_progress only moves the board);
   /// std::cerr's lines, when stderr is this terminal too, are printed above the board.
   void UseBoard(int width, int rows);
+  /// The answer to a prompt on stderr came (a prompt's line ends with what the person typed,
+  /// echoed by the terminal, not on stderr): the board may be drawn again.
+  void PromptClosed() { prompt_open_ = false; }
   bool board() const { return board_ != nullptr; }
   /// A run given to the command (shows as waiting on the board).
   void AddRun(const std::string& run_id);

@@ -219,12 +219,13 @@ def test_runs_whose_one_socket_another_process_holds_are_followed_through_it():
             first = json.loads(p.stdout.readline())
             return p, first["run_id"]
 
-        pa, a = hold({"scenario": "long", "events": 60, "delay_ms": 20})
-        pb, b = hold({"scenario": "long", "events": 40, "delay_ms": 20})
+        # Runs of a few seconds: watch must find their holders still holding them.
+        pa, a = hold({"scenario": "long", "events": 150, "delay_ms": 20})
+        pb, b = hold({"scenario": "long", "events": 100, "delay_ms": 20})
         r = wsflow("watch", a, b, "--url", s.url, "--dialect", "cmbagent", env=env, timeout=60)
         assert r.rc == 0, r
         runs = by_run(r.events)
-        assert len(runs[a]) == 64 and len(runs[b]) == 44, {k: len(v) for k, v in runs.items()}
+        assert len(runs[a]) == 154 and len(runs[b]) == 104, {k: len(v) for k, v in runs.items()}
         for evs in runs.values():
             assert_seq_complete(evs)
         assert r.err.count(b"through the local session of pid") == 2, r
@@ -232,7 +233,7 @@ def test_runs_whose_one_socket_another_process_holds_are_followed_through_it():
             finish(p)
 
         pc, c = hold({"scenario": "long", "events": scale(100000), "delay_ms": 20})
-        pf, f = hold({"scenario": "fail", "delay_ms": 50})
+        pf, f = hold({"scenario": "fail", "delay_ms": 300})
         r = wsflow("watch", c, f, "--url", s.url, "--dialect", "cmbagent", "--fail-fast", "--cancel-rest", env=env,
                    timeout=60)
         assert r.rc == 1, r  # f failed; c was cancelled through its holder

@@ -171,6 +171,10 @@ def emulate(term, rows=40):
     lines, row, col = [""], 0, 0
     i = 0
     while i < len(text):
+        mode = re.match(r"\x1b\[\?\d+[hl]", text[i:])  # autowrap off/on around the board
+        if mode:
+            i += len(mode.group(0))
+            continue
         m = re.match(r"\x1b\[(\d*)([AJK])", text[i:])
         if m:
             n = int(m.group(1) or 1)

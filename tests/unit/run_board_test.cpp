@@ -1,6 +1,7 @@
 #include "core/run_board.h"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 
 #include "core/exit_status.h"
 #include "core/json.h"
