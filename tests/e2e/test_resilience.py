@@ -1,8 +1,12 @@
 """Issue 3: the stream stays whole across drops, restarts, stalls, slow readers and garbage."""
+import base64
+import hashlib
 import json
 import os
+import re
 import signal
 import socket
+import struct
 import threading
 import time
 
@@ -191,6 +195,100 @@ def test_garbage_frames_are_reported_not_printed():
         assert len(strict.events) == 500  # nothing after the garbage, nothing lost before it
 
 
+class FrameServer:
+    """A WebSocket server that answers every upgrade, sends the given text frames (bytes; a frame
+    may be ("declared", n, start): a header announcing n bytes and only `start` after it; a float
+    is a pause of that many seconds), then answers the client's close frame; it records the
+    connections and the close codes received."""
+
+    def __init__(self, frames):
+        self.frames, self.connections, self.close_codes = frames, 0, []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = "ws://127.0.0.1:%d" % self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    @staticmethod
+    def header(opcode, n):
+        if n < 126:
+            return bytes([0x80 | opcode, n])
+        if n < 65536:
+            return bytes([0x80 | opcode, 126]) + struct.pack("!H", n)
+        return bytes([0x80 | opcode, 127]) + struct.pack("!Q", n)
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self.handle, args=(c,), daemon=True).start()
+
+    def handle(self, c):
+        c.settimeout(30)
+        try:
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                chunk = c.recv(4096)
+                if not chunk:
+                    return
+                buf += chunk
+            key = re.search(rb"Sec-WebSocket-Key: *(\S+)", buf, re.I).group(1)
+            accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+            c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+            buf = buf.split(b"\r\n\r\n", 1)[1]
+            for f in self.frames:
+                if isinstance(f, float):
+                    time.sleep(f)
+                elif isinstance(f, tuple):
+                    c.sendall(self.header(1, f[1]) + f[2])
+                else:
+                    c.sendall(self.header(1, len(f)) + f)
+            while True:  # the client's frames (masked): answer its close
+                while len(buf) < 2 or len(buf) < self.client_frame_len(buf):
+                    chunk = c.recv(1 << 16)
+                    if not chunk:
+                        return
+                    buf += chunk
+                n = self.client_frame_len(buf)
+                frame, buf = buf[:n], buf[n:]
+                if frame[0] & 0x0F == 8:
+                    at = 2 + (2 if frame[1] & 0x7F == 126 else 8 if frame[1] & 0x7F == 127 else 0)
+                    mask, payload = frame[at:at + 4], frame[at + 4:]
+                    payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+                    self.close_codes.append(struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005)
+                    c.sendall(self.header(8, len(payload[:2])) + payload[:2])
+                    return
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    @staticmethod
+    def client_frame_len(buf):
+        n, at = buf[1] & 0x7F, 2
+        if n == 126:
+            if len(buf) < 4:
+                return 4
+            n, at = struct.unpack("!H", buf[2:4])[0], 4
+        elif n == 127:
+            if len(buf) < 10:
+                return 10
+            n, at = struct.unpack("!Q", buf[2:10])[0], 10
+        return at + 4 + n
+
+    def close(self):
+        self.sock.close()
+
+
+def event_frame(seq, event_type, data):
+    return json.dumps({"event_type": event_type, "timestamp": "2026-01-01T00:00:00.000Z", "run_id": "r1",
+                       "seq": seq, "data": data}, separators=(",", ":")).encode()
+
+
 def test_close_codes_reconnect_and_clean_close_after_terminal():
     n = scale(4000)
     for code in ("1011", "4000", "1000"):
@@ -283,6 +381,24 @@ def test_sighup_is_like_sigterm_with_129_and_cancels_when_asked():
         assert "cancelling run hup2" in r.err.decode(), r
         w = wsflow("watch", "hup2", "--url", s.url, "--direct")
         assert w.rc == 3, w  # the run was cancelled
+
+
+def test_reading_paused_for_stdout_resumes_with_one_read():
+    """Each 300 KB event fills stdout's queue past its high-water mark at the read that ends it,
+    with nothing more on the socket: reading pauses there and resumes once stdout drained. The
+    pause came after websocketpp had armed the next read, and the resume started a second one into
+    the same buffer: the next event's bytes interleaved ("Invalid UTF8 encoding", a reconnect)."""
+    frames = []
+    for seq in range(1, 21):
+        frames += [event_frame(seq, "step_progress", {"pad": "x" * 300000}), 0.05]
+    srv = FrameServer(frames + [event_frame(21, "workflow_completed", {})])
+    try:
+        r = wsflow("watch", "r1", "--url", srv.url, "--dialect", "native", timeout=60)
+        assert r.rc == 0, r
+        assert [e["seq"] for e in r.events] == list(range(1, 22))
+        assert srv.connections == 1 and "reconnect" not in r.err.decode().replace("0 reconnects", ""), r
+    finally:
+        srv.close()
 
 
 def test_connect_timeout_bounds_a_silent_server():
