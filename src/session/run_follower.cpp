@@ -243,9 +243,10 @@ void RunFollower::OnTimeout(Millis timeout) {
   Finish(kExitTimeout, msg);
 }
 
-void RunFollower::OnInvalid(const std::string& strict_message) {
+void RunFollower::OnInvalid(const std::string& what) {
   ++garbage_;
-  if (opts_.strict) Finish(kExitProtocol, strict_message + " (" + Where() + ")");
+  if (opts_.strict && !finished_)
+    Finish(kExitProtocol, "wsflow: --strict: the server sent " + what + "; ending the run (" + Where() + ")");
 }
 
 void RunFollower::OnUndetected(ReceivedFrame& frame) {

@@ -111,8 +111,10 @@ class RunFollower : public ApprovalHost, public HostedRun {
   void OnFrame(Incoming& in, ReceivedFrame& frame);
   /// A frame the dialect could not be told from: printed as an `unknown` event.
   void OnUndetected(ReceivedFrame& frame);
-  /// A frame that is not JSON or is binary (counted; --strict ends the run with `strict_message`).
-  void OnInvalid(const std::string& strict_message);
+  /// A frame that is not JSON or is binary, `what` it was ("a binary frame of 3 bytes"): counted;
+  /// --strict ends the run, saying so.
+  void OnInvalid(const std::string& what);
+  bool strict() const { return opts_.strict; }
   /// The connection ended and will be retried (connection events).
   void OnRetry(const Disconnect& why, Millis delay, int attempt);
   /// The connection ended: false when this run cannot go on over another one (it has finished).

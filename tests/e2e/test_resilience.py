@@ -180,19 +180,32 @@ def test_retry_jitter_none_waits_the_ceilings():
 
 
 def test_garbage_frames_are_reported_not_printed():
-    n = scale(3000)
+    n = 3000  # (not scaled: the warnings are counted)
+    summary = os.path.join(tmpdir(), "summary.json")
     with Server("--garbage-every", "500") as s:
-        r = execute(s.url, "--config", long_config(n))
+        r = execute(s.url, "--config", long_config(n), "--summary", summary)
         assert r.rc == 0, r
         events = r.events  # every stdout line parses
         assert len(events) == n + 4
         assert_seq_complete(events)
-        assert r.err.decode().count("not JSON") == (n + 4) // 500
+        bad = (n + 4) // 500
+        # The first three in plain words, then a line that the rest are counted, then the total.
+        err = r.err.decode().splitlines()
+        skipped = [l for l in err if l.startswith("wsflow: skipped a frame")]
+        assert skipped == ["wsflow: skipped a frame that is not JSON (expected a member name at byte 1): "
+                           "{this is not json"] * 3, err
+        assert "wsflow: further frames that are not JSON are counted, not shown" in err, err
+        assert "wsflow: %d frames that were not JSON were skipped (the first 3 shown above)" % bad in err, err
+        assert "Missing a name" not in r.err.decode(), err
+        assert json.load(open(summary))["invalid_frames"] == bad  # every one counted
         strict = execute(s.url, "--config", long_config(n), "--strict")
         assert strict.rc == 4, strict
-        assert "--strict" in strict.err.decode()
         assert_seq_complete(strict.events)
         assert len(strict.events) == 500  # nothing after the garbage, nothing lost before it
+        # One line, and it says the run was ended, not that the frame was ignored.
+        err = [l for l in strict.err.decode().splitlines() if not l.startswith("wsflow: run ")]
+        assert err == ["wsflow: --strict: the server sent a frame that is not JSON (expected a member name at "
+                       "byte 1); ending the run (last seq printed: 500)"], strict
 
 
 class FrameServer:

@@ -7,6 +7,8 @@
 #include <csignal>
 #include <cstdio>
 #include <functional>
+#include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -71,6 +73,14 @@ struct Capture {
     }
     return lines;
   }
+};
+
+// std::cerr, captured for the test's scope.
+struct StderrCapture {
+  std::ostringstream buf;
+  std::streambuf* old = std::cerr.rdbuf(buf.rdbuf());
+  ~StderrCapture() { std::cerr.rdbuf(old); }
+  std::string text() const { return buf.str(); }
 };
 
 std::string Ev(const std::string& run, int64_t seq, const std::string& type, const std::string& data = "{}") {
@@ -204,10 +214,33 @@ TEST_CASE("Dispatcher: garbage is counted, and ends the run under --strict") {
   rig.opts.strict = true;
   RunFollower& f = rig.Watch("r-1");
   rig.Open();
+  rig.d.OnText(Ev("r-1", 1, "step_started"));
+  StderrCapture err;
   rig.d.OnText("{this is not json");
   CHECK(f.finished());
   CHECK(f.exit_status() == kExitProtocol);
   CHECK(f.invalid_frames() == 1);
+  // One line, and it says the run was ended, not that the frame was ignored.
+  CHECK(err.text() == "wsflow: --strict: the server sent a frame that is not JSON (expected a member name at byte 1);"
+                      " ending the run (last seq printed: 1)\n");
+}
+
+TEST_CASE("Dispatcher: garbage frames are said in plain words, the first three, then counted") {
+  Rig rig;
+  RunFollower& f = rig.Watch("r-1");
+  rig.Open();
+  StderrCapture err;
+  for (int i = 0; i < 40; ++i) rig.d.OnText("{this is not json");
+  rig.d.OnBinary("abc");
+  rig.d.OnStopped();
+  CHECK(f.invalid_frames() == 41);  // --summary's invalid_frames counts every one
+  CHECK(err.text() ==
+        "wsflow: skipped a frame that is not JSON (expected a member name at byte 1): {this is not json\n"
+        "wsflow: skipped a frame that is not JSON (expected a member name at byte 1): {this is not json\n"
+        "wsflow: skipped a frame that is not JSON (expected a member name at byte 1): {this is not json\n"
+        "wsflow: further frames that are not JSON are counted, not shown\n"
+        "wsflow: skipped a binary frame of 3 bytes\n"
+        "wsflow: 40 frames that were not JSON were skipped (the first 3 shown above)\n");
 }
 
 TEST_CASE("Dispatcher: a filter and a predicate choose what is printed; --max-events ends the wait") {
