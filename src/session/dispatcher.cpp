@@ -216,7 +216,11 @@ bool Dispatcher::ShouldReconnect(const Disconnect& why) {
 void Dispatcher::OnGiveUp(const Disconnect& why, bool exhausted) {
   if (all_ended()) return;
   int status = GiveUpStatus(why);
-  if (why.auth) {
+  if (why.protocol) {
+    std::cerr << "wsflow: " << why.reason << "; not retrying";
+    if (runs_.size() == 1) std::cerr << " (" << runs_[0]->Where() << ")";
+    std::cerr << "\n";
+  } else if (why.auth) {
     std::cerr << "wsflow: authentication rejected";
     if (why.http_status && session_) std::cerr << " by " << session_->url();  // else the reason names the proxy
     std::cerr << ": " << why.reason << "\n";

@@ -19,7 +19,9 @@
 #include <deque>
 #include <iostream>
 #include <random>
+#include <sstream>
 
+#include "core/byte_size.h"
 #include "core/url.h"
 #include "session/loop_impl.h"
 
@@ -326,8 +328,12 @@ struct ImplT final : Session::Impl {
     // stub that writes nothing.)
     ws.get_elog().set_ostream(&elog_stream);
     elog.echo = opts.verbose >= 2;
-    if (opts.verbose >= 2) ws.set_error_channels(websocketpp::log::elevel::rerror | websocketpp::log::elevel::fatal);
+    // Captured always (shown with -vv): only its "consume error" says that websocketpp closed the
+    // connection over what the server sent (PeerBrokeProtocol).
+    ws.set_error_channels(websocketpp::log::elevel::rerror);
+    if (opts.verbose >= 2) ws.set_error_channels(websocketpp::log::elevel::fatal);
     if (opts.proxy.enabled()) ws.set_error_channels(websocketpp::log::elevel::info);
+    ws.set_max_message_size(opts.max_frame_size);  // checked against each frame's header
     websocketpp::lib::error_code ec;
     ws.init_asio(&ioc, ec);
     if constexpr (kTls) ws.set_tls_init_handler([this](Hdl) { return MakeTlsContext(); });
@@ -497,6 +503,7 @@ struct ImplT final : Session::Impl {
     ++gen;
     Disconnect d;
     d.was_open = open;
+    if (open && !closing && PeerBrokeProtocol(c, &d)) return Lost(d);  // not retried: d says why
     if (open) {
       d.close_code = c->get_remote_close_code();
       std::string reason = c->get_remote_close_reason();
@@ -561,6 +568,33 @@ struct ImplT final : Session::Impl {
     }
     if (closing) return Halt();
     Lost(d);
+  }
+
+  // websocketpp closed the connection itself over what the server sent: a text frame that is not
+  // UTF-8 (1007) or a frame over --max-frame-size (1009). The close codes alone would not tell
+  // this from the server closing with the same code; the error log's "consume error:
+  // <category:value>" does. A server that sends such frames sends them again on a new connection:
+  // not retried, exit 4. (Other broken frames are retried as before.)
+  bool PeerBrokeProtocol(const ConPtr& c, Disconnect* d) {
+    namespace pe = websocketpp::processor::error;
+    size_t at = elog.text.find("consume error: ");
+    if (at == std::string::npos) return false;
+    std::string line = elog.text.substr(at, elog.text.find('\n', at) - at);
+    auto is = [&line](pe::processor_errors e) {
+      std::ostringstream code;
+      code << pe::make_error_code(e) << " ";  // "websocketpp.processor:N "
+      return line.find(code.str()) != std::string::npos;
+    };
+    if (is(pe::invalid_utf8))
+      d->reason = "the server sent a text frame that is not valid UTF-8";
+    else if (is(pe::message_too_big))
+      d->reason = "the server sent a frame larger than --max-frame-size " + FormatByteSize(opts.max_frame_size);
+    else
+      return false;
+    d->protocol = true;
+    d->retryable = false;
+    d->close_code = c->get_local_close_code();
+    return true;
   }
 
   // Before the upgrade, every failure through a proxy is about the proxy: name it, and say what

@@ -208,6 +208,20 @@ def test_garbage_frames_are_reported_not_printed():
                        "byte 1); ending the run (last seq printed: 500)"], strict
 
 
+def test_a_text_frame_that_is_not_utf8_is_exit_4_at_once():
+    """Issue 16: websocketpp fails the connection with 1007; that is the server's fault, said as such
+    and not retried (it was "closed without a close frame", a reconnect, and exit 5)."""
+    with Server("--invalid-utf8-every", "5") as s:
+        r = execute(s.url, "--config", long_config(50), *RETRY, timeout=60)
+        assert r.rc == 4, r
+        assert r.elapsed < 10, r
+        assert [e["seq"] for e in r.events] == [1, 2, 3, 4, 5]
+        err = r.err.decode()
+        assert "reconnecting" not in err and "closed without a close frame" not in err, err
+        assert err.splitlines()[-1] == ("wsflow: the server sent a text frame that is not valid UTF-8; not retrying "
+                                        "(last seq printed: 5)"), err
+
+
 class FrameServer:
     """A WebSocket server that answers every upgrade, sends the given text frames (bytes; a frame
     may be ("declared", n, start): a header announcing n bytes and only `start` after it; a float
@@ -300,6 +314,42 @@ class FrameServer:
 def event_frame(seq, event_type, data):
     return json.dumps({"event_type": event_type, "timestamp": "2026-01-01T00:00:00.000Z", "run_id": "r1",
                        "seq": seq, "data": data}, separators=(",", ":")).encode()
+
+
+def test_a_frame_over_max_frame_size_is_exit_4_naming_the_limit():
+    big = event_frame(1, "agent_message", {"text": "x" * (2 << 20)})  # 2 MiB and a little
+    end = event_frame(2, "workflow_completed", {})
+    # Under the default (64 MiB), a 2 MiB frame is an event like any other.
+    srv = FrameServer([big, end])
+    try:
+        r = wsflow("watch", "r1", "--url", srv.url, "--dialect", "native", timeout=60)
+        assert r.rc == 0 and len(r.events) == 2 and len(r.events[0]["data"]["text"]) == 2 << 20, r
+    finally:
+        srv.close()
+    # Over the limit: exit 4 at once naming the limit, no retry; wsflow closed with 1009 itself. (The
+    # header announces 2 MiB and only its start follows: the rest would race the close.)
+    for how in (["--max-frame-size", "1MiB"], []):
+        srv = FrameServer([event_frame(1, "step_started", {}), ("declared", len(big), big[:1000])])
+        try:
+            env = {} if how else {"WSFLOW_MAX_FRAME_SIZE": "1MiB"}
+            r = wsflow("watch", "r1", "--url", srv.url, "--dialect", "native", *how, *RETRY, env=env, timeout=60)
+            assert r.rc == 4, (how, r)
+            assert r.err.decode().splitlines()[-1] == (
+                "wsflow: the server sent a frame larger than --max-frame-size 1 MiB; not retrying "
+                "(last seq printed: 1)"), (how, r)
+            assert srv.connections == 1 and srv.close_codes == [1009], (how, srv.connections, srv.close_codes)
+            assert [e["seq"] for e in r.events] == [1]
+        finally:
+            srv.close()
+    # Judged from the header: a frame that announces more than the limit ends it before its bytes come.
+    srv = FrameServer([("declared", 200 << 20, b'{"event_type"')])
+    try:
+        r = wsflow("watch", "r1", "--url", srv.url, "--dialect", "native", timeout=60)
+        assert r.rc == 4 and "larger than --max-frame-size 64 MiB" in r.err.decode(), r
+    finally:
+        srv.close()
+    bad = wsflow("watch", "r1", "--url", "ws://127.0.0.1:1", "--max-frame-size", "lots")
+    assert bad.rc == 2 and "--max-frame-size: 'lots' is not a size" in bad.err.decode(), bad
 
 
 def test_close_codes_reconnect_and_clean_close_after_terminal():

@@ -320,6 +320,21 @@ TEST_CASE("Dispatcher: signals, timeouts and giving up end every run with their 
   }
 }
 
+TEST_CASE("Dispatcher: a server that broke the protocol ends every run with exit 4, without retrying") {
+  Rig rig;
+  RunFollower& f = rig.Watch("r-1");
+  rig.Open();
+  rig.d.OnText(Ev("r-1", 1, "step_started"));
+  StderrCapture err;
+  Disconnect bad;
+  bad.protocol = true;
+  bad.retryable = false;
+  bad.reason = "the server sent a text frame that is not valid UTF-8";
+  rig.d.OnGiveUp(bad, false);
+  CHECK(f.exit_status() == kExitProtocol);
+  CHECK(err.text() == "wsflow: the server sent a text frame that is not valid UTF-8; not retrying (last seq printed: 1)\n");
+}
+
 TEST_CASE("Dispatcher: --dialect auto detects the backend from the first frames") {
   Rig rig("auto");
   RunTarget t;
