@@ -414,8 +414,24 @@ struct ImplT final : Session::Impl {
     }
     ws.connect(c);
     attempt_timer = ws.set_timer(opts.connect_timeout.count(), [this, g](const websocketpp::lib::error_code& e) {
-      if (!e && g == gen && !open) Drop("no connection within " + FormatDuration(opts.connect_timeout));
+      if (!e && g == gen && !open) Drop(Unanswered());
     });
+  }
+
+  // Why an attempt ran out of --connect-timeout: a server that accepts TCP but never answers the
+  // upgrade (a stopped process: the kernel still accepts) is another problem than a host that
+  // never completes the TCP handshake.
+  std::string Unanswered() {
+    std::string within = " within " + FormatDuration(opts.connect_timeout) + " (--connect-timeout)";
+    if (opts.proxy.enabled()) return "no connection through the proxy" + within;
+    asio::error_code ec;
+    con->get_raw_socket().remote_endpoint(ec);
+    if (ec) return "no TCP connection" + within;
+    if constexpr (kTls) {
+      if (!SSL_is_init_finished(con->get_socket().native_handle()))
+        return "TCP connected, but the TLS handshake got no answer" + within;
+    }
+    return "TCP connected, but the WebSocket upgrade got no answer" + within;
   }
 
   // We end the current connection ourselves; it counts as lost (and is retried).

@@ -465,7 +465,7 @@ def test_reading_paused_for_stdout_resumes_with_one_read():
 
 
 def test_connect_timeout_bounds_a_silent_server():
-    # accepts TCP but never answers the upgrade
+    # accepts TCP but never answers the upgrade (a stopped server: the kernel still accepts)
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(8)
@@ -474,9 +474,34 @@ def test_connect_timeout_bounds_a_silent_server():
         r = wsflow("watch", "r1", "--url", "ws://127.0.0.1:%d" % port, "--connect-timeout", "300ms",
                    "--retries", "1", "--retry-initial", "10ms", timeout=20)
         assert r.rc == 5, r
-        assert "no connection within 300 ms" in r.err.decode(), r
+        assert "TCP connected, but the WebSocket upgrade got no answer within 300 ms (--connect-timeout)" in \
+            r.err.decode(), r
         assert r.elapsed < 5
     finally:
+        srv.close()
+
+
+def test_connect_timeout_tells_a_tcp_connect_that_never_completes():
+    # A listener whose accept queue is full drops further SYNs: the TCP handshake never completes.
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(0)
+    port = srv.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(4):
+            c = socket.socket()
+            c.setblocking(False)
+            c.connect_ex(("127.0.0.1", port))
+            fillers.append(c)
+        time.sleep(0.2)  # the fillers' handshakes settle into the full queue
+        r = wsflow("watch", "r1", "--url", "ws://127.0.0.1:%d" % port, "--connect-timeout", "300ms",
+                   "--retries", "1", "--retry-initial", "10ms", timeout=20)
+        assert r.rc == 5, r
+        assert "no TCP connection within 300 ms (--connect-timeout)" in r.err.decode(), r
+    finally:
+        for c in fillers:
+            c.close()
         srv.close()
 
 
