@@ -117,12 +117,21 @@ void RunFollower::CancelThenFinish(int status, const std::string& message) {
     return Finish(status, message + (d ? " (cannot cancel: " + err + ")" : ""));
   cancelling_ = true;
   cancel_exit_ = status;
-  std::cerr << message << "; cancelling run " << target_.run_id << "\n";
+  cancel_request_ = rid;
+  std::cerr << message << "; cancelling run " << target_.run_id
+            << (link_->is_open() ? "" : " once the connection is back") << "\n";
   SendRequest(rid, frame);
-  link_->After(kCancelGrace, [this] {
-    Finish(cancel_exit_, "wsflow: the cancel of run " + target_.run_id + " was not confirmed within " +
-                             FormatDuration(kCancelGrace));
-  });
+  link_->After(kCancelGrace, [this] { Finish(cancel_exit_, CancelUnconfirmed("within " + FormatDuration(kCancelGrace))); });
+}
+
+// The cancel was not confirmed: say whether it left at all, and that the run may go on without us.
+std::string RunFollower::CancelUnconfirmed(const std::string& why) const {
+  auto it = pending_.find(cancel_request_);
+  bool sent = it == pending_.end() || it->second.second;
+  return "wsflow: " +
+         std::string(sent ? "the cancel of run " + target_.run_id + " was not confirmed "
+                          : "the cancel of run " + target_.run_id + " could not be sent: the connection was not back ") +
+         why + "; the run may still be running on the backend";
 }
 
 void RunFollower::OnOpen(bool reconnect) {
@@ -222,6 +231,7 @@ void RunFollower::OnRetry(const Disconnect& why, Millis delay, int attempt) {
 
 void RunFollower::OnGiveUp(int status, const std::string& why) {
   if (finished_) return;
+  if (cancelling_) return Finish(cancel_exit_, CancelUnconfirmed("before wsflow gave up"));
   finished_ = true;
   exit_ = status;
   if (reason_.empty()) reason_ = why;

@@ -186,6 +186,7 @@ class RunFollower : public ApprovalHost, public HostedRun {
   /// An approval's answer: sent once --answer-delay has passed since its request arrived.
   void SendApproval(const std::string& approval_id, const std::string& request_id, const std::string& frame);
   void CancelThenFinish(int status, const std::string& message);
+  std::string CancelUnconfirmed(const std::string& why) const;
   void Finish(int status, const std::string& message);
 
   const StreamOptions& opts_;
@@ -215,6 +216,7 @@ class RunFollower : public ApprovalHost, public HostedRun {
   std::string action_request_;  ///< the control command's request, once sent
   bool cancelling_ = false;     ///< --cancel-on-*: the cancel is out, leaving when it is confirmed
   int cancel_exit_ = 0;
+  std::string cancel_request_;  ///< the cancel's request id (pending_ says whether it went out)
   int exit_ = -1;
   bool finished_ = false;
   int64_t printed_ = 0;

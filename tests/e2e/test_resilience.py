@@ -464,6 +464,22 @@ def test_reading_paused_for_stdout_resumes_with_one_read():
         srv.close()
 
 
+def test_cancel_on_interrupt_with_the_connection_down_says_the_run_may_still_run():
+    with Server() as s:
+        p = start("execute", "t", "--url", s.url, "--run-id", "down1", "--config", '{"delay_ms":1}',
+                  "--cancel-on-interrupt", "--retry-initial", "20s", "--retry-jitter", "none")
+        read_until(p, b"approval_requested")
+        s.kill()
+        said = read_until(p, b"reconnecting in", stderr=True)  # the connection is down
+        p.send_signal(signal.SIGINT)
+        r = finish(p, timeout=20)
+        assert r.rc == 130, r
+        err = (said + r.err).decode()
+        assert "cancelling run down1 once the connection is back" in err, err
+        assert ("wsflow: the cancel of run down1 could not be sent: the connection was not back within 5.0 s; the "
+                "run may still be running on the backend\n") in err, err
+
+
 def test_connect_timeout_bounds_a_silent_server():
     # accepts TCP but never answers the upgrade (a stopped server: the kernel still accepts)
     srv = socket.socket()

@@ -320,6 +320,55 @@ TEST_CASE("Dispatcher: signals, timeouts and giving up end every run with their 
   }
 }
 
+TEST_CASE("Dispatcher: --cancel-on-interrupt that cannot reach the backend says the run may go on") {
+  {
+    Rig rig;
+    rig.opts.cancel_on_interrupt = true;
+    RunFollower& f = rig.Watch("r-1");
+    rig.Open();
+    rig.d.OnText(Ev("r-1", 1, "step_started"));
+    rig.session.open = false;  // the connection is down at the signal
+    StderrCapture err;
+    rig.d.OnSignal(SIGINT);
+    CHECK_FALSE(f.finished());  // it waits for the connection to come back
+    REQUIRE(rig.session.timers.size() == 1);
+    rig.session.timers[0].second();  // the grace passes without a connection
+    CHECK(f.exit_status() == kExitInterrupted);
+    CHECK(err.text() ==
+          "wsflow: interrupted (last seq printed: 1); cancelling run r-1 once the connection is back\n"
+          "wsflow: the cancel of run r-1 could not be sent: the connection was not back within 5.0 s; the run may "
+          "still be running on the backend\n");
+  }
+  {
+    Rig rig;
+    rig.opts.cancel_on_interrupt = true;
+    RunFollower& f = rig.Watch("r-1");
+    rig.Open();
+    rig.session.open = false;
+    rig.d.OnSignal(SIGTERM);
+    StderrCapture err;
+    Disconnect refused;
+    refused.reason = "Connection refused";
+    rig.d.OnGiveUp(refused, true);  // the session gives up while the cancel waits
+    CHECK(f.exit_status() == kExitTerminated);
+    CHECK_THAT(err.text(), Catch::EndsWith("wsflow: the cancel of run r-1 could not be sent: the connection was not "
+                                           "back before wsflow gave up; the run may still be running on the backend\n"));
+  }
+  {
+    Rig rig;
+    rig.opts.cancel_on_interrupt = true;
+    RunFollower& f = rig.Watch("r-1");
+    rig.Open();
+    StderrCapture err;
+    rig.d.OnSignal(SIGINT);  // open: the cancel leaves, and nothing confirms it
+    CHECK_THAT(rig.session.sent.back(), Catch::Contains(R"("type":"cancel")"));
+    rig.session.timers.back().second();
+    CHECK(f.exit_status() == kExitInterrupted);
+    CHECK_THAT(err.text(), Catch::EndsWith("wsflow: the cancel of run r-1 was not confirmed within 5.0 s; the run may "
+                                           "still be running on the backend\n"));
+  }
+}
+
 TEST_CASE("Dispatcher: a server that broke the protocol ends every run with exit 4, without retrying") {
   Rig rig;
   RunFollower& f = rig.Watch("r-1");
