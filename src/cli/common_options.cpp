@@ -39,7 +39,9 @@ void AddConnectionOptions(CLI::App* app, ConnectionFlags* f) {
   app->add_option("--wait-for-backend", f->wait_for_backend, "before the first connection: retry a refused one this long")
       ->type_name("DURATION")->group(g);
   app->add_option("--ping-interval", f->ping_interval, "ping the peer this often (0: never)")->type_name("DURATION")->group(g);
-  app->add_option("--pong-timeout", f->pong_timeout, "peer is dead without a pong within this")->type_name("DURATION")->group(g);
+  app->add_option("--pong-timeout", f->pong_timeout,
+                  "peer is dead without a pong within this (shorter than --ping-interval)")
+      ->type_name("DURATION")->group(g);
   app->add_option("--idle-timeout", f->idle_timeout, "reconnect after this long without data (0: off)")->type_name("DURATION")->group(g);
   app->add_option("--max-frame-size", f->max_frame_size, "a larger frame from the server is exit 4 (default: 64MiB)")
       ->type_name("SIZE")->group(g);
@@ -348,7 +350,8 @@ bool ResolveConnection(const ConnectionFlags& flags, SessionOptions* out, std::s
   }
   if (out->ping_interval.count() > 0 && out->pong_timeout >= out->ping_interval) {
     // websocketpp cancels the pong timer on every ping: a longer timeout would never fire.
-    *err = "--pong-timeout must be shorter than --ping-interval";
+    *err = "--pong-timeout (" + FormatDuration(out->pong_timeout) + ") must be shorter than --ping-interval (" +
+           FormatDuration(out->ping_interval) + "): each ping restarts the wait for a pong";
     return false;
   }
   out->backoff.retries = f.retries;
