@@ -40,6 +40,7 @@ _wsflow() {
     watch:--ping-interval) return ;;
     watch:--pong-timeout) return ;;
     watch:--idle-timeout) return ;;
+    watch:--max-frame-size) return ;;
     watch:--retries) return ;;
     watch:--retry-initial) return ;;
     watch:--retry-max-delay) return ;;
@@ -81,6 +82,7 @@ _wsflow() {
     execute:--ping-interval) return ;;
     execute:--pong-timeout) return ;;
     execute:--idle-timeout) return ;;
+    execute:--max-frame-size) return ;;
     execute:--retries) return ;;
     execute:--retry-initial) return ;;
     execute:--retry-max-delay) return ;;
@@ -107,6 +109,7 @@ _wsflow() {
     approve:--ping-interval) return ;;
     approve:--pong-timeout) return ;;
     approve:--idle-timeout) return ;;
+    approve:--max-frame-size) return ;;
     approve:--retries) return ;;
     approve:--retry-initial) return ;;
     approve:--retry-max-delay) return ;;
@@ -131,6 +134,7 @@ _wsflow() {
     cancel:--ping-interval) return ;;
     cancel:--pong-timeout) return ;;
     cancel:--idle-timeout) return ;;
+    cancel:--max-frame-size) return ;;
     cancel:--retries) return ;;
     cancel:--retry-initial) return ;;
     cancel:--retry-max-delay) return ;;
@@ -155,6 +159,7 @@ _wsflow() {
     pause:--ping-interval) return ;;
     pause:--pong-timeout) return ;;
     pause:--idle-timeout) return ;;
+    pause:--max-frame-size) return ;;
     pause:--retries) return ;;
     pause:--retry-initial) return ;;
     pause:--retry-max-delay) return ;;
@@ -179,6 +184,7 @@ _wsflow() {
     resume:--ping-interval) return ;;
     resume:--pong-timeout) return ;;
     resume:--idle-timeout) return ;;
+    resume:--max-frame-size) return ;;
     resume:--retries) return ;;
     resume:--retry-initial) return ;;
     resume:--retry-max-delay) return ;;
@@ -205,6 +211,7 @@ _wsflow() {
     runs:--ping-interval) return ;;
     runs:--pong-timeout) return ;;
     runs:--idle-timeout) return ;;
+    runs:--max-frame-size) return ;;
     runs:--retries) return ;;
     runs:--retry-initial) return ;;
     runs:--retry-max-delay) return ;;
@@ -228,6 +235,7 @@ _wsflow() {
     status:--ping-interval) return ;;
     status:--pong-timeout) return ;;
     status:--idle-timeout) return ;;
+    status:--max-frame-size) return ;;
     status:--retries) return ;;
     status:--retry-initial) return ;;
     status:--retry-max-delay) return ;;
@@ -256,6 +264,7 @@ _wsflow() {
     send:--ping-interval) return ;;
     send:--pong-timeout) return ;;
     send:--idle-timeout) return ;;
+    send:--max-frame-size) return ;;
     send:--retries) return ;;
     send:--retry-initial) return ;;
     send:--retry-max-delay) return ;;
@@ -306,6 +315,7 @@ _wsflow() {
     replay:--ping-interval) return ;;
     replay:--pong-timeout) return ;;
     replay:--idle-timeout) return ;;
+    replay:--max-frame-size) return ;;
     replay:--retries) return ;;
     replay:--retry-initial) return ;;
     replay:--retry-max-delay) return ;;
@@ -336,7 +346,9 @@ _wsflow() {
     serve:--drop-every) return ;;
     serve:--stall-after) return ;;
     serve:--garbage-every) return ;;
+    serve:--invalid-utf8-every) return ;;
     serve:--close-code) return ;;
+    serve:--max-frame-size) return ;;
     serve:--slow-reader-timeout) return ;;
     config:--url) return ;;
     config:--dialect) COMPREPLY=($(compgen -W "auto native cmbagent ryx a2a aladdin chat" -- "$cur")); return ;;
@@ -345,6 +357,7 @@ _wsflow() {
     config:--ping-interval) return ;;
     config:--pong-timeout) return ;;
     config:--idle-timeout) return ;;
+    config:--max-frame-size) return ;;
     config:--retries) return ;;
     config:--retry-initial) return ;;
     config:--retry-max-delay) return ;;
@@ -362,19 +375,19 @@ _wsflow() {
     config:--header) return ;;
   esac
   case $cmd in
-    watch) COMPREPLY=($(compgen -W "--help-all --since-seq --tail --no-history --direct --runs-from --fail-fast --cancel-rest --max-connections --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --answer-delay --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    execute) COMPREPLY=($(compgen -W "--help-all --model --config --run-id --detach --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --answer-delay --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    approve) COMPREPLY=($(compgen -W "--help-all --resolution --reject --feedback --modifications --direct --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    cancel) COMPREPLY=($(compgen -W "--help-all --runs-from --direct --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    pause) COMPREPLY=($(compgen -W "--help-all --runs-from --direct --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    resume) COMPREPLY=($(compgen -W "--help-all --runs-from --direct --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    runs) COMPREPLY=($(compgen -W "--help-all --state --limit --output --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    status) COMPREPLY=($(compgen -W "--help-all --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    send) COMPREPLY=($(compgen -W "--help-all --text --binary --linger --record --until --until-match --max-events --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    replay) COMPREPLY=($(compgen -W "--help-all --speed --skip-bad --serve --host --port --port-file --loop --serve-as --tls-cert --tls-key --tls-client-ca --rerun --same-run-id --lock --lock-wait --record-dir --keep --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --answer-delay --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
-    serve) COMPREPLY=($(compgen -W "--help-all --host --port --port-file --data-dir --scenario-dir --token-file --tls-cert --tls-key --tls-client-ca --dialect --mars-strict --mars-answer-window --ryx-documented --a2a-coordinator --heartbeat-interval --drop-every --stall-after --garbage-every --close-code --slow-reader-timeout -v --verbose -q --quiet --help" -- "$cur")) ;;
+    watch) COMPREPLY=($(compgen -W "--help-all --since-seq --tail --no-history --direct --runs-from --fail-fast --cancel-rest --max-connections --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --answer-delay --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --max-frame-size --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    execute) COMPREPLY=($(compgen -W "--help-all --model --config --run-id --detach --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --answer-delay --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --max-frame-size --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    approve) COMPREPLY=($(compgen -W "--help-all --resolution --reject --feedback --modifications --direct --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --max-frame-size --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    cancel) COMPREPLY=($(compgen -W "--help-all --runs-from --direct --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --max-frame-size --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    pause) COMPREPLY=($(compgen -W "--help-all --runs-from --direct --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --max-frame-size --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    resume) COMPREPLY=($(compgen -W "--help-all --runs-from --direct --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --max-frame-size --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    runs) COMPREPLY=($(compgen -W "--help-all --state --limit --output --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --max-frame-size --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    status) COMPREPLY=($(compgen -W "--help-all --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --max-frame-size --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    send) COMPREPLY=($(compgen -W "--help-all --text --binary --linger --record --until --until-match --max-events --timeout --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --max-frame-size --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    replay) COMPREPLY=($(compgen -W "--help-all --speed --skip-bad --serve --host --port --port-file --loop --serve-as --tls-cert --tls-key --tls-client-ca --rerun --same-run-id --lock --lock-wait --record-dir --keep --type --exclude-type --match --raw --keep-raw --show-heartbeats --follow --strict --connection-events --record --summary --output --color --no-color --progress --approve --auto-approve --on-approval --on-approval-timeout --answer-delay --no-input --until --until-match --max-events --timeout --cancel-on-timeout --cancel-on-interrupt --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --max-frame-size --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    serve) COMPREPLY=($(compgen -W "--help-all --host --port --port-file --data-dir --scenario-dir --token-file --tls-cert --tls-key --tls-client-ca --dialect --mars-strict --mars-answer-window --ryx-documented --a2a-coordinator --heartbeat-interval --drop-every --stall-after --garbage-every --invalid-utf8-every --close-code --max-frame-size --slow-reader-timeout -v --verbose -q --quiet --help" -- "$cur")) ;;
     sessions) COMPREPLY=($(compgen -W "--help-all --help" -- "$cur")) ;;
-    config) COMPREPLY=($(compgen -W "show --help-all --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
+    config) COMPREPLY=($(compgen -W "show --help-all --url --dialect --connect-timeout --wait-for-backend --ping-interval --pong-timeout --idle-timeout --max-frame-size --retries --retry-initial --retry-max-delay --retry-jitter --queue-size --proxy --proxy-auth-file --compress --profile --ca --capath --cert --key --insecure --token-file --token-query --header -q --quiet -v --verbose --help" -- "$cur")) ;;
   esac
 }
 complete -F _wsflow wsflow

@@ -44,6 +44,7 @@ class FuzzTransport : public Transport {
     Check(text);
     return true;
   }
+  bool SendRawText(ConnId, std::string_view) override { return !closed_; }  // fault injection only: not fuzzed
   size_t Buffered(ConnId) const override { return 0; }
   void Close(ConnId, int code, const std::string&) override {
     FUZZ_CHECK(code == 0 || (code >= 1000 && code <= 4999), "close code %d", code);

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "core/byte_size.h"
 #include "core/duration.h"
 #include "core/event_filter.h"
 #include "core/exit_status.h"
@@ -38,8 +39,12 @@ void AddConnectionOptions(CLI::App* app, ConnectionFlags* f) {
   app->add_option("--wait-for-backend", f->wait_for_backend, "before the first connection: retry a refused one this long")
       ->type_name("DURATION")->group(g);
   app->add_option("--ping-interval", f->ping_interval, "ping the peer this often (0: never)")->type_name("DURATION")->group(g);
-  app->add_option("--pong-timeout", f->pong_timeout, "peer is dead without a pong within this")->type_name("DURATION")->group(g);
+  app->add_option("--pong-timeout", f->pong_timeout,
+                  "peer is dead without a pong within this (shorter than --ping-interval)")
+      ->type_name("DURATION")->group(g);
   app->add_option("--idle-timeout", f->idle_timeout, "reconnect after this long without data (0: off)")->type_name("DURATION")->group(g);
+  app->add_option("--max-frame-size", f->max_frame_size, "a larger frame from the server is exit 4 (default: 64MiB)")
+      ->type_name("SIZE")->group(g);
   app->add_option("--retries", f->retries, "reconnect attempts before giving up (0: forever)")
       ->check(CLI::NonNegativeNumber)->group(g);
   app->add_option("--retry-initial", f->retry_initial, "first reconnect delay ceiling")->type_name("DURATION")->group(g);
@@ -249,6 +254,7 @@ std::map<std::string, std::string> ConnectionSettings(const ConnectionFlags& f) 
           {"ping_interval", f.ping_interval},
           {"pong_timeout", f.pong_timeout},
           {"idle_timeout", f.idle_timeout},
+          {"max_frame_size", f.max_frame_size},
           {"retries", std::to_string(f.retries)},
           {"retry_initial", f.retry_initial},
           {"retry_max_delay", f.retry_max_delay},
@@ -294,6 +300,7 @@ bool ResolveConnection(const ConnectionFlags& flags, SessionOptions* out, std::s
     else if (key == "ping_interval") f.ping_interval = v.value;
     else if (key == "pong_timeout") f.pong_timeout = v.value;
     else if (key == "idle_timeout") f.idle_timeout = v.value;
+    else if (key == "max_frame_size") f.max_frame_size = v.value;
     else if (key == "retries") f.retries = std::stoi(v.value);  // checked: digits
     else if (key == "retry_initial") f.retry_initial = v.value;
     else if (key == "retry_max_delay") f.retry_max_delay = v.value;
@@ -329,13 +336,22 @@ bool ResolveConnection(const ConnectionFlags& flags, SessionOptions* out, std::s
       return false;
     }
   }
+  if (!ParseByteSize(f.max_frame_size, &out->max_frame_size, err)) {
+    *err = "--max-frame-size: " + *err;
+    return false;
+  }
+  if (out->max_frame_size == 0) {
+    *err = "--max-frame-size must be more than 0";
+    return false;
+  }
   if (out->connect_timeout.count() <= 0) {
     *err = "--connect-timeout must be more than 0";
     return false;
   }
   if (out->ping_interval.count() > 0 && out->pong_timeout >= out->ping_interval) {
     // websocketpp cancels the pong timer on every ping: a longer timeout would never fire.
-    *err = "--pong-timeout must be shorter than --ping-interval";
+    *err = "--pong-timeout (" + FormatDuration(out->pong_timeout) + ") must be shorter than --ping-interval (" +
+           FormatDuration(out->ping_interval) + "): each ping restarts the wait for a pong";
     return false;
   }
   out->backoff.retries = f.retries;

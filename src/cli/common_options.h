@@ -23,6 +23,7 @@ struct ConnectionFlags {
   std::string ping_interval = "15s";
   std::string pong_timeout = "10s";
   std::string idle_timeout = "0";
+  std::string max_frame_size = "64MiB";
   int retries = 10;
   std::string retry_initial = "1s";
   std::string retry_max_delay = "30s";

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/byte_size.h"
 #include "core/duration.h"
 #include "core/json.h"
 
@@ -59,6 +60,17 @@ bool ValueText(const SettingInfo& s, const JsonValue& v, std::string* out, std::
         return true;
       }
       *why = "must be true or false";
+      return false;
+    case SettingInfo::kSize:
+      if (v.IsString()) {
+        *out = v.GetString();
+        return true;
+      }
+      if (v.IsInt64() && v.GetInt64() >= 0) {  // a bare number is bytes, as on the command line
+        *out = std::to_string(v.GetInt64());
+        return true;
+      }
+      *why = "must be a size such as \"64MiB\" or a number of bytes";
       return false;
     case SettingInfo::kCount:
       if (v.IsInt64() && v.GetInt64() >= 0) {
@@ -110,6 +122,7 @@ const std::vector<SettingInfo>& Settings() {
       {"ping_interval", "WSFLOW_PING_INTERVAL", SettingInfo::kDuration, {}},
       {"pong_timeout", "WSFLOW_PONG_TIMEOUT", SettingInfo::kDuration, {}},
       {"idle_timeout", "WSFLOW_IDLE_TIMEOUT", SettingInfo::kDuration, {}},
+      {"max_frame_size", "WSFLOW_MAX_FRAME_SIZE", SettingInfo::kSize, {}},
       {"retries", "WSFLOW_RETRIES", SettingInfo::kCount, {}},
       {"retry_initial", "WSFLOW_RETRY_INITIAL", SettingInfo::kDuration, {}},
       {"retry_max_delay", "WSFLOW_RETRY_MAX_DELAY", SettingInfo::kDuration, {}},
@@ -146,6 +159,10 @@ bool CheckSetting(const SettingInfo& s, const std::string& value, std::string* w
   if (s.type == SettingInfo::kDuration) {
     Millis ms;
     return ParseDuration(value, &ms, why);
+  }
+  if (s.type == SettingInfo::kSize) {
+    uint64_t n;
+    return ParseByteSize(value, &n, why);
   }
   if (s.type == SettingInfo::kCount) {
     bool digits = !value.empty() && value.size() <= 9;

@@ -19,7 +19,7 @@ using EnvLookup = std::function<const char*(const char*)>;
 EnvLookup ProcessEnv();
 
 struct SettingInfo {
-  enum Type { kText, kDuration, kCount, kBool };
+  enum Type { kText, kDuration, kCount, kBool, kSize };
   const char* key;  ///< in the file: "connect_timeout"
   const char* env;  ///< "WSFLOW_CONNECT_TIMEOUT"
   Type type;
@@ -32,7 +32,8 @@ struct SettingInfo {
 const std::vector<SettingInfo>& Settings();
 const SettingInfo* FindSetting(std::string_view key);
 
-/// Checks a value from the environment or a file as its flag would: a choice, a duration, a count.
+/// Checks a value from the environment or a file as its flag would: a choice, a duration, a count,
+/// a size.
 /// False with the reason in `*why`.
 bool CheckSetting(const SettingInfo& setting, const std::string& value, std::string* why);
 

@@ -167,6 +167,8 @@ The run was cancelled.
 .B 4
 Protocol error: the peer sent something unusable, refused a request, or does not know the run;
 an approval that nothing may answer (\fB\-\-no\-input\fR); a run that completed without the awaited event.
+A server that sends a text frame that is not UTF\-8, or a frame larger than
+\fB\-\-max\-frame\-size\fR, ends the command at once with this status: it is not retried.
 .TP
 .B 5
 Connection failed: refused, DNS, handshake rejected, retries exhausted.
@@ -211,9 +213,9 @@ is not given (default ws://127.0.0.1:8000, where
 .B wsflow serve
 listens by default).
 .TP
-.BR WSFLOW_DIALECT ", " WSFLOW_CONNECT_TIMEOUT ", " WSFLOW_PING_INTERVAL ", " WSFLOW_PONG_TIMEOUT ", " \
-WSFLOW_IDLE_TIMEOUT ", " WSFLOW_RETRIES ", " WSFLOW_RETRY_INITIAL ", " WSFLOW_RETRY_MAX_DELAY ", " \
-WSFLOW_RETRY_JITTER ", " WSFLOW_QUEUE_SIZE
+.BR WSFLOW_DIALECT ", " WSFLOW_CONNECT_TIMEOUT ", " WSFLOW_WAIT_FOR_BACKEND ", " WSFLOW_PING_INTERVAL ", " \
+WSFLOW_PONG_TIMEOUT ", " WSFLOW_IDLE_TIMEOUT ", " WSFLOW_MAX_FRAME_SIZE ", " WSFLOW_RETRIES ", " \
+WSFLOW_RETRY_INITIAL ", " WSFLOW_RETRY_MAX_DELAY ", " WSFLOW_RETRY_JITTER ", " WSFLOW_QUEUE_SIZE
 The connection option of the same name
 .RB ( WSFLOW_RETRY_MAX_DELAY
 for
@@ -272,8 +274,9 @@ The user's settings (else
 or the file that
 .B WSFLOW_CONFIG
 names): a JSON object of settings named like the options with underscores
-(url, dialect, connect_timeout, wait_for_backend, answer_delay, ping_interval, pong_timeout, idle_timeout, retries, retry_initial,
-retry_max_delay, retry_jitter, queue_size, output, color, progress, token_file), plus
+(url, dialect, connect_timeout, wait_for_backend, answer_delay, ping_interval, pong_timeout, idle_timeout,
+max_frame_size, retries, retry_initial, retry_max_delay, retry_jitter, queue_size, output, color, progress,
+token_file), plus
 .B profiles
 (an object of named objects of settings, chosen with
 .B \-\-profile
@@ -283,7 +286,8 @@ and
 .B profile
 (the profile to use when none is named).
 A profile's settings win over the file's top level.
-Durations are strings such as "10s" or numbers of seconds; retries and queue_size are numbers.
+Durations are strings such as "10s" or numbers of seconds; sizes strings such as "64MiB" or
+numbers of bytes; retries and queue_size are numbers.
 A file that is not JSON, an unknown key, a value of the wrong type or a profile that is not there
 is exit status 2, with one line naming the file and the key.
 .B wsflow config show

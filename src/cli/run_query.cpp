@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "core/exit_status.h"
+#include "session/messages.h"
 
 namespace wsflow {
 
@@ -82,7 +83,11 @@ void RunQuery::OnGiveUp(const Disconnect& why, bool exhausted) {
     message_ = "wsflow: authentication rejected: " + why.reason;
     return;
   }
-  exit_ = kExitConnection;
+  exit_ = GiveUpStatus(why);
+  if (why.protocol) {
+    message_ = "wsflow: " + why.reason + "; not retrying";
+    return;
+  }
   message_ = "wsflow: " + std::string(exhausted ? "giving up on " : "cannot connect to ") +
              (url_.empty() ? "the backend" : url_) + ": " + why.reason;
 }

@@ -6,6 +6,7 @@
 
 #include "cli/help_format.h"
 #include "cli/number_checks.h"
+#include "core/byte_size.h"
 #include "core/duration.h"
 #include "server/server_dialect.h"
 
@@ -71,9 +72,21 @@ CLI::App* SetupServe(CLI::App& app, ServeOptions* o) {
       ->check(CLI::NonNegativeNumber)->group(g);
   sub->add_option("--garbage-every", o->garbage_every, "send a frame that is not JSON after every N events")
       ->check(CLI::NonNegativeNumber)->group(g);
+  sub->add_option("--invalid-utf8-every", o->invalid_utf8_every,
+                  "send a text frame that is not UTF-8 after every N events")
+      ->check(CLI::NonNegativeNumber)->group(g);
   sub->add_option("--close-code", o->close_code,
                   "close with this code: at each --drop-every, else after a run's terminal event")
       ->check(Between(1000, 4999))->group(g);
+  sub->add_option_function<std::string>(
+         "--max-frame-size",
+         [o](const std::string& text) {
+           std::string err;
+           if (!ParseByteSize(text, &o->max_frame_size, &err)) throw CLI::ValidationError("--max-frame-size", err);
+           if (o->max_frame_size == 0) throw CLI::ValidationError("--max-frame-size", "must be more than 0");
+         },
+         "a larger client frame is refused with close 1009 (requests are small)")
+      ->type_name("SIZE")->default_str("1MiB")->group("Limits");
   sub->add_option_function<std::string>(
          "--slow-reader-timeout",
          [o](const std::string& text) {

@@ -133,6 +133,7 @@ bool FrameScanner::Scan(std::string_view text, std::string* err, bool validate_u
   // An in-situ parse of a copy: strings are unescaped where they are, never copied again, and
   // RapidJSON's SSE2 scanning applies (it reads aligned blocks up to 15 bytes past the end: the
   // copy keeps that much room).
+  if (copy_.capacity() > (1u << 20) && text.size() < (1u << 20)) std::string().swap(copy_);  // after a huge frame
   copy_.reserve(text.size() + 32);
   copy_.assign(text.data(), text.size());
   rapidjson::InsituStringStream is(&copy_[0]);

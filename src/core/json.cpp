@@ -1,6 +1,6 @@
 #include "core/json.h"
 
-#include <rapidjson/error/en.h>
+#include <rapidjson/error/error.h>
 #include <rapidjson/reader.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
@@ -82,6 +82,30 @@ bool ParseInto(Doc& doc, std::string_view text, std::string* err, rapidjson::Par
 }
 }  // namespace
 
+const char* JsonErrorPhrase(int code) {
+  switch (static_cast<rapidjson::ParseErrorCode>(code)) {
+    case rapidjson::kParseErrorNone: return "no error";
+    case rapidjson::kParseErrorDocumentEmpty: return "an empty text";
+    case rapidjson::kParseErrorDocumentRootNotSingular: return "more text after the value";
+    case rapidjson::kParseErrorValueInvalid: return "expected a value";
+    case rapidjson::kParseErrorObjectMissName: return "expected a member name";
+    case rapidjson::kParseErrorObjectMissColon: return "expected ':' after a member name";
+    case rapidjson::kParseErrorObjectMissCommaOrCurlyBracket: return "expected ',' or '}' after a member";
+    case rapidjson::kParseErrorArrayMissCommaOrSquareBracket: return "expected ',' or ']' after an element";
+    case rapidjson::kParseErrorStringUnicodeEscapeInvalidHex: return "a \\u escape without 4 hex digits";
+    case rapidjson::kParseErrorStringUnicodeSurrogateInvalid: return "a \\u escape of half a surrogate pair";
+    case rapidjson::kParseErrorStringEscapeInvalid: return "an unknown escape in a string";
+    case rapidjson::kParseErrorStringMissQuotationMark: return "a string without its closing quote";
+    case rapidjson::kParseErrorStringInvalidEncoding: return "a string that is not UTF-8";
+    case rapidjson::kParseErrorNumberTooBig: return "a number too big for a double";
+    case rapidjson::kParseErrorNumberMissFraction: return "a number without digits after '.'";
+    case rapidjson::kParseErrorNumberMissExponent: return "a number without digits in its exponent";
+    case rapidjson::kParseErrorTermination: return "the parse was stopped";
+    case rapidjson::kParseErrorUnspecificSyntaxError: break;
+  }
+  return "a syntax error";
+}
+
 std::string JsonErrorText(std::string_view text, int code, size_t offset, bool too_deep) {
   std::string why;
   if (too_deep) {
@@ -90,7 +114,7 @@ std::string JsonErrorText(std::string_view text, int code, size_t offset, bool t
     // Looked at only once the parse failed: a frame that parses pays nothing for it.
     return "a UTF-8 byte-order mark (EF BB BF) before the value at byte 0";
   } else {
-    why = rapidjson::GetParseError_En(static_cast<rapidjson::ParseErrorCode>(code));
+    why = JsonErrorPhrase(code);
   }
   return why + " at byte " + std::to_string(offset);
 }

@@ -51,7 +51,12 @@ bool ParseJson(std::string_view text, JsonDoc* doc, std::string* err);
 /// parsers above and FrameScanner refuse such strings.
 bool HasSurrogate(const char* s, size_t n);
 
-/// The one-line reason for a failed parse of `text`: RapidJSON's words for `code`
+/// RapidJSON's parse error `code` (rapidjson::ParseErrorCode) in short plain words ("expected a
+/// member name"), the one place they are worded: RapidJSON's own ("Missing a name for object
+/// member.") read like its source, not like a message.
+const char* JsonErrorPhrase(int code);
+
+/// The one-line reason for a failed parse of `text`: JsonErrorPhrase(`code`)
 /// (rapidjson::ParseErrorCode), or the depth limit, or a byte-order mark at the start (refused:
 /// outside JSON has none; the config loader strips one before parsing), then " at byte N".
 std::string JsonErrorText(std::string_view text, int code, size_t offset, bool too_deep);

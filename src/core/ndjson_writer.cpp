@@ -21,6 +21,13 @@ bool ReaderGone(int fd) {
 }
 constexpr size_t kMaxBatch = 256u << 10;  // a batch bigger than this is handed over at once
 constexpr size_t kSettledBatch = 64u << 10;  // Settle() hands over a batch this big without waiting
+constexpr size_t kKeep = 1u << 20;  // a buffer that grew past this for one huge line is not kept
+
+// After a huge line (a 20 MB frame), its buffer goes: three of them rotate here, and each would
+// hold that much for the rest of the run.
+void ReleaseIfHuge(std::string* s) {
+  if (s->capacity() > kKeep) std::string().swap(*s);
+}
 }  // namespace
 
 struct NdjsonWriter::State {
@@ -86,6 +93,7 @@ struct NdjsonWriter::State {
       // Whole lines only: on a failure, the newlines in what did go out.
       uint64_t whole = failure ? static_cast<uint64_t>(std::count(out.begin(), out.begin() + off, '\n')) : out_lines;
       out.clear();
+      ReleaseIfHuge(&out);
       std::function<void()> call;
       std::function<void(int)> fail;
       {
@@ -128,6 +136,10 @@ void NdjsonWriter::SetFlushScheduler(std::function<void()> schedule) { schedule_
 
 void NdjsonWriter::Append(std::string_view text, bool newline, uint64_t lines) {
   if (closed_) return;
+  // Room for the line and its newline at once: appending them one after the other would double a
+  // huge line's buffer for the one byte of its newline.
+  size_t need = batch_.size() + text.size() + 1;
+  if (need > batch_.capacity()) batch_.reserve(std::max(need, 2 * batch_.capacity()));
   batch_.append(text.data(), text.size());
   if (newline) batch_.push_back('\n');
   batch_lines_ += lines;
@@ -170,6 +182,7 @@ void NdjsonWriter::Flush() {
     if (s.idle) s.cv.notify_one();
   }
   batch_.clear();
+  ReleaseIfHuge(&batch_);
   batch_lines_ = 0;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "core/byte_size.h"
 #include "core/duration.h"
 #include "core/text.h"
 #include "core/timestamp.h"
@@ -74,14 +75,6 @@ std::string Text(const JsonValue& v, const char* key) {
 }
 
 std::string Seconds(double s) { return FormatDuration(Millis(static_cast<long long>(std::llround(s * 1000)))); }
-
-std::string Bytes(int64_t n) {
-  char buf[64];
-  if (n < 1024) std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(n));
-  else if (n < (1 << 20)) std::snprintf(buf, sizeof buf, "%.1f KiB", n / 1024.0);
-  else std::snprintf(buf, sizeof buf, "%.1f MiB", n / 1048576.0);
-  return buf;
-}
 
 // "step 3" (or "step s3" when a backend numbers nothing).
 std::string StepName(const JsonValue& data) {
@@ -357,7 +350,7 @@ std::string PrettyPrinter::Describe(std::string_view type, const JsonValue& data
   if (type == "file_created" || type == "file_updated") {
     std::string detail = Text(data, "file_type");
     if (GetInt(data, "size_bytes", -1) >= 0)
-      detail += (detail.empty() ? "" : ", ") + Bytes(GetInt(data, "size_bytes", 0));
+      detail += (detail.empty() ? "" : ", ") + FormatByteSize(static_cast<uint64_t>(GetInt(data, "size_bytes", 0)));
     return with(Text(data, "file_path"), detail);
   }
   if (type == "error_occurred" || type == "error") return with(Text(data, "error_type"), Text(data, "message"), ": ", "");

@@ -22,6 +22,7 @@ class FaultInjector {
     int close_code = 0;         ///< with drop_every: a close frame instead; alone: after a run's end
     bool verbose = false;
     std::ostream* log = nullptr;  ///< stderr when null
+    int64_t invalid_utf8_every = 0;  ///< a text frame that is not UTF-8 after every N events
   };
   /// How long a stalled connection is kept before its TCP connection ends.
   static constexpr int64_t kStallMs = 120000;
@@ -33,7 +34,11 @@ class FaultInjector {
   /// The connection has sent the last event of a run that ended. True when it was closed.
   bool AtRunEnd(ConnId id);
   void Forget(ConnId id) { sent_.erase(id); }
-  bool any() const { return opts_.drop_every || opts_.stall_after || opts_.garbage_every || opts_.close_code; }
+  bool any() const {
+    return opts_.drop_every || opts_.stall_after || opts_.garbage_every || opts_.close_code || opts_.invalid_utf8_every;
+  }
+  /// What --invalid-utf8-every sends: JSON but for one byte (0xFF never occurs in UTF-8).
+  static constexpr const char* kInvalidUtf8 = "{\"not_utf8\":\"\xff\"}";
 
  private:
   std::ostream& Log() const;

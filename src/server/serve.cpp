@@ -127,6 +127,7 @@ int RunServer(const ServeOptions& opts) {
   topts.tls_key = opts.tls_key;
   topts.tls_client_ca = opts.tls_client_ca;
   topts.verbose = opts.verbose;
+  topts.max_message_bytes = opts.max_frame_size;
   // First: the signal handlers are in before the data dir exists, so that a temporary one is
   // always removed.
   std::unique_ptr<WsTransport> transport = WsTransport::Make(topts, &err);
@@ -149,8 +150,10 @@ int RunServer(const ServeOptions& opts) {
     ropts.own_scenarios["chat"] = ChatScenarioJson();
   }
   RunRegistry runs(&store, &cache, transport.get(), ropts);
-  FaultInjector faults(transport.get(), {opts.drop_every, opts.stall_after, opts.garbage_every, opts.close_code,
-                                         opts.verbose, nullptr});
+  FaultInjector::Options faults_opts{opts.drop_every, opts.stall_after, opts.garbage_every, opts.close_code,
+                                     opts.verbose, nullptr};
+  faults_opts.invalid_utf8_every = opts.invalid_utf8_every;
+  FaultInjector faults(transport.get(), faults_opts);
   Fanout::Options fopts;
   fopts.slow_timeout_ms = opts.slow_reader_timeout_ms;
   fopts.verbose = opts.verbose;

@@ -29,8 +29,12 @@ struct ServeOptions {
   int64_t drop_every = 0;     ///< abrupt TCP close (no close frame) after every N events
   int64_t stall_after = 0;    ///< stop sending, reading and answering pings after N events
   int64_t garbage_every = 0;  ///< an invalid-JSON text frame after every N events
+  int64_t invalid_utf8_every = 0;  ///< a text frame that is not UTF-8 after every N events
   int close_code = 0;         ///< with drop_every: close with this code instead of dropping;
                               ///< alone: close with it after a run's terminal event
+  /// A client frame (a whole message) larger than this is refused with close 1009. Requests are
+  /// small: 1 MiB keeps a client from making serve hold much.
+  uint64_t max_frame_size = 1u << 20;
   /// A connection whose queue stays full without draining this long is closed (1013); 0: never.
   int64_t slow_reader_timeout_ms = 30000;
   bool verbose = false;

@@ -38,6 +38,9 @@ class Transport : public Timers {
   /// Queues a text frame. False when the connection takes no more frames: gone, closing,
   /// dropped or stalled (the caller stops feeding it).
   virtual bool Send(ConnId id, std::string_view text) = 0;
+  /// Fault injection: queues `bytes` as a text frame as they are; Send's frames are checked to
+  /// be UTF-8 (websocketpp refuses to send one that is not), these are not. False as Send.
+  virtual bool SendRawText(ConnId id, std::string_view bytes) = 0;
   /// Bytes queued on the connection that the socket has not taken yet: the watcher's queue.
   virtual size_t Buffered(ConnId id) const = 0;
   /// Closes with a close frame after what is queued (code 1000..4999; 0: a close frame without a

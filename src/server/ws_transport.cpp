@@ -191,6 +191,19 @@ class AsioTransport : public WsTransport {
     return !c->con->send(text.data(), text.size(), websocketpp::frame::opcode::text);
   }
 
+  bool SendRawText(ConnId id, std::string_view bytes) override {
+    Conn* c = Find(id);
+    if (!c || c->stalled || c->closing) return false;
+    // A message marked prepared goes out as it is: websocketpp's UTF-8 check is in the preparing.
+    namespace fr = websocketpp::frame;
+    auto msg = c->con->get_message(fr::opcode::text, bytes.size());
+    msg->set_header(fr::prepare_header(fr::basic_header(fr::opcode::text, bytes.size(), true, false),
+                                       fr::extended_header(bytes.size())));
+    msg->set_payload(bytes.data(), bytes.size());
+    msg->set_prepared(true);
+    return !c->con->send(msg);
+  }
+
   size_t Buffered(ConnId id) const override {
     auto it = conns_.find(id);
     return it == conns_.end() ? 0 : it->second.con->get_buffered_amount();

@@ -23,11 +23,10 @@ struct TransportOptions {
   std::string tls_cert, tls_key;
   /// Not empty (with tls_cert): a client certificate signed by a CA of this PEM file is required.
   std::string tls_client_ca;
-  /// A larger message is refused with close code 1009.
-  size_t max_message_bytes = kMaxMessageBytes;
+  /// A larger message is refused with close code 1009 (serve --max-frame-size).
+  uint64_t max_message_bytes = 1u << 20;
   bool verbose = false;  ///< handshakes that fail are logged (stderr)
   std::ostream* log = nullptr;
-  static constexpr size_t kMaxMessageBytes = 1 << 20;
 };
 
 class WsTransport : public Transport {

@@ -75,6 +75,7 @@ void Dispatcher::ExpectMore(bool more) {
 }
 
 void Dispatcher::OnStopped() {
+  SayTotals();
   if (stopped_) stopped_();
 }
 
@@ -151,9 +152,7 @@ void Dispatcher::OnText(std::string_view text) {
   if (!frame_.Reset(text, &err, /*validate_utf8=*/false)) {  // websocketpp validated the text frame
     std::string head(text.substr(0, 60));
     for (auto& c : head) c = (c == '\n' || c == '\r') ? ' ' : c;
-    std::cerr << "wsflow: ignored a frame that is not JSON (" << err << "): " << head
-              << (text.size() > 60 ? "..." : "") << "\n";
-    for (auto& r : runs_) r->OnInvalid("wsflow: --strict: the server sent invalid JSON");
+    Skip("a frame that is not JSON (" + err + ")", head + (text.size() > 60 ? "..." : ""), &not_json_);
     if (recorder_) recorder_->In(text, "");
     return;
   }
@@ -178,8 +177,29 @@ void Dispatcher::OnText(std::string_view text) {
 }
 
 void Dispatcher::OnBinary(std::string_view frame) {
-  std::cerr << "wsflow: ignored a binary frame of " << frame.size() << " bytes\n";
-  for (auto& r : runs_) r->OnInvalid("wsflow: --strict: the server sent a binary frame");
+  Skip("a binary frame of " + Count(static_cast<int64_t>(frame.size()), "byte", "bytes"), "", &binary_);
+}
+
+// A frame that carries no event: --strict ends the runs with it (their line says so); otherwise
+// it is skipped with a warning, the first few in full, since a server may send one every few
+// events. OnStopped says the total.
+void Dispatcher::Skip(const std::string& what, const std::string& head, Skipped* skipped) {
+  bool strict = std::any_of(runs_.begin(), runs_.end(), [](const auto& r) { return r->strict() && !r->finished(); });
+  for (auto& r : runs_) r->OnInvalid(what);
+  if (strict) return;
+  RepeatLimiter::Say say = skipped->limiter.Next();
+  if (say == RepeatLimiter::Say::kNothing) return;
+  std::cerr << "wsflow: skipped " << what << (head.empty() ? "" : ": " + head) << "\n";
+  if (say == RepeatLimiter::Say::kLineAndLimit)
+    std::cerr << "wsflow: further " << skipped->now << " are counted, not shown\n";
+}
+
+void Dispatcher::SayTotals() {
+  for (Skipped* s : {&not_json_, &binary_}) {
+    if (!s->limiter.limited()) continue;  // each was said (and so there are two or more here)
+    std::cerr << "wsflow: " << s->limiter.count() << " " << s->then << " were skipped (the first "
+              << s->limiter.shown() << " shown above)\n";
+  }
 }
 
 void Dispatcher::OnRetry(const Disconnect& why, Millis delay, int attempt, int max_attempts) {
@@ -196,7 +216,11 @@ bool Dispatcher::ShouldReconnect(const Disconnect& why) {
 void Dispatcher::OnGiveUp(const Disconnect& why, bool exhausted) {
   if (all_ended()) return;
   int status = GiveUpStatus(why);
-  if (why.auth) {
+  if (why.protocol) {
+    std::cerr << "wsflow: " << why.reason << "; not retrying";
+    if (runs_.size() == 1) std::cerr << " (" << runs_[0]->Where() << ")";
+    std::cerr << "\n";
+  } else if (why.auth) {
     std::cerr << "wsflow: authentication rejected";
     if (why.http_status && session_) std::cerr << " by " << session_->url();  // else the reason names the proxy
     std::cerr << ": " << why.reason << "\n";

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/received_frame.h"
+#include "core/repeat_limiter.h"
 #include "dialects/dialect.h"
 #include "replay/recording.h"
 #include "session/messages.h"
@@ -79,6 +80,13 @@ class Dispatcher : public SessionHandler {
   bool Detect(ReceivedFrame& frame);
   void OneEnded(RunFollower* run);
   void CloseWhenDone();
+  struct Skipped {
+    const char* now;   ///< "frames that are not JSON"
+    const char* then;  ///< "frames that were not JSON"
+    RepeatLimiter limiter;
+  };
+  void Skip(const std::string& what, const std::string& head, Skipped* skipped);
+  void SayTotals();
 
   std::string dialect_name_;
   std::unique_ptr<Dialect> dialect_;
@@ -100,6 +108,8 @@ class Dispatcher : public SessionHandler {
   uint64_t request_counter_ = 0;
   ReceivedFrame frame_;
   Incoming in_;
+  Skipped not_json_{"frames that are not JSON", "frames that were not JSON", RepeatLimiter(3)};
+  Skipped binary_{"binary frames", "binary frames", RepeatLimiter(3)};
   bool closing_ = false;
   bool expect_more_ = false;
   std::function<void(RunFollower&)> run_ended_;

@@ -12,7 +12,10 @@ std::string RetryLine(const Disconnect& why, Millis delay, int attempt, int max_
          (max_attempts > 0 ? std::to_string(max_attempts) : "unlimited") + ")";
 }
 
-int GiveUpStatus(const Disconnect& why) { return why.auth ? kExitAuth : kExitConnection; }
+int GiveUpStatus(const Disconnect& why) {
+  if (why.protocol) return kExitProtocol;
+  return why.auth ? kExitAuth : kExitConnection;
+}
 
 int StartRecording(RecordingWriter* recorder, const std::string& path, const RecordingHeader& header) {
   if (path.empty()) return 0;

@@ -13,7 +13,8 @@ namespace wsflow {
 
 /// The stderr line for a connection that ended and will be retried.
 std::string RetryLine(const Disconnect& why, Millis delay, int attempt, int max_attempts);
-/// The exit status for a session that gave up: 6 when credentials were refused, else 5.
+/// The exit status for a session that gave up: 4 when the server broke the protocol, 6 when
+/// credentials were refused, else 5.
 int GiveUpStatus(const Disconnect& why);
 
 /// Opens --record's file (`path` empty: nothing). 0, or the exit status after saying why.

@@ -103,12 +103,21 @@ void RunFollower::CancelThenFinish(int status, const std::string& message) {
   cancelling_ = true;
   cancel_exit_ = status;
   if (reason_.empty()) reason_ = StripPrefix(message);  // why it was cancelled, for --summary
-  std::cerr << "wsflow: " << StripPrefix(message) << "; cancelling run " << target_.run_id << "\n";
+  cancel_request_ = rid;
+  std::cerr << "wsflow: " << StripPrefix(message) << "; cancelling run " << target_.run_id
+            << (link_->is_open() ? "" : " once the connection is back") << "\n";
   SendRequest(rid, frame);
-  link_->After(kCancelGrace, [this] {
-    Finish(cancel_exit_, "wsflow: the cancel of run " + target_.run_id + " was not confirmed within " +
-                             FormatDuration(kCancelGrace));
-  });
+  link_->After(kCancelGrace, [this] { Finish(cancel_exit_, CancelUnconfirmed("within " + FormatDuration(kCancelGrace))); });
+}
+
+// The cancel was not confirmed: say whether it left at all, and that the run may go on without us.
+std::string RunFollower::CancelUnconfirmed(const std::string& why) const {
+  auto it = pending_.find(cancel_request_);
+  bool sent = it == pending_.end() || it->second.second;
+  return "wsflow: " +
+         std::string(sent ? "the cancel of run " + target_.run_id + " was not confirmed "
+                          : "the cancel of run " + target_.run_id + " could not be sent: the connection was not back ") +
+         why + "; the run may still be running on the backend";
 }
 
 void RunFollower::OnOpen(bool reconnect) {
@@ -208,6 +217,7 @@ void RunFollower::OnRetry(const Disconnect& why, Millis delay, int attempt) {
 
 void RunFollower::OnGiveUp(int status, const std::string& why) {
   if (finished_) return;
+  if (cancelling_) return Finish(cancel_exit_, CancelUnconfirmed("before wsflow gave up"));
   finished_ = true;
   exit_ = status;
   if (reason_.empty()) reason_ = why;
@@ -229,9 +239,10 @@ void RunFollower::OnTimeout(Millis timeout) {
   Finish(kExitTimeout, msg);
 }
 
-void RunFollower::OnInvalid(const std::string& strict_message) {
+void RunFollower::OnInvalid(const std::string& what) {
   ++garbage_;
-  if (opts_.strict) Finish(kExitProtocol, strict_message + " (" + Where() + ")");
+  if (opts_.strict && !finished_)
+    Finish(kExitProtocol, "wsflow: --strict: the server sent " + what + "; ending the run (" + Where() + ")");
 }
 
 void RunFollower::OnUndetected(ReceivedFrame& frame) {

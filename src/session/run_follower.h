@@ -111,8 +111,10 @@ class RunFollower : public ApprovalHost, public HostedRun {
   void OnFrame(Incoming& in, ReceivedFrame& frame);
   /// A frame the dialect could not be told from: printed as an `unknown` event.
   void OnUndetected(ReceivedFrame& frame);
-  /// A frame that is not JSON or is binary (counted; --strict ends the run with `strict_message`).
-  void OnInvalid(const std::string& strict_message);
+  /// A frame that is not JSON or is binary, `what` it was ("a binary frame of 3 bytes"): counted;
+  /// --strict ends the run, saying so.
+  void OnInvalid(const std::string& what);
+  bool strict() const { return opts_.strict; }
   /// The connection ended and will be retried (connection events).
   void OnRetry(const Disconnect& why, Millis delay, int attempt);
   /// The connection ended: false when this run cannot go on over another one (it has finished).
@@ -184,6 +186,7 @@ class RunFollower : public ApprovalHost, public HostedRun {
   /// An approval's answer: sent once --answer-delay has passed since its request arrived.
   void SendApproval(const std::string& approval_id, const std::string& request_id, const std::string& frame);
   void CancelThenFinish(int status, const std::string& message);
+  std::string CancelUnconfirmed(const std::string& why) const;
   void Finish(int status, const std::string& message);
 
   const StreamOptions& opts_;
@@ -213,6 +216,7 @@ class RunFollower : public ApprovalHost, public HostedRun {
   std::string action_request_;  ///< the control command's request, once sent
   bool cancelling_ = false;     ///< --cancel-on-*: the cancel is out, leaving when it is confirmed
   int cancel_exit_ = 0;
+  std::string cancel_request_;  ///< the cancel's request id (pending_ says whether it went out)
   int exit_ = -1;
   bool finished_ = false;
   int64_t printed_ = 0;

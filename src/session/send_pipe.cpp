@@ -235,7 +235,8 @@ void SendPipe::OnGiveUp(const Disconnect& why, bool exhausted) {
   if (finished_) return;
   finished_ = true;
   exit_ = GiveUpStatus(why);
-  std::cerr << "wsflow: " << (exhausted ? "giving up: " : "cannot connect to " + opts_.url + ": ") << why.reason << "\n";
+  if (why.protocol) std::cerr << "wsflow: " << why.reason << "; not retrying\n";
+  else std::cerr << "wsflow: " << (exhausted ? "giving up: " : "cannot connect to " + opts_.url + ": ") << why.reason << "\n";
 }
 
 void SendPipe::OnSignal(int signo) {

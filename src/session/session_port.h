@@ -25,7 +25,9 @@ class SessionPort {
   virtual void Stop() = 0;
   /// The stream made progress (a new event): the next loss starts the backoff afresh.
   virtual void MarkProgress() = 0;
-  /// Stops reading frames: output cannot keep up.
+  /// Stops reading frames: output cannot keep up. Only from inside the handling of a frame (the
+  /// read that delivered it then issues no next one); elsewhere a read may be in flight, and the
+  /// resume would start a second.
   virtual void PauseReading() = 0;
   /// Reads again (any thread).
   virtual void ResumeReading() = 0;

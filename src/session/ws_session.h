@@ -45,6 +45,8 @@ struct SessionOptions {
   Millis ping_interval{15000};
   Millis pong_timeout{10000};
   Millis idle_timeout{0};  ///< 0: off
+  /// A frame (a whole message) from the server larger than this ends the session: exit 4.
+  uint64_t max_frame_size = 64ull << 20;
   BackoffPolicy backoff;
   size_t queue_size = 100;  ///< offline queue bound
   std::vector<std::pair<std::string, std::string>> headers;  ///< sent on every attempt (never logged)
@@ -69,6 +71,9 @@ struct Disconnect {
   bool tls = false;       ///< a TLS failure (verification, handshake): not retried, exit 5
   bool auth = false;      ///< credentials refused (upgrade 401/403, proxy 407): not retried, exit 6
   bool never_open = false;  ///< given up before any connection had ever opened (the reason says all)
+  /// The server broke the protocol (a text frame not UTF-8, a frame over max_frame_size): wsflow
+  /// closed the connection itself (1007, 1009); not retried, exit 4.
+  bool protocol = false;
 };
 
 class SessionHandler {

@@ -126,3 +126,17 @@ def test_counts_of_one_are_singular():
     assert r.rc == 7 and "(1 event)" in r.err.decode(), r
     r = wsflow("replay", one, "--output", "pretty")
     assert "1 step: 0 completed" in r.out.decode() and ", 1 event\n" in r.out.decode(), r
+
+
+def test_pong_timeout_must_be_shorter_than_ping_interval():
+    """Issue 16: websocketpp restarts the wait for a pong at every ping, so a longer --pong-timeout
+    would never fire: refused with one line, and said in --help-all (so in the man page)."""
+    r = wsflow("watch", "r1", "--url", "ws://127.0.0.1:1", "--ping-interval", "5s", "--pong-timeout", "5s")
+    assert r.rc == 2, r
+    assert "--pong-timeout (5.0 s) must be shorter than --ping-interval (5.0 s)" in one_short_line(r)
+    r = wsflow("watch", "r1", "--url", "ws://127.0.0.1:1", env={"WSFLOW_PONG_TIMEOUT": "20s"})  # ping: 15 s
+    assert r.rc == 2 and "must be shorter than --ping-interval" in one_short_line(r), r
+    text = " ".join(wsflow("watch", "--help-all").out.decode().split())
+    assert "--pong-timeout DURATION peer is dead without a pong within this (shorter than --ping-interval)" in text
+    man = " ".join(open(os.path.join(os.path.dirname(__file__), "../../man/wsflow.1")).read().split())
+    assert "(shorter than \\-\\-ping\\-interval)" in man

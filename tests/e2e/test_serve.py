@@ -300,6 +300,20 @@ def test_deep_json_oversized_frames_and_invalid_utf8_do_not_hurt_the_server():
         assert execute(s.url, "--config", FAST, "--auto-approve").rc == 0
 
 
+def test_max_frame_size_bounds_a_client_frame():
+    """Issue 16: serve's limit is the clients' option, --max-frame-size (1 MiB by default, above)."""
+    with Server("--max-frame-size", "4KiB") as s:
+        ok = RawWs(s.port)
+        ok.send(json.dumps({"type": "ping", "request_id": "p", "pad": "x" * 3000}).encode())
+        assert json.loads(ok.recv()[1])["event_type"] == "pong"
+        big = RawWs(s.port)
+        big.send(b'{"type":"ping","pad":"' + b"x" * 100, declared=5000)
+        assert big.close_code() == 1009
+    bad = wsflow("serve", "--max-frame-size", "0")
+    assert bad.rc == 2 and "--max-frame-size" in bad.err.decode(), bad
+    assert "--max-frame-size SIZE" in wsflow("serve", "--help-all").out.decode()
+
+
 def test_connection_flood_leaks_no_descriptor():
     with Server() as s:
         assert execute(s.url, "--config", FAST, "--auto-approve").rc == 0

@@ -204,18 +204,19 @@ def finish(p, timeout=120):
     return Result(p.returncode, b"".join(out), b"".join(err), 0)
 
 
-def read_until(p, needle=None, lines=None, timeout=60.0):
-    """Reads a started process's stdout line by line until a line contains `needle` (bytes), or
-    until `lines` lines were read; returns what was read. Fails, showing the tail of what was read,
-    when the output ends first (the process ended or closed stdout) or after `timeout` seconds (the
-    process is killed then, so that the blocked read returns)."""
+def read_until(p, needle=None, lines=None, timeout=60.0, stderr=False):
+    """Reads a started process's stdout (stderr with stderr=True) line by line until a line contains
+    `needle` (bytes), or until `lines` lines were read; returns what was read. Fails, showing the
+    tail of what was read, when the output ends first (the process ended or closed it) or after
+    `timeout` seconds (the process is killed then, so that the blocked read returns)."""
     import threading
     assert (needle is None) != (lines is None), "read_until: a needle or a line count"
     got, done = [], []
+    stream = p.stderr if stderr else p.stdout
 
     def pump():
         while True:
-            line = p.stdout.readline()
+            line = stream.readline()
             if not line:
                 return
             got.append(line)
@@ -230,11 +231,11 @@ def read_until(p, needle=None, lines=None, timeout=60.0):
     if t.is_alive():
         p.kill()
         t.join(10)
-        raise AssertionError("no %s on stdout within %.0f s; read %d lines, ending %r"
-                             % (what, timeout, len(got), b"".join(got)[-300:]))
+        raise AssertionError("no %s on %s within %.0f s; read %d lines, ending %r"
+                             % (what, "stderr" if stderr else "stdout", timeout, len(got), b"".join(got)[-300:]))
     if not done:
-        raise AssertionError("stdout ended (exit status %s) before %s; read %d lines, ending %r"
-                             % (p.poll(), what, len(got), b"".join(got)[-300:]))
+        raise AssertionError("%s ended (exit status %s) before %s; read %d lines, ending %r"
+                             % ("stderr" if stderr else "stdout", p.poll(), what, len(got), b"".join(got)[-300:]))
     return b"".join(got)
 
 

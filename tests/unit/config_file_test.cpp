@@ -135,6 +135,10 @@ TEST_CASE("a bad config names the file and the key") {
   CHECK(err == "config /etc/x/config.json: retry_jitter: \"half\" is not one of full, none");
   err = LoadError(env, R"({"ping_interval":"soon"})");
   CHECK(err.rfind("config /etc/x/config.json: ping_interval: 'soon' is not a duration", 0) == 0);
+  err = LoadError(env, R"({"max_frame_size":true})");
+  CHECK(err == "config /etc/x/config.json: max_frame_size: must be a size such as \"64MiB\" or a number of bytes");
+  err = LoadError(env, R"({"max_frame_size":"big"})");
+  CHECK(err.rfind("config /etc/x/config.json: max_frame_size: 'big' is not a size", 0) == 0);
   err = LoadError(env, R"({"profiles":{"ci":{"colour":"never"}}})");
   CHECK(err.rfind("config /etc/x/config.json: profiles.ci.colour: unknown key", 0) == 0);
   err = LoadError(env, R"({"token":"secret"})");
@@ -171,6 +175,10 @@ TEST_CASE("values from the environment are checked like the file's") {
   CHECK_FALSE(CheckSetting(*FindSetting("retries"), "99999999999", &why));
   CHECK(CheckSetting(*FindSetting("retries"), "3", &why));
   CHECK_FALSE(CheckSetting(*FindSetting("idle_timeout"), "1y", &why));
+  REQUIRE(FindSetting("max_frame_size"));
+  CHECK(std::string(FindSetting("max_frame_size")->env) == "WSFLOW_MAX_FRAME_SIZE");
+  CHECK(CheckSetting(*FindSetting("max_frame_size"), "20MiB", &why));
+  CHECK_FALSE(CheckSetting(*FindSetting("max_frame_size"), "20 apples", &why));
   CHECK(FindSetting("token")->secret);
   CHECK(FindSetting("nope") == nullptr);
 }

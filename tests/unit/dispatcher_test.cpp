@@ -7,6 +7,8 @@
 #include <csignal>
 #include <cstdio>
 #include <functional>
+#include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -71,6 +73,14 @@ struct Capture {
     }
     return lines;
   }
+};
+
+// std::cerr, captured for the test's scope.
+struct StderrCapture {
+  std::ostringstream buf;
+  std::streambuf* old = std::cerr.rdbuf(buf.rdbuf());
+  ~StderrCapture() { std::cerr.rdbuf(old); }
+  std::string text() const { return buf.str(); }
 };
 
 std::string Ev(const std::string& run, int64_t seq, const std::string& type, const std::string& data = "{}") {
@@ -204,10 +214,33 @@ TEST_CASE("Dispatcher: garbage is counted, and ends the run under --strict") {
   rig.opts.strict = true;
   RunFollower& f = rig.Watch("r-1");
   rig.Open();
+  rig.d.OnText(Ev("r-1", 1, "step_started"));
+  StderrCapture err;
   rig.d.OnText("{this is not json");
   CHECK(f.finished());
   CHECK(f.exit_status() == kExitProtocol);
   CHECK(f.invalid_frames() == 1);
+  // One line, and it says the run was ended, not that the frame was ignored.
+  CHECK(err.text() == "wsflow: --strict: the server sent a frame that is not JSON (expected a member name at byte 1);"
+                      " ending the run (last seq printed: 1)\n");
+}
+
+TEST_CASE("Dispatcher: garbage frames are said in plain words, the first three, then counted") {
+  Rig rig;
+  RunFollower& f = rig.Watch("r-1");
+  rig.Open();
+  StderrCapture err;
+  for (int i = 0; i < 40; ++i) rig.d.OnText("{this is not json");
+  rig.d.OnBinary("abc");
+  rig.d.OnStopped();
+  CHECK(f.invalid_frames() == 41);  // --summary's invalid_frames counts every one
+  CHECK(err.text() ==
+        "wsflow: skipped a frame that is not JSON (expected a member name at byte 1): {this is not json\n"
+        "wsflow: skipped a frame that is not JSON (expected a member name at byte 1): {this is not json\n"
+        "wsflow: skipped a frame that is not JSON (expected a member name at byte 1): {this is not json\n"
+        "wsflow: further frames that are not JSON are counted, not shown\n"
+        "wsflow: skipped a binary frame of 3 bytes\n"
+        "wsflow: 40 frames that were not JSON were skipped (the first 3 shown above)\n");
 }
 
 TEST_CASE("Dispatcher: a filter and a predicate choose what is printed; --max-events ends the wait") {
@@ -285,6 +318,70 @@ TEST_CASE("Dispatcher: signals, timeouts and giving up end every run with their 
     auth.d.OnGiveUp(denied, false);
     CHECK(c.exit_status() == kExitAuth);
   }
+}
+
+TEST_CASE("Dispatcher: --cancel-on-interrupt that cannot reach the backend says the run may go on") {
+  {
+    Rig rig;
+    rig.opts.cancel_on_interrupt = true;
+    RunFollower& f = rig.Watch("r-1");
+    rig.Open();
+    rig.d.OnText(Ev("r-1", 1, "step_started"));
+    rig.session.open = false;  // the connection is down at the signal
+    StderrCapture err;
+    rig.d.OnSignal(SIGINT);
+    CHECK_FALSE(f.finished());  // it waits for the connection to come back
+    REQUIRE(rig.session.timers.size() == 1);
+    rig.session.timers[0].second();  // the grace passes without a connection
+    CHECK(f.exit_status() == kExitInterrupted);
+    CHECK(err.text() ==
+          "wsflow: interrupted (last seq printed: 1); cancelling run r-1 once the connection is back\n"
+          "wsflow: the cancel of run r-1 could not be sent: the connection was not back within 5.0 s; the run may "
+          "still be running on the backend\n");
+  }
+  {
+    Rig rig;
+    rig.opts.cancel_on_interrupt = true;
+    RunFollower& f = rig.Watch("r-1");
+    rig.Open();
+    rig.session.open = false;
+    rig.d.OnSignal(SIGTERM);
+    StderrCapture err;
+    Disconnect refused;
+    refused.reason = "Connection refused";
+    rig.d.OnGiveUp(refused, true);  // the session gives up while the cancel waits
+    CHECK(f.exit_status() == kExitTerminated);
+    CHECK_THAT(err.text(), Catch::EndsWith("wsflow: the cancel of run r-1 could not be sent: the connection was not "
+                                           "back before wsflow gave up; the run may still be running on the backend\n"));
+  }
+  {
+    Rig rig;
+    rig.opts.cancel_on_interrupt = true;
+    RunFollower& f = rig.Watch("r-1");
+    rig.Open();
+    StderrCapture err;
+    rig.d.OnSignal(SIGINT);  // open: the cancel leaves, and nothing confirms it
+    CHECK_THAT(rig.session.sent.back(), Catch::Contains(R"("type":"cancel")"));
+    rig.session.timers.back().second();
+    CHECK(f.exit_status() == kExitInterrupted);
+    CHECK_THAT(err.text(), Catch::EndsWith("wsflow: the cancel of run r-1 was not confirmed within 5.0 s; the run may "
+                                           "still be running on the backend\n"));
+  }
+}
+
+TEST_CASE("Dispatcher: a server that broke the protocol ends every run with exit 4, without retrying") {
+  Rig rig;
+  RunFollower& f = rig.Watch("r-1");
+  rig.Open();
+  rig.d.OnText(Ev("r-1", 1, "step_started"));
+  StderrCapture err;
+  Disconnect bad;
+  bad.protocol = true;
+  bad.retryable = false;
+  bad.reason = "the server sent a text frame that is not valid UTF-8";
+  rig.d.OnGiveUp(bad, false);
+  CHECK(f.exit_status() == kExitProtocol);
+  CHECK(err.text() == "wsflow: the server sent a text frame that is not valid UTF-8; not retrying (last seq printed: 1)\n");
 }
 
 TEST_CASE("Dispatcher: --dialect auto detects the backend from the first frames") {

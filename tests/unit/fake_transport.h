@@ -32,6 +32,7 @@ class FakeTransport : public Transport {
     bool dropped = false;
     bool stalled = false;
     int pings = 0;
+    int raw = 0;  ///< of `sent`, frames sent with SendRawText
   };
 
   // ---- Transport ----
@@ -44,6 +45,11 @@ class FakeTransport : public Transport {
     if (!p.open || p.closing || p.stalled || p.dropped) return false;
     p.sent.emplace_back(text);
     if (!p.reading) p.buffered += text.size();
+    return true;
+  }
+  bool SendRawText(ConnId id, std::string_view bytes) override {
+    if (!Send(id, bytes)) return false;
+    ++peers_[id].raw;
     return true;
   }
   size_t Buffered(ConnId id) const override {

@@ -29,6 +29,18 @@ TEST_CASE("FaultInjector: garbage after every N events, counted per connection")
   CHECK(t.sent(1).size() == 2);
 }
 
+TEST_CASE("FaultInjector: a text frame that is not UTF-8 after every N events, sent unchecked") {
+  FakeTransport t;
+  FaultInjector::Options o;
+  o.invalid_utf8_every = 2;
+  FaultInjector f(&t, o);
+  CHECK(f.any());
+  for (int i = 0; i < 4; ++i) CHECK_FALSE(f.AfterEvent(1));
+  REQUIRE(t.sent(1).size() == 2);
+  CHECK(t.peer(1).raw == 2);  // through SendRawText: Send's frames are checked to be UTF-8
+  CHECK(t.sent(1)[0] == "{\"not_utf8\":\"\xff\"}");
+}
+
 TEST_CASE("FaultInjector: stall after N events, logged with -v") {
   FakeTransport t;
   std::ostringstream log;

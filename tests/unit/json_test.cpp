@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cctype>
 #include <string>
 
 #include "core/frame_scan.h"
@@ -298,5 +299,21 @@ TEST_CASE("control characters in long strings are escaped on the way out and ref
       FrameScanner scan;
       CHECK_FALSE(scan.Scan("{\"event_type\":\"" + s + "\"}", &err));
     }
+  }
+}
+
+TEST_CASE("parse errors are said in plain words, one phrase per RapidJSON code") {
+  std::string err;
+  JsonDoc doc;
+  CHECK_FALSE(ParseJson("{this is not json", &doc, &err));
+  CHECK(err == "expected a member name at byte 1");  // RapidJSON: "Missing a name for object member."
+  CHECK_FALSE(ParseJson("[1 2]", &doc, &err));
+  CHECK(err == "expected ',' or ']' after an element at byte 3");
+  for (int code = 0; code <= rapidjson::kParseErrorUnspecificSyntaxError; ++code) {
+    INFO(code);
+    std::string phrase = JsonErrorPhrase(code);
+    CHECK_FALSE(phrase.empty());
+    CHECK(std::islower(static_cast<unsigned char>(phrase[0])));  // said inside a sentence
+    CHECK(phrase.back() != '.');
   }
 }
