@@ -127,7 +127,7 @@ bool Dispatcher::Detect(ReceivedFrame& frame) {
   std::string name = DialectFromFrame(frame.dom(), own != by_request_.end() && own->second->IsOwnRequest(rid) ? rid : "");
   if (name.empty()) return false;
   dialect_ = MakeDialect(name);
-  if (!quiet_ && name != "native") std::cerr << "wsflow: the backend speaks the " << name << " dialect\n";
+  if (!quiet_ && name != "native") std::cerr << DialectLine(name, "from the first frames") << "\n";
   for (auto& r : runs_) r->OnDialectDetected();
   return true;
 }

@@ -101,7 +101,10 @@ int RunFollowCommand(FollowCommand cmd) {
   std::string err;
   ParseWsUrl(cmd.base_url, &url, &err);
   std::string name = cmd.dialect;
-  if (name == "auto" && url.has_path()) name = DialectFromPath(url.path);  // "" when the path does not tell
+  if (name == "auto" && url.has_path()) {
+    name = DialectFromPath(url.path);  // "" when the path does not tell
+    if (!name.empty() && !cmd.session.quiet) std::cerr << DialectLine(name, "from the URL path " + url.path) << "\n";
+  }
   if (name.empty()) name = "auto";
   std::unique_ptr<Dialect> known = name == "auto" ? nullptr : MakeDialect(name);
   cmd.session.url = RunUrl(cmd.base_url, known.get(), run.run_id);

@@ -104,7 +104,10 @@ ManyRuns::ManyRuns(FollowManyCommand& cmd)
   std::string err;
   ParseWsUrl(cmd.base.base_url, &url, &err);
   dialect_ = cmd.base.dialect;
-  if (dialect_ == "auto" && url.has_path()) dialect_ = DialectFromPath(url.path);
+  if (dialect_ == "auto" && url.has_path()) {
+    dialect_ = DialectFromPath(url.path);
+    if (!dialect_.empty() && !cmd.base.session.quiet) std::cerr << DialectLine(dialect_, "from the URL path " + url.path) << "\n";
+  }
   if (dialect_.empty() || dialect_ == "auto") dialect_ = "native";  // several runs: our own protocol
   known_ = MakeDialect(dialect_);
   shared_ = dialect_ == "native";
