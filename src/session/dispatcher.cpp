@@ -6,6 +6,8 @@
 #include <csignal>
 #include <iostream>
 
+#include "core/url.h"
+
 namespace wsflow {
 
 // What a follower sees of the shared connection.
@@ -118,6 +120,7 @@ void Dispatcher::OnOpen(bool reconnect) {
     if (runs_.size() == 1) std::cerr << "wsflow: reconnected, resuming after seq " << runs_[0]->last_seq() << "\n";
     else std::cerr << "wsflow: reconnected, resuming every run from its last seq\n";
   }
+  frames_since_open_ = 0;
   for (auto& r : runs_) r->OnOpen(reconnect);
 }
 
@@ -126,10 +129,14 @@ bool Dispatcher::Detect(ReceivedFrame& frame) {
   auto own = by_request_.find(rid);
   std::string name = DialectFromFrame(frame.dom(), own != by_request_.end() && own->second->IsOwnRequest(rid) ? rid : "");
   if (name.empty()) return false;
-  dialect_ = MakeDialect(name);
-  if (!quiet_ && name != "native") std::cerr << DialectLine(name, "from the first frames") << "\n";
-  for (auto& r : runs_) r->OnDialectDetected();
+  Detected(name, "from the first frames");
   return true;
+}
+
+void Dispatcher::Detected(const std::string& name, const std::string& why) {
+  dialect_ = MakeDialect(name);
+  if (!quiet_ && name != "native") std::cerr << DialectLine(name, why) << "\n";
+  for (auto& r : runs_) r->OnDialectDetected();
 }
 
 RunFollower* Dispatcher::Route(const Incoming& in) {
@@ -147,6 +154,7 @@ RunFollower* Dispatcher::Route(const Incoming& in) {
 
 void Dispatcher::OnText(std::string_view text) {
   if (all_ended() && !std::any_of(runs_.begin(), runs_.end(), [](const auto& r) { return r->cancelling(); })) return;
+  ++frames_since_open_;
   std::string err;
   if (!frame_.Reset(text, &err, /*validate_utf8=*/false)) {  // websocketpp validated the text frame
     std::string head(text.substr(0, 60));
@@ -178,6 +186,7 @@ void Dispatcher::OnText(std::string_view text) {
 }
 
 void Dispatcher::OnBinary(std::string_view frame) {
+  ++frames_since_open_;
   std::cerr << "wsflow: ignored a binary frame of " << frame.size() << " bytes\n";
   for (auto& r : runs_) r->OnInvalid("wsflow: --strict: the server sent a binary frame");
 }
@@ -188,6 +197,14 @@ void Dispatcher::OnRetry(const Disconnect& why, Millis delay, int attempt, int m
 }
 
 bool Dispatcher::ShouldReconnect(const Disconnect& why) {
+  WsUrl url;
+  std::string err;
+  if (!dialect_ && why.was_open && why.close_code == 1000 && frames_since_open_ == 0 && session_ &&
+      ParseWsUrl(session_->url(), &url, &err) && !DialectFromSilentClose(url.path).empty()) {
+    // Reconnecting would only be closed again: what the dialect says of the run is the answer.
+    Detected(DialectFromSilentClose(url.path),
+             "the backend closed the socket without a frame, as MARS does for a run that has ended");
+  }
   for (auto& r : runs_)
     if (!r->finished()) r->ShouldReconnect(why);
   return !all_ended();

@@ -77,6 +77,7 @@ class Dispatcher : public SessionHandler {
   class Link;
   RunFollower* Route(const Incoming& in);
   bool Detect(ReceivedFrame& frame);
+  void Detected(const std::string& name, const std::string& why);
   void OneEnded(RunFollower* run);
   void CloseWhenDone();
 
@@ -100,6 +101,7 @@ class Dispatcher : public SessionHandler {
   uint64_t request_counter_ = 0;
   ReceivedFrame frame_;
   Incoming in_;
+  int64_t frames_since_open_ = 0;  ///< on this connection (a backend that closes silently tells its dialect)
   bool closing_ = false;
   bool expect_more_ = false;
   std::function<void(RunFollower&)> run_ended_;

@@ -140,8 +140,7 @@ int RunFollowCommand(FollowCommand cmd) {
     if (via >= 0) return via;
   }
   if (known && std::string(known->name()) != "native" && !Supported(*known, run, &err)) {
-    std::cerr << "wsflow: " << err
-              << (known->one_socket_per_run() ? "; steer the run through the process that holds it" : "") << "\n";
+    std::cerr << "wsflow: " << err << "\n";
     return kExitUsage;
   }
 
