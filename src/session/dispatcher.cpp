@@ -116,6 +116,7 @@ void Dispatcher::OnTimeout(Millis timeout) {
 
 void Dispatcher::OnOpen(bool reconnect) {
   if (all_ended() && !closing_) return;
+  if (!reconnect && search_ && search_->moved() && !quiet_) std::cerr << search_->FoundLine() << "\n";
   if (reconnect && !quiet_) {
     if (runs_.size() == 1) std::cerr << "wsflow: reconnected, resuming after seq " << runs_[0]->last_seq() << "\n";
     else std::cerr << "wsflow: reconnected, resuming every run from its last seq\n";
@@ -210,10 +211,19 @@ bool Dispatcher::ShouldReconnect(const Disconnect& why) {
   return !all_ended();
 }
 
+std::string Dispatcher::OtherUrl(const Disconnect& why) {
+  const Endpoint* next = search_ ? search_->Next(why.http_status) : nullptr;
+  if (!next) return "";
+  dialect_ = MakeDialect(next->dialect);  // its path names it: the runs start in it once it opens
+  return next->url;
+}
+
 void Dispatcher::OnGiveUp(const Disconnect& why, bool exhausted) {
   if (all_ended()) return;
   int status = GiveUpStatus(why);
-  if (why.auth) {
+  if (search_ && search_->none_found()) {
+    std::cerr << search_->NoneLine() << "\n";
+  } else if (why.auth) {
     std::cerr << "wsflow: authentication rejected";
     if (why.http_status && session_) std::cerr << " by " << session_->url();  // else the reason names the proxy
     std::cerr << ": " << why.reason << "\n";

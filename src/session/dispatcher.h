@@ -19,6 +19,7 @@
 #include "core/received_frame.h"
 #include "dialects/dialect.h"
 #include "replay/recording.h"
+#include "session/endpoint_search.h"
 #include "session/messages.h"
 #include "session/output.h"
 #include "session/run_follower.h"
@@ -46,6 +47,8 @@ class Dispatcher : public SessionHandler {
   /// More runs may come (watch --runs-from -): the session stays open when every run so far has
   /// ended. Set false when no more will come (closes the session if every run has ended).
   void ExpectMore(bool more);
+  /// --dialect auto at a URL without a path: where to look when wsflow's own path answers 404.
+  void SearchEndpoints(EndpointSearch search) { search_ = std::make_unique<EndpointSearch>(std::move(search)); }
   /// Called on the loop each time a run ends (its exit status is decided).
   void OnRunEnded(std::function<void(RunFollower&)> fn) { run_ended_ = std::move(fn); }
   /// Called on the loop once the session has stopped.
@@ -69,6 +72,7 @@ class Dispatcher : public SessionHandler {
   void OnBinary(std::string_view frame) override;
   void OnRetry(const Disconnect& why, Millis delay, int attempt, int max_attempts) override;
   bool ShouldReconnect(const Disconnect& why) override;
+  std::string OtherUrl(const Disconnect& why) override;
   void OnGiveUp(const Disconnect& why, bool exhausted) override;
   void OnSignal(int signo) override;
   void OnStopped() override;
@@ -83,6 +87,7 @@ class Dispatcher : public SessionHandler {
 
   std::string dialect_name_;
   std::unique_ptr<Dialect> dialect_;
+  std::unique_ptr<EndpointSearch> search_;
   Output* out_;
   RecordingWriter* recorder_;
   int retries_;
