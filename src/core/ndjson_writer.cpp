@@ -28,6 +28,7 @@ struct NdjsonWriter::State {
   std::mutex mu;
   std::condition_variable cv;       // wakes the writer
   std::condition_variable done_cv;  // tells Close that the thread ended
+  std::condition_variable written_cv;  // tells Drain that a batch was written
   std::string pending;
   uint64_t pending_lines = 0;
   size_t inflight = 0;
@@ -108,6 +109,7 @@ struct NdjsonWriter::State {
         }
         unwritten = Unwritten();
       }
+      written_cv.notify_all();
       if (call) call();
       if (fail) fail(failure);
     }
@@ -171,6 +173,13 @@ void NdjsonWriter::Flush() {
   }
   batch_.clear();
   batch_lines_ = 0;
+}
+
+bool NdjsonWriter::Drain(Millis limit) {
+  Flush();
+  State& s = *state_;
+  std::unique_lock<std::mutex> lk(s.mu);
+  return s.written_cv.wait_for(lk, limit, [&] { return s.Unwritten() == 0 || s.broken || s.error || s.finished; });
 }
 
 bool NdjsonWriter::Backlogged() const {

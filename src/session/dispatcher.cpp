@@ -106,7 +106,10 @@ void Dispatcher::CloseWhenDone() {
 
 void Dispatcher::EndAll(int status, const std::string& message) {
   if (all_ended()) return;
-  if (!message.empty()) std::cerr << message << "\n";
+  if (!message.empty()) {
+    out_->BreakLine();
+    std::cerr << message << "\n";
+  }
   for (auto& r : runs_) r->EndRun(status, "");
 }
 
@@ -194,7 +197,9 @@ void Dispatcher::OnBinary(std::string_view frame) {
 
 void Dispatcher::OnRetry(const Disconnect& why, Millis delay, int attempt, int max_attempts) {
   for (auto& r : runs_) r->OnRetry(why, delay, attempt);
-  if (!quiet_) std::cerr << RetryLine(why, delay, attempt, max_attempts) << "\n";
+  if (quiet_) return;
+  out_->BreakLine();
+  std::cerr << RetryLine(why, delay, attempt, max_attempts) << "\n";
 }
 
 bool Dispatcher::ShouldReconnect(const Disconnect& why) {
@@ -221,6 +226,7 @@ std::string Dispatcher::OtherUrl(const Disconnect& why) {
 void Dispatcher::OnGiveUp(const Disconnect& why, bool exhausted) {
   if (all_ended()) return;
   int status = GiveUpStatus(why);
+  out_->BreakLine();
   if (search_ && search_->none_found()) {
     std::cerr << search_->NoneLine() << "\n";
   } else if (why.auth) {

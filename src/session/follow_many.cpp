@@ -380,6 +380,7 @@ int ManyRuns::Run() {
       for (auto& u : units_) u.dispatcher->OnSignal(signo);
       return loop_.Stop();
     }
+    out_.BreakLine();
     if (!cmd_.base.session.quiet) std::cerr << "wsflow: " << ExitStatusName(status) << "\n";
     EndAll(status, ExitStatusName(status), cmd_.base.stream.cancel_on_interrupt);
   });

@@ -25,6 +25,14 @@ void Output::PrintLine(const std::string& line) {
   else writer_->Write(line);
 }
 
+void Output::BreakLine() {
+  if (!pretty_) return;
+  std::string end = pretty_->Finish();
+  if (end.empty()) return;
+  writer_->WriteText(end);
+  writer_->Drain(Millis(500));  // a terminal takes it at once; a stalled one must not hold us
+}
+
 void Output::Finish() {
   if (status_) status_->Stop();
   if (pretty_) writer_->WriteText(pretty_->Finish() + pretty_->Summary());

@@ -29,6 +29,9 @@ class Output {
   /// What was printed since the last call (the envelope of the frame being handled; "" when
   /// nothing was), and forgets it.
   std::string TakePrinted() { return std::move(printed_); }
+  /// Before a line on stderr: a progress bar left open on the terminal is ended and written out
+  /// (for at most a moment), so that the line starts on a line of its own, not after the bar.
+  void BreakLine();
   /// The end of the output: closes a progress bar left open and prints the pretty summary.
   void Finish();
 

@@ -96,7 +96,10 @@ void RunFollower::Finish(int status, const std::string& message) {
   finished_ = true;
   exit_ = status;
   if (status != kExitCompleted && reason_.empty()) reason_ = StripPrefix(message);
-  if (!message.empty() && !opts_.several) std::cerr << message << "\n";
+  if (!message.empty() && !opts_.several) {
+    out_->BreakLine();
+    std::cerr << message << "\n";
+  }
   link_->Ended();
 }
 
@@ -117,6 +120,7 @@ void RunFollower::CancelThenFinish(int status, const std::string& message) {
     return Finish(status, message + (d ? " (cannot cancel: " + err + ")" : ""));
   cancelling_ = true;
   cancel_exit_ = status;
+  out_->BreakLine();
   std::cerr << message << "; cancelling run " << target_.run_id << "\n";
   SendRequest(rid, frame);
   link_->After(kCancelGrace, [this] {

@@ -6,6 +6,7 @@ import os
 import pty
 import re
 import select
+import signal
 import struct
 import subprocess
 import termios
@@ -18,17 +19,26 @@ FAST = '{"delay_ms":1}'
 SGR = re.compile(rb"\x1b\[[0-9;]*m")
 
 
-def in_pty(args, env=None, stdout_tty=True, stderr_tty=False, cols=200, timeout=60):
+def in_pty(args, env=None, stdout_tty=True, stderr_tty=False, cols=200, timeout=60, interact=None, ctty=False,
+           stdin=subprocess.DEVNULL):
     """Runs wsflow with stdout and/or stderr on a pseudo-terminal of `cols` columns.
-    Returns (rc, terminal bytes, stdout bytes when piped, stderr bytes when piped)."""
+    `interact(term, proc, master)` is called with what the terminal showed so far after each read
+    (to type or signal); `ctty`: the terminal is wsflow's controlling terminal (/dev/tty), as in a
+    shell. Returns (rc, terminal bytes, stdout bytes when piped, stderr bytes when piped)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, cols, 0, 0))
     full_env = isolated_env()
     full_env.update({"TERM": "xterm-256color", "NO_COLOR": ""})
     full_env.update(env or {})
-    p = subprocess.Popen([BIN] + [str(a) for a in args], stdin=subprocess.DEVNULL,
+
+    def controlling_terminal():
+        os.setsid()
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+
+    p = subprocess.Popen([BIN] + [str(a) for a in args], stdin=stdin,
                          stdout=slave if stdout_tty else subprocess.PIPE,
-                         stderr=slave if stderr_tty else subprocess.PIPE, env=full_env)
+                         stderr=slave if stderr_tty else subprocess.PIPE, env=full_env,
+                         preexec_fn=controlling_terminal if ctty else None, pass_fds=(slave,) if ctty else ())
     _procs.append(p)
     os.close(slave)
     piped = {}
@@ -52,6 +62,8 @@ def in_pty(args, env=None, stdout_tty=True, stderr_tty=False, cols=200, timeout=
             if not chunk:
                 break
             term += chunk
+            if interact:
+                interact(term, p, master)
         elif p.poll() is not None:
             break
     else:
@@ -162,3 +174,25 @@ def test_live_status_line_on_stderr_when_stdout_is_piped():
             rc, term, out, _ = in_pty(["execute", "quiet", "--url", s.url, "--auto-approve", "--config", FAST] + extra,
                                       stdout_tty=False, stderr_tty=True)
             assert rc == 0 and b"\x1b[K" not in term, (extra, term)
+
+
+def test_ctrl_c_under_a_progress_bar_says_so_on_a_line_of_its_own():
+    # Issue 17: "wsflow: interrupted" was written onto the end of the open progress bar.
+    sent = []
+
+    def interrupt(term, proc, master):
+        if not sent and term.count(b"event 3 of") and term.endswith(b"of 100000"):
+            proc.send_signal(signal.SIGINT)
+            sent.append(True)
+
+    with Server() as s:
+        rc, term, _, _ = in_pty(["execute", "bar", "--url", s.url, "--config",
+                                 '{"scenario":"long","events":100000,"delay_ms":20}'],
+                                stderr_tty=True, interact=interrupt)
+        assert sent, term[-500:]
+        assert rc == 130, (rc, term[-500:])
+        lines = screen(SGR.sub(b"", term).decode())
+        said = [l for l in lines if "wsflow: interrupted" in l]
+        assert said and all(l.startswith("wsflow: interrupted") for l in said), lines[-8:]
+        assert any("event" in l and "of 100000" in l for l in lines), lines[-8:]  # the bar stays above it
+        assert "" not in lines[lines.index(said[0]) - 1:lines.index(said[0])], lines[-8:]  # no empty line
