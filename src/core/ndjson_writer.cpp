@@ -11,6 +11,8 @@
 #include <mutex>
 #include <thread>
 
+#include "core/terminal.h"
+
 namespace wsflow {
 
 namespace {
@@ -76,7 +78,7 @@ struct NdjsonWriter::State {
       int failure = 0;
       size_t off = 0;
       while (off < out.size()) {
-        ssize_t n = ::write(opts.fd, out.data() + off, out.size() - off);
+        ssize_t n = terminal::Write(opts.fd, out.data() + off, out.size() - off);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
           failure = n < 0 ? errno : EIO;

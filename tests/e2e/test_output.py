@@ -20,11 +20,12 @@ SGR = re.compile(rb"\x1b\[[0-9;]*m")
 
 
 def in_pty(args, env=None, stdout_tty=True, stderr_tty=False, cols=200, timeout=60, interact=None, ctty=False,
-           stdin=subprocess.DEVNULL):
+           stdin=subprocess.DEVNULL, modes=None):
     """Runs wsflow with stdout and/or stderr on a pseudo-terminal of `cols` columns.
     `interact(term, proc, master)` is called with what the terminal showed so far after each read
     (to type or signal); `ctty`: the terminal is wsflow's controlling terminal (/dev/tty), as in a
-    shell. Returns (rc, terminal bytes, stdout bytes when piped, stderr bytes when piped)."""
+    shell; `modes`: a list that gets the terminal's local modes (lflag) as wsflow left them.
+    Returns (rc, terminal bytes, stdout bytes when piped, stderr bytes when piped)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, cols, 0, 0))
     full_env = isolated_env()
@@ -69,6 +70,8 @@ def in_pty(args, env=None, stdout_tty=True, stderr_tty=False, cols=200, timeout=
     else:
         p.kill()
         raise AssertionError("wsflow %s did not end within %d s; terminal: %r" % (args, timeout, term[-2000:]))
+    if modes is not None:
+        modes.append(termios.tcgetattr(master)[3])
     os.close(master)
     rc = p.wait(timeout=30)
     for t in threads:
@@ -196,3 +199,73 @@ def test_ctrl_c_under_a_progress_bar_says_so_on_a_line_of_its_own():
         assert said and all(l.startswith("wsflow: interrupted") for l in said), lines[-8:]
         assert any("event" in l and "of 100000" in l for l in lines), lines[-8:]  # the bar stays above it
         assert "" not in lines[lines.index(said[0]) - 1:lines.index(said[0])], lines[-8:]  # no empty line
+
+
+def test_the_approval_prompt_owns_its_line_while_events_arrive():
+    # Issue 17: an approval_requested line was printed after "answer [approve]: " and wrapped into
+    # it. Here one run waits for an approval while another streams: its lines go above the prompt,
+    # which is drawn again with what was typed so far. The prompt reads the terminal (/dev/tty), so
+    # stdin carries the run ids (--runs-from -).
+    with Server() as s:
+        gate = execute(s.url, "--detach", "--config", '{"delay_ms":5}', task="gate")
+        busy = execute(s.url, "--detach", "--config", '{"scenario":"long","events":80,"delay_ms":100}', task="busy")
+        assert gate.rc == 0 and busy.rc == 0, (gate, busy)
+        ids = [gate.events[0]["run_id"], busy.events[0]["run_id"]]
+        prompt = b"answer [approve]: "
+        typed = []
+
+        def answer(term, proc, master):
+            if prompt not in term:
+                return
+            since = term[term.index(prompt):]
+            if not typed and since.count(b" of 80") >= 2:
+                os.write(master, b"app")  # half an answer, then more events
+                typed.append(len(term))
+            elif len(typed) == 1 and term[typed[0]:].count(b" of 80") >= 2:
+                os.write(master, b"rove\r")
+                typed.append(len(term))
+            elif len(typed) == 2 and b"feedback (optional): " in term[typed[1]:]:
+                os.write(master, b"looks good\r")
+                typed.append(len(term))
+
+        r, w = os.pipe()
+        os.write(w, ("\n".join(ids) + "\n").encode())
+        os.close(w)
+        rc, term, _, _ = in_pty(["watch", "--runs-from", "-", "--url", s.url], stderr_tty=True, ctty=True, stdin=r,
+                                interact=answer)
+        os.close(r)
+        text = SGR.sub(b"", term).decode()
+        assert len(typed) == 3, text[-3000:]
+        assert rc == 0, (rc, text[-3000:])
+        for line in screen(text):
+            if "answer [approve]:" in line:
+                rest = line.split("answer [approve]: ", 1)[1]
+                assert "approve".startswith(rest), line  # only what was typed: no event inside it
+        assert text.count("answer [approve]: ") > 3, text  # drawn again under the events meanwhile
+        assert "  answer [approve]: app\r" in text.replace("\x1b[K", "")  # what was typed so far, redrawn
+        # the answer typed on the terminal was sent
+        after = wsflow("watch", ids[0], "--url", s.url)
+        got = [e["data"] for e in after.events if e["event_type"] == "approval_received"]
+        assert got and got[0]["resolution"] == "approve" and got[0]["feedback"] == "looks good", got
+
+
+def test_ctrl_c_at_the_prompt_leaves_the_terminal_as_it_was():
+    # The prompt reads the terminal key by key, its echo off: those modes must not outlive it.
+    modes = []
+
+    def interrupt(term, proc, master):
+        if b"answer [approve]: " in term and not modes:
+            modes.append(termios.tcgetattr(master)[3])  # lflag while the prompt is up
+            proc.send_signal(signal.SIGINT)
+
+    with Server() as s:
+        left = []
+        rc, term, out, _ = in_pty(["execute", "x", "--url", s.url, "--config", FAST], stdout_tty=False,
+                                  stderr_tty=True, ctty=True, interact=interrupt, modes=left)
+        text = SGR.sub(b"", term).decode()
+        assert rc == 130 and modes, (rc, text[-1500:])
+        assert not modes[0] & (termios.ICANON | termios.ECHO), modes  # key by key while it was up
+        assert left[0] & termios.ICANON and left[0] & termios.ECHO, left  # as it was
+        shown = [l for l in screen(text) if l.strip()]
+        assert "answer [" not in shown[-1], shown[-3:]  # the prompt nobody answered is gone
+        assert any(l.startswith("wsflow: interrupted") for l in screen(text)), text[-1500:]
