@@ -1,15 +1,15 @@
 #include "cli/human_output.h"
 
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdlib>
 
+#include "core/terminal.h"
+
 namespace wsflow {
 
 int TerminalColumns(int fd) {
-  struct winsize ws {};
-  if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  if (int cols = terminal::Columns(fd)) return cols;
   const char* env = std::getenv("COLUMNS");
   return env && std::atoi(env) > 0 ? std::atoi(env) : 80;
 }
