@@ -1,24 +1,17 @@
 #include "cli/human_output.h"
 
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdlib>
 
+#include "core/terminal.h"
+
 namespace wsflow {
 
 int TerminalColumns(int fd) {
-  struct winsize ws {};
-  if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  if (int cols = terminal::Columns(fd)) return cols;
   const char* env = std::getenv("COLUMNS");
   return env && std::atoi(env) > 0 ? std::atoi(env) : 80;
-}
-
-int TerminalRows(int fd) {
-  struct winsize ws {};
-  if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0) return ws.ws_row;
-  const char* env = std::getenv("LINES");
-  return env && std::atoi(env) > 0 ? std::atoi(env) : 24;
 }
 
 bool ResolveHumanOutput(const StreamFlags& f, const ConfigFile& config, HumanOutput* out, std::string* err) {
@@ -41,8 +34,6 @@ bool ResolveHumanOutput(const StreamFlags& f, const ConfigFile& config, HumanOut
     style.width = out_tty ? TerminalColumns(1) : 0;
     out->pretty = std::make_shared<PrettyPrinter>(style);
     out->board = style.tty && progress.value != "never";
-    out->columns = style.width;
-    out->rows = out_tty ? TerminalRows(1) : 0;
   }
   bool status = progress.value == "always" ||
                 (progress.value == "auto" && !out_tty && err_tty && !dumb && !f.conn.quiet && !f.detach);

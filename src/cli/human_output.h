@@ -15,14 +15,11 @@ namespace wsflow {
 
 /// The columns of the terminal on `fd`, else $COLUMNS, else 80.
 int TerminalColumns(int fd);
-/// The rows of the terminal on `fd`, else $LINES, else 24.
-int TerminalRows(int fd);
 
 struct HumanOutput {
   std::shared_ptr<PrettyPrinter> pretty;  ///< null: NDJSON
   std::shared_ptr<StatusLine> status;     ///< null: no status line
   bool board = false;  ///< pretty on a terminal, --progress not never: several runs get a board
-  int columns = 0, rows = 0;  ///< the terminal's size, when stdout is one
 };
 
 /// --output (auto: pretty when stdout is a terminal), --color, --no-color and --progress of `f`

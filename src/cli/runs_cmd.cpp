@@ -1,6 +1,5 @@
 #include "cli/runs_cmd.h"
 
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,13 +12,13 @@
 #include "cli/run_query.h"
 #include "cli/run_table.h"
 #include "core/exit_status.h"
+#include "core/terminal.h"
 
 namespace wsflow {
 
 namespace {
 int Columns() {
-  struct winsize ws {};
-  if (::ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  if (int cols = terminal::Columns(1)) return cols;
   const char* env = std::getenv("COLUMNS");
   return env && std::atoi(env) > 0 ? std::atoi(env) : 100;
 }

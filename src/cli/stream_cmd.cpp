@@ -10,6 +10,7 @@
 #include "cli/help_format.h"
 #include "cli/human_output.h"
 #include "core/json.h"
+#include "core/terminal.h"
 #include "cli/runs_from.h"
 #include "session/follow_command.h"
 #include "session/follow_many.h"
@@ -129,8 +130,6 @@ int RunStream(const StreamFlags& f) {
   o.pretty = human.pretty;
   o.status = human.status;
   o.board = human.board;
-  o.columns = human.columns;
-  o.rows = human.rows;
   if (!ResolveWait(f.wait, &st.wait, &o.timeout, &err)) return usage(err);
   if (!ParsePredicates(f.match, &st.match, &err)) return usage("--match " + err);
   ApprovalOptions& ap = st.approvals;
@@ -190,7 +189,9 @@ int RunStream(const StreamFlags& f) {
   ap.policy.auto_approve = f.auto_approve;
   ap.on_approval = f.on_approval;
   ap.no_input = f.no_input;
-  ap.interactive = !f.no_input && ::isatty(0) && ::isatty(2);
+  // The prompt reads the terminal itself (/dev/tty), so stdin may carry run ids (--runs-from -).
+  ap.interactive = !f.no_input && terminal::CanAsk();
+  if (ap.interactive) terminal::Install();
   ap.until_approval = st.wait.approval;
   ap.quiet = o.session.quiet;
   st.queue_size = o.session.queue_size;
@@ -202,7 +203,6 @@ int RunStream(const StreamFlags& f) {
   o.record_file = f.record;
   if (!several) return RunFollowCommand(std::move(o));
   FollowManyCommand many;
-  ap.interactive = ap.interactive && f.runs_from != "-";  // stdin carries run ids
   many.base = std::move(o);
   many.run_ids = std::move(runs);
   many.ids_from_stdin = f.runs_from == "-";

@@ -11,6 +11,8 @@
 #include <mutex>
 #include <thread>
 
+#include "core/terminal.h"
+
 namespace wsflow {
 
 namespace {
@@ -35,6 +37,7 @@ struct NdjsonWriter::State {
   std::mutex mu;
   std::condition_variable cv;       // wakes the writer
   std::condition_variable done_cv;  // tells Close that the thread ended
+  std::condition_variable written_cv;  // tells Drain that a batch was written
   std::string pending;
   uint64_t pending_lines = 0;
   size_t inflight = 0;
@@ -82,7 +85,7 @@ struct NdjsonWriter::State {
       int failure = 0;
       size_t off = 0;
       while (off < out.size()) {
-        ssize_t n = ::write(opts.fd, out.data() + off, out.size() - off);
+        ssize_t n = terminal::Write(opts.fd, out.data() + off, out.size() - off);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
           failure = n < 0 ? errno : EIO;
@@ -116,6 +119,7 @@ struct NdjsonWriter::State {
         }
         unwritten = Unwritten();
       }
+      written_cv.notify_all();
       if (call) call();
       if (fail) fail(failure);
     }
@@ -184,6 +188,13 @@ void NdjsonWriter::Flush() {
   batch_.clear();
   ReleaseIfHuge(&batch_);
   batch_lines_ = 0;
+}
+
+bool NdjsonWriter::Drain(Millis limit) {
+  Flush();
+  State& s = *state_;
+  std::unique_lock<std::mutex> lk(s.mu);
+  return s.written_cv.wait_for(lk, limit, [&] { return s.Unwritten() == 0 || s.broken || s.error || s.finished; });
 }
 
 bool NdjsonWriter::Backlogged() const {

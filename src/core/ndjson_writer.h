@@ -1,7 +1,7 @@
 // The only way data reaches stdout: lines built on the event loop, written by a thread of its own
 // so that a slow reader never blocks the loop (its timers: pings, reconnects, signals).
 //
-// Threads: Write, WriteText, Flush, AboveHighWater and Close are called from ONE producer thread
+// Threads: Write, WriteText, Flush, Drain, AboveHighWater and Close are called from ONE producer thread
 // (the event loop). The writer thread runs the callbacks OnDrained, OnBroken and OnFailed; they
 // must only post work to the producer. Every other accessor may be called from any thread.
 //
@@ -50,6 +50,11 @@ class NdjsonWriter {
   /// of the loop. A steady stream then wakes the writer once per batch of up to 64 KiB, while a
   /// lone event still goes out after one extra turn (no timer, no added latency to speak of).
   bool Settle();
+
+  /// Hands the batch over and waits at most `limit` until everything queued has been written
+  /// (a line on stderr must not overtake the text before it on a terminal). False when the limit
+  /// passed first.
+  bool Drain(Millis limit);
 
   /// A cheap look (no lock) whether output not yet written may have reached the high-water mark:
   /// then ask AboveHighWater(), which also arms the drained callback.

@@ -1,7 +1,7 @@
 // The live one-line status on stderr (--progress): state, step, percent, cost, reconnects, redrawn
-// in place with \r while stdout is piped somewhere else. Other messages on std::cerr still go out
-// whole: while the status is shown, std::cerr's buffer erases it before their text and draws it
-// again after their newline, so the status never ends up in the middle of a line.
+// in place with \r while stdout is piped somewhere else. It is the terminal's bottom line
+// (core/terminal.h): other messages on std::cerr go out whole above it, so the status never ends
+// up in the middle of a line, and an approval prompt takes its place while it is up.
 #pragma once
 
 #include <chrono>
@@ -42,11 +42,5 @@ class StatusLine {
   bool stopped_ = false;
   std::chrono::steady_clock::time_point last_draw_{};
 };
-
-/// While `sink` is set, what is written to std::cerr goes to it (as written: a line may come in
-/// pieces, a prompt without its newline) instead of stderr: the board of several runs on stdout (Output::UseBoard) prints them above itself so
-/// that they cannot land inside it. Null writes to stderr again. Any thread; `sink` is called
-/// under a lock and must not write to std::cerr.
-void DivertErrors(std::function<void(std::string)> sink);
 
 }  // namespace wsflow

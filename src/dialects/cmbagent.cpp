@@ -24,7 +24,8 @@ class CmbagentDialect : public Dialect {
   bool Attach(const std::string&, int64_t, int64_t, const std::string&, std::vector<std::string>*,
               std::string* err) const override {
     *err = "attaching to a running run is not supported by the cmbagent dialect: its one socket per run "
-           "belongs to the process that started it (a socket without a task is refused)";
+           "belongs to the process that started it (a socket without a task is refused); while the run goes on, "
+           "steer it through that process";
     return false;
   }
   bool Resume(const std::string& run_id, int64_t, double last_time, const std::string&,

@@ -73,6 +73,11 @@ std::string DialectFromPath(const std::string& path) {
   return "";
 }
 
+std::string DialectFromSilentClose(const std::string& path) {
+  bool task_path = path.rfind("/ws/", 0) == 0 && path.size() > 4 && path.find('/', 4) == std::string::npos;
+  return task_path && DialectFromPath(path).empty() ? "cmbagent" : "";
+}
+
 std::string DialectFromFrame(const JsonValue& f, const std::string& our_request_id) {
   if (!f.IsObject()) return "";
   std::string_view event_type = GetString(f, "event_type");

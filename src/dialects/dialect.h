@@ -118,6 +118,11 @@ std::unique_ptr<Dialect> MakeDialect(const std::string& name);
 const std::vector<std::string>& DialectNames();
 /// The dialect a URL path names (/api/workflow/stream: ryx, /ws/workflow/...: a2a, /ws/chat: chat).
 std::string DialectFromPath(const std::string& path);
+/// The dialect of a backend that closed the connection cleanly (1000) before sending any frame,
+/// after wsflow's first request, at the URL path `path`; "" when that tells nothing. MARS joins
+/// a socket on the task_id of a run that has ended to that run, says nothing, and closes it
+/// (backends.md); wsflow's protocol answers every request.
+std::string DialectFromSilentClose(const std::string& path);
 /// The dialect the first frames of a connection show; "" when they do not tell.
 /// `our_request_id` is the id of the native frame wsflow sent first.
 std::string DialectFromFrame(const JsonValue& frame, const std::string& our_request_id);

@@ -9,8 +9,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <iostream>
 #include <thread>
+
+#include "core/terminal.h"
 
 namespace wsflow {
 
@@ -108,26 +109,22 @@ void AskOnTerminalAsync(const std::string& prompt, const std::vector<std::string
   // Detached: a person may never answer, and the run can end meanwhile.
   std::thread([=] {
     HookAnswer a;
+    std::string ask = prompt;
     for (;;) {
-      std::cerr << prompt << std::flush;
       std::string line;
-      if (!std::getline(std::cin, line)) {
-        a.problem = "no answer on the terminal (end of input)";
-        return done(a);
-      }
-      while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
+      if (!terminal::Ask(ask, &line, &a.problem, /*more=*/true)) return done(a);
+      while (!line.empty() && line.back() == ' ') line.pop_back();
       if (line.empty() && !options.empty()) line = options.front();
       bool ok = options.empty();
       for (const auto& o : options) ok = ok || o == line;
-      if (!ok) {
-        std::cerr << "  '" << line << "' is not one of the options\n";
+      if (!ok) {  // asked again, on the same bottom line
+        ask = "  '" + line + "' is not one of the options\n" + prompt.substr(prompt.rfind('\n') + 1);
         continue;
       }
       a.answered = true;
       a.resolution = line;
-      std::cerr << "  feedback (optional): " << std::flush;
-      std::string feedback;
-      if (std::getline(std::cin, feedback)) a.feedback = feedback;
+      std::string problem;
+      terminal::Ask("  feedback (optional): ", &a.feedback, &problem);
       return done(a);
     }
   }).detach();

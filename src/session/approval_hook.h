@@ -27,8 +27,9 @@ struct HookAnswer {
 void RunApprovalHookAsync(const std::string& command, const std::string& input, Millis timeout,
                           std::function<void(HookAnswer)> done);
 
-/// Asks on the terminal (prompt on stderr, answer from stdin) until the answer is one of
-/// `options`; an empty answer takes the first. `done` runs on the asking thread.
+/// Asks on the terminal (core/terminal.h: prompt on stderr, answer typed on /dev/tty, events
+/// printed above it meanwhile) until the answer is one of `options`; an empty answer takes the
+/// first. Then asks for optional feedback. `done` runs on the asking thread.
 void AskOnTerminalAsync(const std::string& prompt, const std::vector<std::string>& options,
                         std::function<void(HookAnswer)> done);
 

@@ -6,6 +6,8 @@
 #include <csignal>
 #include <iostream>
 
+#include "core/url.h"
+
 namespace wsflow {
 
 // What a follower sees of the shared connection.
@@ -105,7 +107,10 @@ void Dispatcher::CloseWhenDone() {
 
 void Dispatcher::EndAll(int status, const std::string& message) {
   if (all_ended()) return;
-  if (!message.empty()) std::cerr << message << "\n";
+  if (!message.empty()) {
+    out_->BreakLine();
+    std::cerr << message << "\n";
+  }
   for (auto& r : runs_) r->EndRun(status, "");
 }
 
@@ -115,10 +120,12 @@ void Dispatcher::OnTimeout(Millis timeout) {
 
 void Dispatcher::OnOpen(bool reconnect) {
   if (all_ended() && !closing_) return;
+  if (!reconnect && search_ && search_->moved() && !quiet_) std::cerr << search_->FoundLine() << "\n";
   if (reconnect && !quiet_) {
     if (runs_.size() == 1) std::cerr << "wsflow: reconnected, resuming after seq " << runs_[0]->last_seq() << "\n";
     else std::cerr << "wsflow: reconnected, resuming every run from its last seq\n";
   }
+  frames_since_open_ = 0;
   for (auto& r : runs_) r->OnOpen(reconnect);
 }
 
@@ -127,10 +134,14 @@ bool Dispatcher::Detect(ReceivedFrame& frame) {
   auto own = by_request_.find(rid);
   std::string name = DialectFromFrame(frame.dom(), own != by_request_.end() && own->second->IsOwnRequest(rid) ? rid : "");
   if (name.empty()) return false;
-  dialect_ = MakeDialect(name);
-  if (!quiet_ && name != "native") std::cerr << "wsflow: the backend speaks the " << name << " dialect\n";
-  for (auto& r : runs_) r->OnDialectDetected();
+  Detected(name, "from the first frames");
   return true;
+}
+
+void Dispatcher::Detected(const std::string& name, const std::string& why) {
+  dialect_ = MakeDialect(name);
+  if (!quiet_ && name != "native") std::cerr << DialectLine(name, why) << "\n";
+  for (auto& r : runs_) r->OnDialectDetected();
 }
 
 RunFollower* Dispatcher::Route(const Incoming& in) {
@@ -148,6 +159,7 @@ RunFollower* Dispatcher::Route(const Incoming& in) {
 
 void Dispatcher::OnText(std::string_view text) {
   if (all_ended() && !std::any_of(runs_.begin(), runs_.end(), [](const auto& r) { return r->cancelling(); })) return;
+  ++frames_since_open_;
   std::string err;
   if (!frame_.Reset(text, &err, /*validate_utf8=*/false)) {  // websocketpp validated the text frame
     std::string head(text.substr(0, 60));
@@ -177,6 +189,7 @@ void Dispatcher::OnText(std::string_view text) {
 }
 
 void Dispatcher::OnBinary(std::string_view frame) {
+  ++frames_since_open_;
   Skip("a binary frame of " + Count(static_cast<int64_t>(frame.size()), "byte", "bytes"), "", &binary_);
 }
 
@@ -204,19 +217,39 @@ void Dispatcher::SayTotals() {
 
 void Dispatcher::OnRetry(const Disconnect& why, Millis delay, int attempt, int max_attempts) {
   for (auto& r : runs_) r->OnRetry(why, delay, attempt);
-  if (!quiet_) std::cerr << RetryLine(why, delay, attempt, max_attempts) << "\n";
+  if (quiet_) return;
+  out_->BreakLine();
+  std::cerr << RetryLine(why, delay, attempt, max_attempts) << "\n";
 }
 
 bool Dispatcher::ShouldReconnect(const Disconnect& why) {
+  WsUrl url;
+  std::string err;
+  if (!dialect_ && why.was_open && why.close_code == 1000 && frames_since_open_ == 0 && session_ &&
+      ParseWsUrl(session_->url(), &url, &err) && !DialectFromSilentClose(url.path).empty()) {
+    // Reconnecting would only be closed again: what the dialect says of the run is the answer.
+    Detected(DialectFromSilentClose(url.path),
+             "the backend closed the socket without a frame, as MARS does for a run that has ended");
+  }
   for (auto& r : runs_)
     if (!r->finished()) r->ShouldReconnect(why);
   return !all_ended();
 }
 
+std::string Dispatcher::OtherUrl(const Disconnect& why) {
+  const Endpoint* next = search_ ? search_->Next(why.http_status) : nullptr;
+  if (!next) return "";
+  dialect_ = MakeDialect(next->dialect);  // its path names it: the runs start in it once it opens
+  return next->url;
+}
+
 void Dispatcher::OnGiveUp(const Disconnect& why, bool exhausted) {
   if (all_ended()) return;
   int status = GiveUpStatus(why);
-  if (why.protocol) {
+  out_->BreakLine();
+  if (search_ && search_->none_found()) {
+    std::cerr << search_->NoneLine() << "\n";
+  } else if (why.protocol) {
     std::cerr << "wsflow: " << why.reason << "; not retrying";
     if (runs_.size() == 1) std::cerr << " (" << runs_[0]->Where() << ")";
     std::cerr << "\n";

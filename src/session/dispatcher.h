@@ -20,6 +20,7 @@
 #include "core/repeat_limiter.h"
 #include "dialects/dialect.h"
 #include "replay/recording.h"
+#include "session/endpoint_search.h"
 #include "session/messages.h"
 #include "session/output.h"
 #include "session/run_follower.h"
@@ -47,6 +48,8 @@ class Dispatcher : public SessionHandler {
   /// More runs may come (watch --runs-from -): the session stays open when every run so far has
   /// ended. Set false when no more will come (closes the session if every run has ended).
   void ExpectMore(bool more);
+  /// --dialect auto at a URL without a path: where to look when wsflow's own path answers 404.
+  void SearchEndpoints(EndpointSearch search) { search_ = std::make_unique<EndpointSearch>(std::move(search)); }
   /// Called on the loop each time a run ends (its exit status is decided).
   void OnRunEnded(std::function<void(RunFollower&)> fn) { run_ended_ = std::move(fn); }
   /// Called on the loop once the session has stopped.
@@ -70,6 +73,7 @@ class Dispatcher : public SessionHandler {
   void OnBinary(std::string_view frame) override;
   void OnRetry(const Disconnect& why, Millis delay, int attempt, int max_attempts) override;
   bool ShouldReconnect(const Disconnect& why) override;
+  std::string OtherUrl(const Disconnect& why) override;
   void OnGiveUp(const Disconnect& why, bool exhausted) override;
   void OnSignal(int signo) override;
   void OnStopped() override;
@@ -78,6 +82,7 @@ class Dispatcher : public SessionHandler {
   class Link;
   RunFollower* Route(const Incoming& in);
   bool Detect(ReceivedFrame& frame);
+  void Detected(const std::string& name, const std::string& why);
   void OneEnded(RunFollower* run);
   void CloseWhenDone();
   struct Skipped {
@@ -90,6 +95,7 @@ class Dispatcher : public SessionHandler {
 
   std::string dialect_name_;
   std::unique_ptr<Dialect> dialect_;
+  std::unique_ptr<EndpointSearch> search_;
   Output* out_;
   RecordingWriter* recorder_;
   int retries_;
@@ -110,6 +116,7 @@ class Dispatcher : public SessionHandler {
   Incoming in_;
   Skipped not_json_{"frames that are not JSON", "frames that were not JSON", RepeatLimiter(3)};
   Skipped binary_{"binary frames", "binary frames", RepeatLimiter(3)};
+  int64_t frames_since_open_ = 0;  ///< on this connection (a backend that closes silently tells its dialect)
   bool closing_ = false;
   bool expect_more_ = false;
   std::function<void(RunFollower&)> run_ended_;

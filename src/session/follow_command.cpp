@@ -31,6 +31,21 @@ bool Supported(const Dialect& d, const RunTarget& run, std::string* err) {
   return ok;
 }
 
+// Where to look after a 404 on wsflow's own path (--dialect auto, a URL without a path): the
+// documented paths of the other backends that can do what the command asks. Not aladdin's: it
+// takes any path, so wsflow's own would have reached it.
+std::vector<Endpoint> OtherEndpoints(const std::string& base, const RunTarget& run, const std::string& first) {
+  std::vector<Endpoint> out;
+  std::string err;
+  for (const auto& name : DialectNames()) {
+    std::unique_ptr<Dialect> d = MakeDialect(name);
+    std::string url = RunUrl(base, d.get(), run.run_id);
+    if (name == "aladdin" || url == first || !Supported(*d, run, &err)) continue;
+    out.push_back({name, url});
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string RunUrl(const std::string& base, const Dialect* dialect, const std::string& run_id) {
@@ -100,7 +115,10 @@ int RunFollowCommand(FollowCommand cmd) {
   std::string err;
   ParseWsUrl(cmd.base_url, &url, &err);
   std::string name = cmd.dialect;
-  if (name == "auto" && url.has_path()) name = DialectFromPath(url.path);  // "" when the path does not tell
+  if (name == "auto" && url.has_path()) {
+    name = DialectFromPath(url.path);  // "" when the path does not tell
+    if (!name.empty() && !cmd.session.quiet) std::cerr << DialectLine(name, "from the URL path " + url.path) << "\n";
+  }
   if (name.empty()) name = "auto";
   std::unique_ptr<Dialect> known = name == "auto" ? nullptr : MakeDialect(name);
   cmd.session.url = RunUrl(cmd.base_url, known.get(), run.run_id);
@@ -136,8 +154,7 @@ int RunFollowCommand(FollowCommand cmd) {
     if (via >= 0) return via;
   }
   if (known && std::string(known->name()) != "native" && !Supported(*known, run, &err)) {
-    std::cerr << "wsflow: " << err
-              << (known->one_socket_per_run() ? "; steer the run through the process that holds it" : "") << "\n";
+    std::cerr << "wsflow: " << err << "\n";
     return kExitUsage;
   }
 
@@ -152,6 +169,8 @@ int RunFollowCommand(FollowCommand cmd) {
   SessionHost host([&dispatcher](std::function<void()> fn) { dispatcher.Post(std::move(fn)); }, limits,
                    cmd.session.verbose > 0);
   bool hosting = !run.action && cmd.listen;
+  if (name == "auto" && !url.has_path())
+    dispatcher.SearchEndpoints(EndpointSearch(cmd.session.url, OtherEndpoints(cmd.base_url, run, cmd.session.url)));
   RunFollower& follower = dispatcher.AddRun(cmd.stream, run, hosting ? &host : nullptr);
   if (hosting) host.Serve(cmd.session.url, run.run_id, &follower, known && known->one_socket_per_run());
 

@@ -28,10 +28,8 @@ struct FollowCommand {
   // For people (watch/execute --output pretty, --progress). Null: NDJSON only, as always.
   std::shared_ptr<PrettyPrinter> pretty;  ///< stdout gets its lines instead of the JSON, and a summary
   std::shared_ptr<StatusLine> status;     ///< a live one-line status on stderr
-  /// Several runs with pretty output on a terminal: a live board of the runs (run_board.h), in
-  /// the terminal's size.
+  /// Several runs with pretty output on a terminal: a live board of the runs (run_board.h).
   bool board = false;
-  int columns = 0, rows = 0;
 };
 
 /// Runs the command; returns its exit status.

@@ -113,13 +113,16 @@ ManyRuns::ManyRuns(FollowManyCommand& cmd)
   std::string err;
   ParseWsUrl(cmd.base.base_url, &url, &err);
   dialect_ = cmd.base.dialect;
-  if (dialect_ == "auto" && url.has_path()) dialect_ = DialectFromPath(url.path);
+  if (dialect_ == "auto" && url.has_path()) {
+    dialect_ = DialectFromPath(url.path);
+    if (!dialect_.empty() && !cmd.base.session.quiet) std::cerr << DialectLine(dialect_, "from the URL path " + url.path) << "\n";
+  }
   if (dialect_.empty() || dialect_ == "auto") dialect_ = "native";  // several runs: our own protocol
   known_ = MakeDialect(dialect_);
   shared_ = dialect_ == "native";
   poster_->loop = &loop_;
   if (out_.pretty()) out_.UseSeveral();
-  if (cmd_.base.board) out_.UseBoard(cmd_.base.columns, cmd_.base.rows);
+  if (cmd_.base.board) out_.UseBoard();
   if (out_.board()) cmd_.base.status = nullptr;  // both would draw on the terminal
   cmd_.base.stream.several = true;
   cmd_.base.stream.keep_view = !cmd_.base.summary_file.empty();
@@ -420,7 +423,7 @@ int ManyRuns::Run() {
     });
   };
   hooks.end_all = [this](int status, const std::string& msg) {
-    out_.StopDiverting();  // the board cannot be drawn any more: say it on stderr itself
+    out_.EndBoard();  // output failed: the board cannot be kept up to date any more
     if (!msg.empty()) std::cerr << msg << "\n";
     EndAll(status, status == kExitOutput ? "output failed" : "", false);
   };
@@ -431,6 +434,7 @@ int ManyRuns::Run() {
       for (auto& u : units_) u.dispatcher->OnSignal(signo);
       return loop_.Stop();
     }
+    out_.BreakLine();
     if (!cmd_.base.session.quiet) std::cerr << "wsflow: " << ExitStatusName(status) << "\n";
     EndAll(status, ExitStatusName(status), cmd_.base.stream.cancel_on_interrupt);
   });
@@ -468,7 +472,7 @@ int ManyRuns::Run() {
   if (cmd_.base.status) cmd_.base.status->Stop();
   int exit = ExitStatus();
   if (!writer_.broken() && !writer_.failed()) out_.Finish();
-  out_.StopDiverting();
+  out_.EndBoard();
   exit = CloseWriter(writer_, exit);
   if (!cmd_.base.session.quiet && !writer_.broken() && !slots_.empty()) std::cerr << "wsflow: " << tally_.Render() << "\n";
   if (!cmd_.base.summary_file.empty() && !WriteSummary(exit)) exit = kExitOutput;

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdlib>
 
+#include "core/terminal.h"
 #include "session/loop_impl.h"
 
 namespace wsflow {
@@ -13,7 +14,10 @@ namespace wsflow {
 void Loop::Impl::WaitSignal() {
   signals.async_wait([this](const asio::error_code& ec, int signo) {
     if (ec) return;
-    if (signo == SIGINT && ++sigints >= 2) std::_Exit(130);  // a second Ctrl-C: at once
+    if (signo == SIGINT && ++sigints >= 2) {  // a second Ctrl-C: at once
+      terminal::Restore();
+      std::_Exit(130);
+    }
     if (on_signal) on_signal(signo);
     WaitSignal();
   });

@@ -12,6 +12,10 @@ std::string RetryLine(const Disconnect& why, Millis delay, int attempt, int max_
          (max_attempts > 0 ? std::to_string(max_attempts) : "unlimited") + ")";
 }
 
+std::string DialectLine(const std::string& dialect, const std::string& why) {
+  return "wsflow: dialect " + dialect + " (" + why + ")";
+}
+
 int GiveUpStatus(const Disconnect& why) {
   if (why.protocol) return kExitProtocol;
   return why.auth ? kExitAuth : kExitConnection;

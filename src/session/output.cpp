@@ -1,7 +1,6 @@
 #include "session/output.h"
 
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,20 +8,13 @@
 #include <iostream>
 
 #include "core/exit_status.h"
+#include "core/terminal.h"
 #include "core/text.h"
 
 namespace wsflow {
 
 namespace {
-constexpr Millis kStdoutGrace{1000};            // after a signal or timeout: how long a blocked stdout may hold us
-constexpr size_t kBoardFlushBytes = 64u << 10;  // events waiting for the board's next draw
-constexpr size_t kPromptHoldBytes = 4u << 20;   // held while a prompt waits for its answer
-
-// stderr is the same terminal as stdout: its lines must go above the board, not into it.
-bool StderrIsStdout() {
-  struct stat a {}, b {};
-  return ::isatty(2) && ::fstat(1, &a) == 0 && ::fstat(2, &b) == 0 && a.st_rdev == b.st_rdev;
-}
+constexpr Millis kStdoutGrace{1000};  // after a signal or timeout: how long a blocked stdout may hold us
 }  // namespace
 
 Output::Output(NdjsonWriter* writer, std::shared_ptr<PrettyPrinter> pretty, std::shared_ptr<StatusLine> status,
@@ -44,32 +36,33 @@ void Output::PrintEvent(Event& event, int64_t reconnects) {
   if (!board_) return writer_->WriteText(PrinterFor(event.envelope()).Format(event.envelope()));
   board_->Apply(event.envelope());
   if (event.type() == "step_progress") return;  // the board shows it
-  waiting_ += PrinterFor(event.envelope()).Format(event.envelope());
-  if (waiting_.size() > kBoardFlushBytes) DrawBoard();
+  writer_->WriteText(PrinterFor(event.envelope()).Format(event.envelope()));  // above the board
 }
 
 void Output::PrintLine(const std::string& line) {
   if (!pretty_) return writer_->Write(line);
-  if (board_) waiting_ += pretty_->Format(line);
-  else writer_->WriteText(pretty_->Format(line));
+  writer_->WriteText(pretty_->Format(line));
+}
+
+void Output::BreakLine() {
+  if (!pretty_) return;
+  std::string end = pretty_->Finish();
+  if (end.empty()) return;
+  writer_->WriteText(end);
+  writer_->Drain(Millis(500));  // a terminal takes it at once; a stalled one must not hold us
 }
 
 void Output::Finish() {
   if (status_) status_->Stop();
   if (!pretty_) return;
   if (!several_) return writer_->WriteText(pretty_->Finish() + pretty_->Summary());
-  if (!board_) return;
-  board_rows_ = 0;  // the final draw: what waited, and no board
-  DrawBoard();
-  board_.reset();
+  EndBoard();
 }
 
-void Output::StopDiverting() {
-  if (!diverted_) return;
-  diverted_ = false;
-  DivertErrors(nullptr);
-  std::string left = TakeErrors();  // not drawn: written where it was meant to go
-  if (!left.empty()) std::cerr << left;
+void Output::EndBoard() {
+  if (!board_) return;
+  board_.reset();
+  terminal::SetStatus("");
 }
 
 void WireWriter(NdjsonWriter& writer, WriterHooks hooks) {
@@ -122,18 +115,12 @@ PrettyPrinter& Output::PrinterFor(const JsonValue& envelope) {
 
 void Output::UseSeveral() { several_ = true; }
 
-void Output::UseBoard(int width, int rows) {
-  if (!pretty_ || !several_) return;
+void Output::UseBoard() {
+  // The board is the terminal's bottom lines (core/terminal): stdout's lines, through the writer,
+  // and std::cerr's go above it. So stdout and stderr must be the one terminal.
+  if (!pretty_ || !several_ || !terminal::SharesStderr(1)) return;
+  terminal::Install();
   board_ = std::make_unique<RunBoard>(pretty_->style().color);
-  board_width_ = width > 0 ? width : 80;
-  board_rows_ = std::max(3, (rows > 0 ? rows : 24) / 2);  // half the screen: the events keep the rest
-  if (StderrIsStdout()) {
-    diverted_ = true;
-    DivertErrors([mu = errors_mu_, errs = errors_](std::string text) {
-      std::lock_guard<std::mutex> lk(*mu);
-      errs->append(text);
-    });
-  }
 }
 
 void Output::AddRun(const std::string& run_id) {
@@ -142,45 +129,23 @@ void Output::AddRun(const std::string& run_id) {
 
 bool Output::RunEnded(const std::string& run_id, int status, const std::string& reason) {
   if (!board_) return false;
-  waiting_ += board_->End(run_id, status, reason, board_width_);
+  int cols = terminal::Columns(2);
+  writer_->WriteText(board_->End(run_id, status, reason, cols > 0 ? cols : 80));
   return true;
 }
 
-std::string Output::TakeErrors() {
-  std::lock_guard<std::mutex> lk(*errors_mu_);
-  std::string out;
-  out.swap(*errors_);
-  return out;
-}
-
-// Erases the board (the cursor sits below it), writes what waited above it, draws it again: one
-// piece of text, so that it reaches the terminal in this order. A prompt on stderr (text without
-// its newline) takes the terminal: nothing is drawn until a line ends.
+// The board again, in the window's current size (half its rows: the events keep the rest), when
+// it changed.
 void Output::DrawBoard() {
   if (!board_ || writer_->failed() || writer_->broken()) return;
-  std::string errors = TakeErrors();
-  if (errors.empty() && prompt_open_ && waiting_.size() < kPromptHoldBytes && board_rows_ > 0) return;
-  bool after_prompt = prompt_open_;
-  if (!errors.empty()) prompt_open_ = errors.back() != '\n';
   struct winsize ws {};
-  if (board_rows_ > 0 && ::ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {  // the window may have changed
-    board_width_ = ws.ws_col;
-    board_rows_ = std::max(3, ws.ws_row / 2);
-  }
-  std::string board = prompt_open_ || board_rows_ == 0 ? "" : board_->Render(board_width_, board_rows_);
-  if (errors.empty() && waiting_.empty() && board == last_board_) return;
-  std::string text;
-  if (board_lines_ > 0) text += "\r\x1b[" + std::to_string(board_lines_) + "A\x1b[J";
-  if (after_prompt && errors.empty()) text += "\n";  // held events, once they may not wait longer
-  text += waiting_;
-  text += errors;
-  // Lines of the board never wrap (autowrap off while it is drawn): the count of lines to go back
-  // up over is the count of newlines, whatever a line's width on the screen.
-  if (!board.empty()) text += "\x1b[?7l" + board + "\x1b[?7h";
-  waiting_.clear();
-  board_lines_ = static_cast<int>(std::count(board.begin(), board.end(), '\n'));
-  last_board_ = std::move(board);
-  writer_->WriteText(text);
+  int cols = 80, rows = 24;
+  if (::ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) cols = ws.ws_col, rows = ws.ws_row;
+  std::string board = board_->Render(cols, std::max(3, rows / 2));
+  if (!board.empty()) board.pop_back();  // the cursor stays at the end of its last line
+  if (board == last_board_) return;
+  last_board_ = board;
+  terminal::SetStatus(board);
 }
 
 }  // namespace wsflow

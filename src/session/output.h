@@ -7,7 +7,6 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,7 +24,7 @@ class Output {
   /// `pretty`, `status`: null for NDJSON only (as always when piped). `raw`: --raw, frames as
   /// received even when they are not compact (still one line each).
   Output(NdjsonWriter* writer, std::shared_ptr<PrettyPrinter> pretty, std::shared_ptr<StatusLine> status, bool raw);
-  ~Output() { StopDiverting(); }
+  ~Output() { EndBoard(); }
   Output(const Output&) = delete;
   Output& operator=(const Output&) = delete;
 
@@ -38,29 +37,28 @@ class Output {
   /// What was printed since the last call (the envelope of the frame being handled; "" when
   /// nothing was), and forgets it.
   std::string TakePrinted() { return std::move(printed_); }
+  /// Before a line on stderr: a progress bar left open on the terminal is ended and written out
+  /// (for at most a moment), so that the line starts on a line of its own, not after the bar.
+  void BreakLine();
   /// The end of the output: closes a progress bar left open and prints the pretty summary (with
   /// several runs: takes the board away, and prints no summary, each run's final line said it).
   void Finish();
 
   /// Several runs: pretty text from a printer per run, with no bar left open.
   void UseSeveral();
-  /// Several runs on a terminal (after UseSeveral): the live board below the events, at most
-  /// `rows` lines. Events wait for the next DrawBoard (step_progress only moves the board);
-  /// std::cerr's lines, when stderr is this terminal too, are printed above the board.
-  void UseBoard(int width, int rows);
-  /// The answer to a prompt on stderr came (a prompt's line ends with what the person typed,
-  /// echoed by the terminal, not on stderr): the board may be drawn again.
-  void PromptClosed() { prompt_open_ = false; }
+  /// Several runs on a terminal (after UseSeveral; stdout and stderr the same terminal): the live
+  /// board of the runs as the terminal's bottom lines (core/terminal), the events above it;
+  /// step_progress only moves the board.
+  void UseBoard();
   bool board() const { return board_ != nullptr; }
   /// A run given to the command (shows as waiting on the board).
   void AddRun(const std::string& run_id);
   /// A run ended: its final line goes above the board. False when there is no board.
   bool RunEnded(const std::string& run_id, int status, const std::string& reason);
-  /// Writes what waited (events, stderr lines) and the board again, in place. On a timer.
+  /// Draws the board again if it changed. On a timer.
   void DrawBoard();
-  /// std::cerr writes to stderr again (what it said since the last draw goes there). Call once
-  /// the board is done, whether or not Finish could write.
-  void StopDiverting();
+  /// Takes the board away (Finish does; call it when Finish cannot write). Idempotent.
+  void EndBoard();
 
   bool pretty() const { return pretty_ != nullptr; }
   NdjsonWriter& writer() { return *writer_; }
@@ -71,19 +69,11 @@ class Output {
   std::shared_ptr<PrettyPrinter> pretty_;
   std::shared_ptr<StatusLine> status_;
   PrettyPrinter& PrinterFor(const JsonValue& envelope);
-  std::string TakeErrors();
 
   bool raw_;
   bool several_ = false;
   std::unordered_map<std::string, std::unique_ptr<PrettyPrinter>> printers_;  ///< several: per run
   std::unique_ptr<RunBoard> board_;
-  int board_width_ = 80, board_rows_ = 24;
-  int board_lines_ = 0;   ///< lines of the board on the screen now
-  std::string waiting_;   ///< text for above the board, until the next DrawBoard
-  std::shared_ptr<std::mutex> errors_mu_ = std::make_shared<std::mutex>();
-  std::shared_ptr<std::string> errors_ = std::make_shared<std::string>();  ///< diverted stderr lines
-  bool diverted_ = false;
-  bool prompt_open_ = false;  ///< stderr's last text was a prompt without its newline
   std::string last_board_;
   bool keep_printed_ = false;
   std::string printed_;

@@ -81,7 +81,10 @@ void RunFollower::Finish(int status, const std::string& message) {
   finished_ = true;
   exit_ = status;
   if (status != kExitCompleted && reason_.empty()) reason_ = StripPrefix(message);
-  if (!message.empty() && !opts_.several) std::cerr << message << "\n";
+  if (!message.empty() && !opts_.several) {
+    out_->BreakLine();
+    std::cerr << message << "\n";
+  }
   link_->Ended();
 }
 
@@ -102,6 +105,7 @@ void RunFollower::CancelThenFinish(int status, const std::string& message) {
     return Finish(status, message + (d ? " (cannot cancel: " + err + ")" : ""));
   cancelling_ = true;
   cancel_exit_ = status;
+  out_->BreakLine();
   if (reason_.empty()) reason_ = StripPrefix(message);  // why it was cancelled, for --summary
   cancel_request_ = rid;
   std::cerr << "wsflow: " << StripPrefix(message) << "; cancelling run " << target_.run_id

@@ -640,6 +640,16 @@ struct ImplT final : Session::Impl {
     if (stopped) return;
     if (closing) return Halt();
     Disconnect d = lost;
+    if (!d.retryable && !ever_open) {
+      std::string other = handler->OtherUrl(d);
+      if (!other.empty()) {  // not this endpoint: the next one, at once (a fresh connection, off this handler)
+        opts.url = other;
+        retry_timer = ws.set_timer(0, [this](const websocketpp::lib::error_code& e) {
+          if (!e) Connect();
+        });
+        return;
+      }
+    }
     if (!d.retryable) return GiveUp(d, false);
     if (!ever_open) {  // nothing has ever answered: retried for --wait-for-backend only
       auto waited = std::chrono::duration_cast<Millis>(Clock::now() - first_attempt);

@@ -94,6 +94,12 @@ class SessionHandler {
     (void)why;
     return true;
   }
+  /// Before any connection has opened, a refusal that no retry heals (an HTTP 404): another URL
+  /// to try at once instead of giving up, or "" (--dialect auto looks for the endpoint).
+  virtual std::string OtherUrl(const Disconnect& why) {
+    (void)why;
+    return "";
+  }
   /// The session gives up: not retryable, or retries exhausted. It stops after this returns.
   virtual void OnGiveUp(const Disconnect& why, bool exhausted) = 0;
   /// SIGINT, SIGTERM or SIGHUP arrived (the second SIGINT exits at once without calling this).

@@ -39,7 +39,7 @@ def test_cmbagent_is_detected_and_second_processes_are_refused():
     with Server("--dialect", "cmbagent") as s:
         r = wsflow("execute", "t", "--url", s.url, "--auto-approve", "--config", FAST)
         check_stream(r, "cmbagent")
-        assert "cmbagent dialect" in r.err.decode()
+        assert "wsflow: dialect cmbagent (from the first frames)" in r.err.decode().splitlines()
         for args in (["watch", "task-x"], ["cancel", "task-x"], ["approve", "task-x", "a1"]):
             r = wsflow(*args, "--url", s.url, "--dialect", "cmbagent")
             assert r.rc == 2 and "one socket per run" in r.err.decode(), (args, r)
@@ -136,7 +136,7 @@ def test_aladdin_watch_detected_and_unsupported_controls():
         assert all(e["run_id"] == "ex1" for e in events)
         r = wsflow("watch", "ex2", "--url", s.url)  # detected from its first frame
         check_stream(r, "aladdin")
-        assert "aladdin dialect" in r.err.decode()
+        assert "wsflow: dialect aladdin (from the first frames)" in r.err.decode().splitlines()
         r = wsflow("cancel", "ex1", "--url", s.url, "--dialect", "aladdin")
         assert r.rc == 2, r
 

@@ -6,6 +6,7 @@ import os
 import pty
 import re
 import select
+import signal
 import struct
 import subprocess
 import termios
@@ -18,17 +19,27 @@ FAST = '{"delay_ms":1}'
 SGR = re.compile(rb"\x1b\[[0-9;]*m")
 
 
-def in_pty(args, env=None, stdout_tty=True, stderr_tty=False, cols=200, timeout=60):
+def in_pty(args, env=None, stdout_tty=True, stderr_tty=False, cols=200, timeout=60, interact=None, ctty=False,
+           stdin=subprocess.DEVNULL, modes=None):
     """Runs wsflow with stdout and/or stderr on a pseudo-terminal of `cols` columns.
+    `interact(term, proc, master)` is called with what the terminal showed so far after each read
+    (to type or signal); `ctty`: the terminal is wsflow's controlling terminal (/dev/tty), as in a
+    shell; `modes`: a list that gets the terminal's local modes (lflag) as wsflow left them.
     Returns (rc, terminal bytes, stdout bytes when piped, stderr bytes when piped)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, cols, 0, 0))
     full_env = isolated_env()
     full_env.update({"TERM": "xterm-256color", "NO_COLOR": ""})
     full_env.update(env or {})
-    p = subprocess.Popen([BIN] + [str(a) for a in args], stdin=subprocess.DEVNULL,
+
+    def controlling_terminal():
+        os.setsid()
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+
+    p = subprocess.Popen([BIN] + [str(a) for a in args], stdin=stdin,
                          stdout=slave if stdout_tty else subprocess.PIPE,
-                         stderr=slave if stderr_tty else subprocess.PIPE, env=full_env)
+                         stderr=slave if stderr_tty else subprocess.PIPE, env=full_env,
+                         preexec_fn=controlling_terminal if ctty else None, pass_fds=(slave,) if ctty else ())
     _procs.append(p)
     os.close(slave)
     piped = {}
@@ -52,11 +63,15 @@ def in_pty(args, env=None, stdout_tty=True, stderr_tty=False, cols=200, timeout=
             if not chunk:
                 break
             term += chunk
+            if interact:
+                interact(term, p, master)
         elif p.poll() is not None:
             break
     else:
         p.kill()
         raise AssertionError("wsflow %s did not end within %d s; terminal: %r" % (args, timeout, term[-2000:]))
+    if modes is not None:
+        modes.append(termios.tcgetattr(master)[3])
     os.close(master)
     rc = p.wait(timeout=30)
     for t in threads:
@@ -215,7 +230,7 @@ def test_several_runs_in_a_terminal_get_a_live_board_and_a_final_line_each():
         assert rc == 1, (rc, term[-3000:])  # b failed: the first run, in order, that did not complete
         text = SGR.sub(b"", term).decode()
         assert re.search(r"%s running \| step 1/1 stream events \| \d+%%" % a, text), text[-3000:]  # the board
-        assert "\x1b[J" in text
+        assert "\x1b[A\x1b[K" in text  # the board's lines erased, to be drawn again
         shown = emulate(term)
         finals = [line for line in shown if line.startswith(("r-", "wsflow: 3 runs"))]
         assert len(finals) == 4, shown
@@ -228,3 +243,97 @@ def test_several_runs_in_a_terminal_get_a_live_board_and_a_final_line_each():
         # stderr shares the terminal: its lines go above the board, whole.
         assert any(line.startswith("wsflow: answering approval approval-s3") for line in shown), shown
         assert "workflow_failed" in text and "wsflow: run %s failed" % b not in text  # said once, on the board
+
+
+def test_ctrl_c_under_a_progress_bar_says_so_on_a_line_of_its_own():
+    # Issue 17: "wsflow: interrupted" was written onto the end of the open progress bar.
+    sent = []
+
+    def interrupt(term, proc, master):
+        if not sent and term.count(b"event 3 of") and term.endswith(b"of 100000"):
+            proc.send_signal(signal.SIGINT)
+            sent.append(True)
+
+    with Server() as s:
+        rc, term, _, _ = in_pty(["execute", "bar", "--url", s.url, "--config",
+                                 '{"scenario":"long","events":100000,"delay_ms":20}'],
+                                stderr_tty=True, interact=interrupt)
+        assert sent, term[-500:]
+        assert rc == 130, (rc, term[-500:])
+        lines = screen(SGR.sub(b"", term).decode())
+        said = [l for l in lines if "wsflow: interrupted" in l]
+        assert said and all(l.startswith("wsflow: interrupted") for l in said), lines[-8:]
+        assert any("event" in l and "of 100000" in l for l in lines), lines[-8:]  # the bar stays above it
+        assert "" not in lines[lines.index(said[0]) - 1:lines.index(said[0])], lines[-8:]  # no empty line
+
+
+def test_the_approval_prompt_owns_its_line_while_events_arrive():
+    # Issue 17: an approval_requested line was printed after "answer [approve]: " and wrapped into
+    # it. Here one run waits for an approval while another streams: its lines go above the prompt,
+    # which is drawn again with what was typed so far. The prompt reads the terminal (/dev/tty), so
+    # stdin carries the run ids (--runs-from -).
+    with Server() as s:
+        gate = execute(s.url, "--detach", "--config", '{"delay_ms":5}', task="gate")
+        busy = execute(s.url, "--detach", "--config", '{"scenario":"long","events":80,"delay_ms":100}', task="busy")
+        assert gate.rc == 0 and busy.rc == 0, (gate, busy)
+        ids = [gate.events[0]["run_id"], busy.events[0]["run_id"]]
+        prompt = b"answer [approve]: "
+        typed = []
+
+        def answer(term, proc, master):
+            if prompt not in term:
+                return
+            since = term[term.index(prompt):]
+            if not typed and since.count(b" of 80") >= 2:
+                os.write(master, b"app")  # half an answer, then more events
+                typed.append(len(term))
+            elif len(typed) == 1 and term[typed[0]:].count(b" of 80") >= 2:
+                os.write(master, b"rove\r")
+                typed.append(len(term))
+            elif len(typed) == 2 and b"feedback (optional): " in term[typed[1]:]:
+                os.write(master, b"looks good\r")
+                typed.append(len(term))
+
+        r, w = os.pipe()
+        os.write(w, ("\n".join(ids) + "\n").encode())
+        os.close(w)
+        # --progress never: no board, so that step_progress events print lines (the board test
+        # covers the board)
+        rc, term, _, _ = in_pty(["watch", "--runs-from", "-", "--url", s.url, "--progress", "never"], stderr_tty=True,
+                                ctty=True, stdin=r, interact=answer)
+        os.close(r)
+        text = SGR.sub(b"", term).decode()
+        assert len(typed) == 3, text[-3000:]
+        assert rc == 0, (rc, text[-3000:])
+        for line in screen(text):
+            if "answer [approve]:" in line:
+                rest = line.split("answer [approve]: ", 1)[1]
+                assert "approve".startswith(rest), line  # only what was typed: no event inside it
+        assert text.count("answer [approve]: ") > 3, text  # drawn again under the events meanwhile
+        assert "  answer [approve]: app\r" in text.replace("\x1b[K", "")  # what was typed so far, redrawn
+        # the answer typed on the terminal was sent
+        after = wsflow("watch", ids[0], "--url", s.url)
+        got = [e["data"] for e in after.events if e["event_type"] == "approval_received"]
+        assert got and got[0]["resolution"] == "approve" and got[0]["feedback"] == "looks good", got
+
+
+def test_ctrl_c_at_the_prompt_leaves_the_terminal_as_it_was():
+    # The prompt reads the terminal key by key, its echo off: those modes must not outlive it.
+    modes = []
+
+    def interrupt(term, proc, master):
+        if b"answer [approve]: " in term and not modes:
+            modes.append(termios.tcgetattr(master)[3])  # lflag while the prompt is up
+            proc.send_signal(signal.SIGINT)
+
+    with Server() as s:
+        left = []
+        rc, term, out, _ = in_pty(["execute", "x", "--url", s.url, "--config", FAST], stdout_tty=False,
+                                  stderr_tty=True, ctty=True, interact=interrupt, modes=left)
+        text = SGR.sub(b"", term).decode()
+        assert rc == 130 and modes, (rc, text[-1500:])
+        assert not modes[0] & (termios.ICANON | termios.ECHO), modes  # key by key while it was up
+        assert left[0] & termios.ICANON and left[0] & termios.ECHO, left  # as it was
+        shown = [l for l in screen(text) if l.strip()]
+        assert "answer [" not in shown[-1], shown[-3:]  # the prompt nobody answered is gone
+        assert any(l.startswith("wsflow: interrupted") for l in screen(text)), text[-1500:]

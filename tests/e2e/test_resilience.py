@@ -576,7 +576,8 @@ class HttpRefuser:
 
 
 def test_http_status_of_a_refused_upgrade_decides_retry_and_exit():
-    for status, rc, attempts in (("401 Unauthorized", 6, 1), ("403 Forbidden", 6, 1), ("404 Not Found", 5, 1),
+    # 404: wsflow's own path, then the paths of the other backends that can watch (a2a, chat), once each
+    for status, rc, attempts in (("401 Unauthorized", 6, 1), ("403 Forbidden", 6, 1), ("404 Not Found", 5, 3),
                                  ("503 Service Unavailable", 5, 3)):
         srv = HttpRefuser(status)
         try:

@@ -44,6 +44,13 @@ TEST_CASE("detection from the path, then from the first frames") {
   CHECK(DialectFromPath("/ws/workflow/w1") == "a2a");
   CHECK(DialectFromPath("/ws/chat") == "chat");
   CHECK(DialectFromPath("/ws/r1").empty());
+  // A clean close without a frame after our first request: MARS on a run that has ended.
+  CHECK(DialectFromSilentClose("/ws/t1") == "cmbagent");
+  CHECK(DialectFromSilentClose("/ws/").empty());
+  CHECK(DialectFromSilentClose("/ws/chat") == "");
+  CHECK(DialectFromSilentClose("/ws/workflow/w1").empty());
+  CHECK(DialectFromSilentClose("/api/workflow/stream").empty());
+  CHECK(DialectFromSilentClose("/events").empty());
   auto detect = [](const char* frame, const char* rid = "req-1") {
     JsonDoc v;
     std::string err;

@@ -266,6 +266,30 @@ TEST_CASE("NdjsonWriter: a failed write (ENOSPC) is an error, not a closed reade
   ::close(fd);
 }
 
+TEST_CASE("NdjsonWriter: Drain hands the batch over and returns once it is written, or after its limit") {
+  Pipe p;
+  int capacity = ::fcntl(p.w, F_GETPIPE_SZ);
+  REQUIRE(capacity > 0);
+  NdjsonWriter::Options opts;
+  opts.fd = p.w;
+  NdjsonWriter w(opts);
+  CloseReadOnExit guard{p};
+  w.SetFlushScheduler([] {});  // nothing goes out until Flush, or Drain
+  w.WriteText("a bar left open");
+  CHECK(w.Drain(Millis(kTimeoutMs)));
+  CHECK(w.lines_written() == 0);  // no newline in it: no line, but the bytes are out
+  CHECK(ReadBytes(p.r, 15) == "a bar left open");
+  size_t big = static_cast<size_t>(capacity) * 2;
+  w.WriteText(std::string(big, 'x'));  // more than the pipe holds, and nobody reads yet
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK_FALSE(w.Drain(Millis(200)));
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(kTimeoutMs));
+  auto reader = std::async(std::launch::async, [&] { return ReadBytes(p.r, big); });
+  CHECK(w.Drain(Millis(kTimeoutMs)));  // once read
+  CHECK(reader.get().size() == big);
+  CHECK(w.Close());
+}
+
 TEST_CASE("NdjsonWriter: Close with a limit gives up on a reader that does not read") {
   std::signal(SIGPIPE, SIG_IGN);
   Pipe p;

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-#include <iostream>
 #include <string>
 
 #include "core/status_line.h"
@@ -30,14 +29,4 @@ TEST_CASE("the status line says state, step, percent, cost and reconnects") {
   CHECK(StatusLine::Render(v, 0, 200) == "wsflow: r-1 waiting for approval | 1/2 steps done | $0.012 | 7 events");
   // kept shorter than the terminal, so that \r redraws all of it
   CHECK(StatusLine::Render(v, 0, 20).size() <= 19 + 2);
-}
-
-TEST_CASE("DivertErrors: std::cerr's text goes to the sink as written, then to stderr again") {
-  std::string got;
-  DivertErrors([&got](std::string text) { got += text; });
-  std::cerr << "wsflow: one line\n" << "  answer [approve]: " << std::flush;
-  DivertErrors(nullptr);
-  CHECK(got == "wsflow: one line\n  answer [approve]: ");
-  std::cerr << "(this line is meant for stderr)\n";
-  CHECK(got == "wsflow: one line\n  answer [approve]: ");
 }
