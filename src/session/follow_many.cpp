@@ -445,20 +445,17 @@ int ManyRuns::Run() {
       EndAll(kExitTimeout, "timed out after " + FormatDuration(cmd_.base.timeout), cmd_.base.stream.cancel_on_timeout);
     });
   }
-  if (cmd_.base.status) {
-    std::function<void()> tick = [this, &tick] {
-      DrawStatus();
-      loop_.After(kStatusEvery, tick);
-    };
+  // Timers that set themselves again: they live as long as the loop runs, so not in a block.
+  std::function<void()> tick = [this, &tick] {
+    DrawStatus();
     loop_.After(kStatusEvery, tick);
-  }
-  if (out_.board()) {
-    std::function<void()> draw = [this, &draw] {
-      out_.DrawBoard();
-      loop_.After(kBoardEvery, draw);
-    };
+  };
+  std::function<void()> draw = [this, &draw] {
+    out_.DrawBoard();
     loop_.After(kBoardEvery, draw);
-  }
+  };
+  if (cmd_.base.status) loop_.After(kStatusEvery, tick);
+  if (out_.board()) loop_.After(kBoardEvery, draw);
   for (const auto& id : cmd_.run_ids) Add(id);
   if (cmd_.ids_from_stdin) ReadStdin();
   MaybeStop();
