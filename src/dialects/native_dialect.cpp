@@ -107,24 +107,25 @@ class NativeDialect : public Dialect {
   }
 
   // An event without a timestamp or an object in data: completed, so every line keeps the contract.
+  // Members are erased in place (EraseMember keeps their order; RemoveMember would move the last
+  // member into the gap, and a repeated `data` could then come first), and a repeated `data` or
+  // `timestamp` leaves one copy: the one wsflow read, so jq (which reads the last) sees the same.
   static void Complete(const JsonValue& v, Incoming* out) {
     JsonDoc& fixed = out->envelope;
     fixed.CopyFrom(v, fixed.GetAllocator());
     auto& a = fixed.GetAllocator();
     // Normalised as every dialect's are (docs/event.schema.json): a missing or malformed one too.
     std::string ts = GetString(v, "timestamp").empty() ? NowIso() : NormalizeTimestamp(GetString(v, "timestamp"));
-    while (fixed.RemoveMember("timestamp")) {
+    while (fixed.EraseMember("timestamp")) {
     }  // every one: a frame may repeat a member (found by fuzz/dialect_native)
     fixed.AddMember("timestamp", Str(ts, a), a);
-    if (!GetObject(v, "data")) {
-      JsonValue wrapped(rapidjson::kObjectType);
-      auto it = fixed.FindMember("data");
-      if (it != fixed.MemberEnd()) {
-        wrapped.AddMember("value", JsonValue(it->value, a), a);
-        fixed.RemoveMember("data");
-      }
-      fixed.AddMember("data", wrapped, a);
+    JsonValue data(rapidjson::kObjectType);
+    auto it = fixed.FindMember("data");  // the first, as GetObject(v, "data") reads it
+    if (it != fixed.MemberEnd() && it->value.IsObject()) data = it->value;  // moved, not copied
+    else if (it != fixed.MemberEnd()) data.AddMember("value", it->value, a);
+    while (fixed.EraseMember("data")) {
     }
+    fixed.AddMember("data", data, a);
   }
 };
 

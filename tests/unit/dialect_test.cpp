@@ -335,3 +335,26 @@ TEST_CASE("native: a converted frame's timestamp is normalised like the other di
   }
   CHECK(stamps == 1);
 }
+
+// Found by fuzz/dialect_native in CI: `data` given twice, an object first and a number last, with
+// a timestamp that is not a string (so the frame is converted) before both. Removing the timestamp moved the last member into its place (RapidJSON's
+// RemoveMember), so the number came first and the printed envelope's data was not an object.
+TEST_CASE("native: a converted frame with data twice keeps one data, the object wsflow read") {
+  Incoming in = Convert(
+      "native", R"({"timestamp":null,"data":{"a":1},"event_type":"x","seq":3,"data":7})");
+  REQUIRE(in.kind == Incoming::kEvent);
+  REQUIRE_FALSE(in.passthrough);
+  int datas = 0;
+  for (auto& m : in.envelope.GetObject()) datas += m.name == "data";
+  CHECK(datas == 1);
+  const JsonValue* data = GetObject(in.envelope, "data");
+  REQUIRE(data != nullptr);
+  CHECK(GetInt(*data, "a", 0) == 1);
+  // a number first: wrapped as {"value": 7}, the later object dropped with it
+  Incoming num = Convert("native", R"({"data":7,"event_type":"x","seq":4,"data":{"a":1}})");
+  REQUIRE_FALSE(num.passthrough);
+  data = GetObject(num.envelope, "data");
+  REQUIRE(data != nullptr);
+  CHECK(GetInt(*data, "value", 0) == 7);
+  CHECK_FALSE(data->HasMember("a"));
+}
