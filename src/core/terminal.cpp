@@ -16,6 +16,7 @@
 #include <streambuf>
 #include <thread>
 
+#include "core/fd_io.h"
 #include "core/line_editor.h"
 
 namespace wsflow::terminal {
@@ -23,19 +24,6 @@ namespace wsflow::terminal {
 namespace {
 constexpr char kErase[] = "\r\x1b[K";
 constexpr int kErr = 2;
-
-// All of it, EINTR retried; false on another error (errno says).
-bool WriteAll(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-bool WriteAll(int fd, const std::string& s) { return WriteAll(fd, s.data(), s.size()); }
 
 // Code points: how many rows a wrapped bottom line takes (a wide character counts one; this only
 // decides how many rows to erase).
@@ -134,7 +122,7 @@ struct Screen {
     std::lock_guard<std::mutex> lk(mu);
     if (n == 0) return;
     if (!shown) {
-      WriteAll(kErr, s, n);
+      WriteAll(kErr, {s, n});
       at_line_start = s[n - 1] == '\n';
       return DrawLocked();
     }
@@ -142,7 +130,7 @@ struct Screen {
     size_t nl = partial.rfind('\n');
     if (nl == std::string::npos) return;  // the rest of its line first
     EraseLocked();
-    WriteAll(kErr, partial.data(), nl + 1);
+    WriteAll(kErr, {partial.data(), nl + 1});
     partial.erase(0, nl + 1);
     at_line_start = true;
     DrawLocked();
@@ -280,7 +268,7 @@ bool Ask(const std::string& prompt, std::string* line, std::string* problem, boo
 }
 
 ssize_t Write(int fd, const char* data, size_t n) {
-  if (!OnStderrTerminal(fd)) return WriteAll(fd, data, n) ? static_cast<ssize_t>(n) : -1;
+  if (!OnStderrTerminal(fd)) return WriteAll(fd, {data, n}) ? static_cast<ssize_t>(n) : -1;
   Screen& s = S();
   std::lock_guard<std::mutex> lk(s.mu);
   bool was_shown = s.shown;
@@ -288,10 +276,10 @@ ssize_t Write(int fd, const char* data, size_t n) {
   // The newline we gave a bar left open stands for the one its printer sends when it ends the bar.
   size_t skip = s.owed_newline && n > 0 && data[0] == '\n' ? 1 : 0;
   s.owed_newline = false;
-  bool ok = WriteAll(fd, data + skip, n - skip);
+  bool ok = WriteAll(fd, {data + skip, n - skip});
   if (n > skip) s.at_line_start = data[n - 1] == '\n';
   if (ok && was_shown && !s.at_line_start) {  // a progress bar left open: the bottom line goes under it
-    ok = WriteAll(fd, "\n", 1);
+    ok = WriteAll(fd, "\n");
     s.at_line_start = s.owed_newline = true;
   }
   int e = errno;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "core/fd_io.h"
 #include "core/url.h"
 
 namespace wsflow::serve {
@@ -46,22 +47,11 @@ bool ReadSmall(const std::string& path, std::string* out) {
   return true;
 }
 
-bool WriteAll(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
 // Written to a temporary name, then renamed: a reader sees the whole record or none.
 bool WriteAtomically(const std::string& path, const std::string& text, std::string* err) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  bool ok = fd >= 0 && WriteAll(fd, text.data(), text.size());
+  bool ok = fd >= 0 && WriteAll(fd, text);
   int saved = errno;
   if (fd >= 0 && ::close(fd) != 0 && ok) {
     ok = false;
@@ -214,7 +204,7 @@ bool RunStore::FlushRun(const std::string& run_id, std::string* pending) {
   if (pending->empty()) return true;
   std::string err;
   int fd = Fd(run_id, &err);
-  bool ok = fd >= 0 && WriteAll(fd, pending->data(), pending->size());
+  bool ok = fd >= 0 && WriteAll(fd, *pending);
   if (ok) {
     pending->clear();
     return true;

@@ -15,6 +15,7 @@
 #include <deque>
 #include <algorithm>
 
+#include "core/fd_io.h"
 #include "session/run_tracker.h"
 
 namespace wsflow {
@@ -33,15 +34,6 @@ bool FillAddr(const std::string& path, sockaddr_un* addr, std::string* err) {
   return true;
 }
 
-bool WriteAll(int fd, const std::string& data) {
-  for (size_t off = 0; off < data.size();) {
-    ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<size_t>(n);
-  }
-  return true;
-}
 }  // namespace
 
 bool ControlDir(std::string* dir, std::string* err) {
@@ -384,7 +376,7 @@ void SetReceiveTimeout(int fd, Millis limit) {
 
 bool ControlRequest(int fd, const std::string& request, const std::function<bool(const std::string&)>& on_line,
                     std::string* err) {
-  if (!WriteAll(fd, request + "\n")) {
+  if (!WriteAll(fd, request + "\n", /*socket=*/true)) {
     *err = std::string("cannot send to the local session: ") + std::strerror(errno);
     return false;
   }
