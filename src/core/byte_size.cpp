@@ -1,41 +1,32 @@
 #include "core/byte_size.h"
 
-#include <cctype>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
+
+#include "core/text.h"
 
 namespace wsflow {
 
-namespace {
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-}  // namespace
-
 bool ParseByteSize(const std::string& text, uint64_t* out, std::string* err) {
-  // Digits and one optional decimal point, then the unit: strtod alone would take "inf" or "0x1p3".
-  size_t n = 0, dots = 0;
-  while (n < text.size() && ((text[n] >= '0' && text[n] <= '9') || text[n] == '.')) dots += text[n++] == '.';
-  const char* begin = text.c_str();
-  char* end = nullptr;
-  double value = std::strtod(begin, &end);
-  if (n == 0 || dots > 1 || end != begin + n) {
+  double value = 0;
+  std::string unit_as_typed;
+  if (!SplitNumberUnit(text, &value, &unit_as_typed)) {
     *err = "'" + text + "' is not a size (examples: 64MiB, 512KiB, 1048576)";
     return false;
   }
-  std::string unit = Lower(end);
+  std::string unit = Lower(unit_as_typed);
   double scale = 0;
   if (unit.empty() || unit == "b") scale = 1;
   else if (unit == "k" || unit == "kib") scale = 1024.0;
   else if (unit == "m" || unit == "mib") scale = 1024.0 * 1024;
   else if (unit == "g" || unit == "gib") scale = 1024.0 * 1024 * 1024;
+  else if (unit == "t" || unit == "tib") scale = 1024.0 * 1024 * 1024 * 1024;  // as FormatByteSize may print
   else if (unit == "kb") scale = 1e3;
   else if (unit == "mb") scale = 1e6;
   else if (unit == "gb") scale = 1e9;
+  else if (unit == "tb") scale = 1e12;
   else {
-    *err = "'" + text + "' has an unknown unit '" + std::string(end) + "' (use B, KiB, MiB, GiB, kB, MB or GB)";
+    *err = "'" + text + "' has an unknown unit '" + unit_as_typed + "' (use B, KiB, MiB, GiB, TiB, kB, MB, GB or TB)";
     return false;
   }
   double bytes = std::round(value * scale);

@@ -7,7 +7,7 @@
 namespace wsflow {
 
 /// Parses `text` into `*out` bytes: a number (a decimal point allowed) and an optional unit.
-/// K, M, G, KiB, MiB, GiB are powers of 1024; kB, MB, GB powers of 1000; B or none is bytes
+/// K, M, G, T, KiB, MiB, GiB, TiB are powers of 1024; kB, MB, GB, TB powers of 1000; B or none is bytes
 /// (units in any case). False with the reason in `*err`, `*out` untouched.
 bool ParseByteSize(const std::string& text, uint64_t* out, std::string* err);
 

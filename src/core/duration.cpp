@@ -2,22 +2,18 @@
 
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
+
+#include "core/text.h"
 
 namespace wsflow {
 
 bool ParseDuration(const std::string& text, Millis* out, std::string* err) {
-  // Digits and one optional decimal point, then the unit: strtod alone would take "inf" or "0x1p3".
-  size_t n = 0, dots = 0;
-  while (n < text.size() && ((text[n] >= '0' && text[n] <= '9') || text[n] == '.')) dots += text[n++] == '.';
-  const char* begin = text.c_str();
-  char* end = nullptr;
-  double value = std::strtod(begin, &end);
-  if (n == 0 || dots > 1 || end != begin + n) {
+  double value = 0;
+  std::string unit;
+  if (!SplitNumberUnit(text, &value, &unit)) {
     *err = "'" + text + "' is not a duration (examples: 500ms, 2s, 15m, 1h)";
     return false;
   }
-  std::string unit(end);
   double ms_per_unit = 0;
   if (unit.empty() || unit == "s") ms_per_unit = 1000;
   else if (unit == "ms") ms_per_unit = 1;

@@ -1,6 +1,8 @@
 #include "core/text.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 
 namespace wsflow {
 
@@ -40,6 +42,23 @@ std::string Nearest(std::string_view typed, const std::vector<std::string>& name
   if (!typed.empty() && best.size() >= typed.size() && best.compare(0, typed.size(), typed) == 0)
     return best;  // a prefix: "exec" for execute
   return best_d <= limit ? best : "";
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool SplitNumberUnit(const std::string& text, double* value, std::string* unit) {
+  size_t n = 0, dots = 0;
+  while (n < text.size() && ((text[n] >= '0' && text[n] <= '9') || text[n] == '.')) dots += text[n++] == '.';
+  const char* begin = text.c_str();
+  char* end = nullptr;
+  double v = std::strtod(begin, &end);
+  if (n == 0 || dots > 1 || end != begin + n) return false;  // "." alone, "1.2.3", or an embedded NUL
+  *value = v;
+  unit->assign(text, n, std::string::npos);
+  return true;
 }
 
 }  // namespace wsflow

@@ -6,16 +6,12 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "core/text.h"
 #include "core/url.h"
 
 namespace wsflow {
 
 namespace {
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string Trim(const std::string& s) {
   size_t b = s.find_first_not_of(" \t");

@@ -12,7 +12,8 @@ TEST_CASE("sizes take binary and decimal units, a bare number is bytes") {
     uint64_t bytes;
   } good[] = {{"0", 0},           {"1048576", 1048576}, {"512B", 512},          {"4K", 4096},
               {"4KiB", 4096},     {"64MiB", 64u << 20}, {"64m", 64u << 20},     {"1.5MiB", 1572864},
-              {"2GiB", 2ull << 30}, {"20MB", 20000000}, {"1kB", 1000},          {"3gb", 3000000000ull}};
+              {"2GiB", 2ull << 30}, {"20MB", 20000000}, {"1kB", 1000},          {"3gb", 3000000000ull},
+              {"2TiB", 2ull << 40}, {"1TB", 1000000000000ull}};
   for (auto& g : good) {
     INFO(g.text);
     err.clear();
@@ -30,6 +31,18 @@ TEST_CASE("bad sizes are refused with a reason") {
     CHECK_FALSE(ParseByteSize(bad, &n, &err));
     CHECK(err.find("'" + std::string(bad) + "'") != std::string::npos);
     CHECK(n == 7);
+  }
+}
+
+TEST_CASE("a whole-unit size for people reads back (TiB too, which FormatByteSize prints)") {
+  for (uint64_t n : {uint64_t{1} << 10, uint64_t{64} << 20, uint64_t{3} << 30, uint64_t{5} << 40}) {
+    std::string shown = FormatByteSize(n);
+    shown.erase(shown.find(' '), 1);
+    uint64_t back = 0;
+    std::string err;
+    INFO(shown);
+    REQUIRE(ParseByteSize(shown, &back, &err));
+    CHECK(back == n);
   }
 }
 

@@ -28,3 +28,34 @@ TEST_CASE("the nearest name, when it is near enough to be what was meant") {
   CHECK(Nearest("x", commands).empty());
   CHECK(Nearest("step_complted", {"step_completed", "step_complete", "step_started"}) == "step_completed");
 }
+
+TEST_CASE("SplitNumberUnit takes digits with one point, then the unit as typed") {
+  double v = -1;
+  std::string unit = "old";
+  REQUIRE(SplitNumberUnit("1.5MiB", &v, &unit));
+  CHECK(v == 1.5);
+  CHECK(unit == "MiB");
+  REQUIRE(SplitNumberUnit("30", &v, &unit));
+  CHECK(v == 30);
+  CHECK(unit.empty());
+  REQUIRE(SplitNumberUnit(".5s", &v, &unit));
+  CHECK(v == 0.5);
+  CHECK(unit == "s");
+  // what strtod alone would take, and what is no number at all
+  for (const char* bad : {"", ".", "1.2.3", "inf", "nan", "0x1p3", "-1", "+1", " 1", "s", "1e3"}) {
+    v = -1;
+    bool ok = SplitNumberUnit(bad, &v, &unit);
+    INFO(bad);
+    CHECK_FALSE(ok);
+    CHECK(v == -1);
+  }
+  // an embedded NUL stays in the unit, where the caller sees an unknown unit
+  REQUIRE(SplitNumberUnit(std::string("5\0s", 3), &v, &unit));
+  CHECK(unit == std::string("\0s", 2));
+}
+
+TEST_CASE("Lower lowers ASCII letters only") {
+  CHECK(Lower("KiB") == "kib");
+  CHECK(Lower("HTTP_Proxy-1") == "http_proxy-1");
+  CHECK(Lower("\xc3\x84") == "\xc3\x84");  // UTF-8 bytes untouched
+}
