@@ -70,9 +70,7 @@ void RunQuery::OnText(std::string_view frame) {
 
 void RunQuery::OnRetry(const Disconnect& why, Millis delay, int attempt, int max_attempts) {
   if (quiet_ || done_) return;
-  std::cerr << "wsflow: " << (why.was_open ? "connection lost: " : "cannot connect: ") << why.reason
-            << "; reconnecting in " << FormatDuration(delay) << " (attempt " << attempt << "/"
-            << (max_attempts > 0 ? std::to_string(max_attempts) : "unlimited") << ")\n";
+  std::cerr << RetryLine(why, delay, attempt, max_attempts) << "\n";
 }
 
 void RunQuery::OnGiveUp(const Disconnect& why, bool exhausted) {
