@@ -222,19 +222,57 @@ def test_a_text_frame_that_is_not_utf8_is_exit_4_at_once():
                                         "(last seq printed: 5)"), err
 
 
-class FrameServer:
+class LoopbackServer:
+    """A TCP listener on 127.0.0.1 whose accept loop runs on a daemon thread and hands each
+    connection to self.handle(conn, request_head, rest): the HTTP request head read up to its
+    blank line, and any bytes after it (None, None when the client left before the head ended)."""
+
+    def __init__(self):
+        self.connections = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = "ws://127.0.0.1:%d" % self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self.handle_one, args=(c,), daemon=True).start()
+
+    def handle_one(self, c):
+        c.settimeout(30)
+        try:
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                chunk = c.recv(4096)
+                if not chunk:
+                    return
+                buf += chunk
+            head, rest = buf.split(b"\r\n\r\n", 1)
+            self.handle(c, head, rest)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    def close(self):
+        self.sock.close()
+
+
+class FrameServer(LoopbackServer):
     """A WebSocket server that answers every upgrade, sends the given text frames (bytes; a frame
     may be ("declared", n, start): a header announcing n bytes and only `start` after it; a float
     is a pause of that many seconds), then answers the client's close frame; it records the
     connections and the close codes received."""
 
     def __init__(self, frames):
-        self.frames, self.connections, self.close_codes = frames, 0, []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.url = "ws://127.0.0.1:%d" % self.sock.getsockname()[1]
-        threading.Thread(target=self.serve, daemon=True).start()
+        self.frames, self.close_codes = frames, []
+        super().__init__()
 
     @staticmethod
     def header(opcode, n):
@@ -244,55 +282,33 @@ class FrameServer:
             return bytes([0x80 | opcode, 126]) + struct.pack("!H", n)
         return bytes([0x80 | opcode, 127]) + struct.pack("!Q", n)
 
-    def serve(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self.handle, args=(c,), daemon=True).start()
-
-    def handle(self, c):
-        c.settimeout(30)
-        try:
-            buf = b""
-            while b"\r\n\r\n" not in buf:
-                chunk = c.recv(4096)
+    def handle(self, c, head, buf):
+        key = re.search(rb"Sec-WebSocket-Key: *(\S+)", head, re.I).group(1)
+        accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+        c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        for f in self.frames:
+            if isinstance(f, float):
+                time.sleep(f)
+            elif isinstance(f, tuple):
+                c.sendall(self.header(1, f[1]) + f[2])
+            else:
+                c.sendall(self.header(1, len(f)) + f)
+        while True:  # the client's frames (masked): answer its close
+            while len(buf) < 2 or len(buf) < self.client_frame_len(buf):
+                chunk = c.recv(1 << 16)
                 if not chunk:
                     return
                 buf += chunk
-            key = re.search(rb"Sec-WebSocket-Key: *(\S+)", buf, re.I).group(1)
-            accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
-            c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                      b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
-            buf = buf.split(b"\r\n\r\n", 1)[1]
-            for f in self.frames:
-                if isinstance(f, float):
-                    time.sleep(f)
-                elif isinstance(f, tuple):
-                    c.sendall(self.header(1, f[1]) + f[2])
-                else:
-                    c.sendall(self.header(1, len(f)) + f)
-            while True:  # the client's frames (masked): answer its close
-                while len(buf) < 2 or len(buf) < self.client_frame_len(buf):
-                    chunk = c.recv(1 << 16)
-                    if not chunk:
-                        return
-                    buf += chunk
-                n = self.client_frame_len(buf)
-                frame, buf = buf[:n], buf[n:]
-                if frame[0] & 0x0F == 8:
-                    at = 2 + (2 if frame[1] & 0x7F == 126 else 8 if frame[1] & 0x7F == 127 else 0)
-                    mask, payload = frame[at:at + 4], frame[at + 4:]
-                    payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-                    self.close_codes.append(struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005)
-                    c.sendall(self.header(8, len(payload[:2])) + payload[:2])
-                    return
-        except OSError:
-            pass
-        finally:
-            c.close()
+            n = self.client_frame_len(buf)
+            frame, buf = buf[:n], buf[n:]
+            if frame[0] & 0x0F == 8:
+                at = 2 + (2 if frame[1] & 0x7F == 126 else 8 if frame[1] & 0x7F == 127 else 0)
+                mask, payload = frame[at:at + 4], frame[at + 4:]
+                payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+                self.close_codes.append(struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005)
+                c.sendall(self.header(8, len(payload[:2])) + payload[:2])
+                return
 
     @staticmethod
     def client_frame_len(buf):
@@ -538,41 +554,20 @@ def test_idle_timeout_reconnects_a_silent_stream():
         assert events[-1]["event_type"] == "workflow_completed"
 
 
-class HttpRefuser:
+class HttpRefuser(LoopbackServer):
     """A TCP server that answers every upgrade with a fixed HTTP status, counting the attempts."""
 
     def __init__(self, status, headers=b""):
-        self.status, self.headers, self.attempts = status, headers, 0
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.url = "ws://127.0.0.1:%d" % self.sock.getsockname()[1]
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
+        self.status, self.headers = status, headers
+        super().__init__()
 
-    def serve(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            self.attempts += 1
-            c.settimeout(5)
-            try:
-                req = b""
-                while b"\r\n\r\n" not in req:
-                    chunk = c.recv(4096)
-                    if not chunk:
-                        break
-                    req += chunk
-                c.sendall(b"HTTP/1.1 %s\r\n%sContent-Length: 0\r\nConnection: close\r\n\r\n" %
-                          (self.status.encode(), self.headers))
-            except OSError:
-                pass
-            c.close()
+    @property
+    def attempts(self):
+        return self.connections
 
-    def close(self):
-        self.sock.close()
+    def handle(self, c, head, rest):
+        c.sendall(b"HTTP/1.1 %s\r\n%sContent-Length: 0\r\nConnection: close\r\n\r\n" %
+                  (self.status.encode(), self.headers))
 
 
 def test_http_status_of_a_refused_upgrade_decides_retry_and_exit():
