@@ -38,4 +38,26 @@ bool ParseRunIdLine(const std::string& line, std::string* id, std::string* err) 
   return true;
 }
 
+void RunIdLines::Feed(std::string_view chunk, std::vector<Item>* out) {
+  buf_.append(chunk.data(), chunk.size());
+  size_t start = 0, nl;
+  while ((nl = buf_.find('\n', start)) != std::string::npos) {
+    Line(buf_.substr(start, nl - start), out);
+    start = nl + 1;
+  }
+  buf_.erase(0, start);
+}
+
+void RunIdLines::End(std::vector<Item>* out) {
+  if (!buf_.empty()) Line(buf_, out);
+  buf_.clear();
+}
+
+void RunIdLines::Line(const std::string& line, std::vector<Item>* out) {
+  ++number_;
+  std::string id, err;
+  if (!ParseRunIdLine(line, &id, &err)) out->push_back({"", "line " + std::to_string(number_) + ": " + err});
+  else if (!id.empty()) out->push_back({id, ""});
+}
+
 }  // namespace wsflow

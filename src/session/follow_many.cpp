@@ -1,23 +1,18 @@
 #include "session/follow_many.h"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <deque>
 #include <iostream>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
-#include "core/run_ids.h"
 #include "core/run_tally.h"
 #include "core/url.h"
 #include "session/dispatcher.h"
 #include "session/held_run.h"
 #include "session/loop.h"
 #include "session/messages.h"
+#include "session/run_id_reader.h"
 #include "session/session_host.h"
 
 namespace wsflow {
@@ -246,37 +241,14 @@ void ManyRuns::PrintHeld(const std::string& line) {
   out_.PrintEvent(ev, 0);
 }
 
-// Ids on stdin as they arrive: a thread of its own reads (a blocking read cannot live on the
-// loop), each line is posted; the thread is left behind when the command ends first.
+// Ids on stdin as they arrive (session/run_id_reader), each added on the loop.
 void ManyRuns::ReadStdin() {
   stdin_open_ = true;
-  std::thread([p = poster_, this] {
-    std::string buf, line;
-    char chunk[4096];
-    int64_t number = 0;
-    for (;;) {
-      ssize_t n = ::read(0, chunk, sizeof chunk);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      buf.append(chunk, static_cast<size_t>(n));
-      size_t nl;
-      while ((nl = buf.find('\n')) != std::string::npos) {
-        line = buf.substr(0, nl);
-        buf.erase(0, nl + 1);
-        ++number;
-        std::string id, err;
-        if (!ParseRunIdLine(line, &id, &err)) {
-          std::string msg = "wsflow: --runs-from -: line " + std::to_string(number) + ": " + err + "; skipped";
-          p->Post([msg] { std::cerr << msg << "\n"; });
-        } else if (!id.empty()) {
-          p->Post([this, id] { Add(id); });
-        }
-      }
-    }
-    std::string id, err;
-    if (!buf.empty() && ParseRunIdLine(buf, &id, &err) && !id.empty()) p->Post([this, id] { Add(id); });
-    p->Post([this] { StdinClosed(); });
-  }).detach();
+  RunIdCallbacks cb;
+  cb.id = [this](const std::string& id) { Add(id); };
+  cb.skipped = [](const std::string& why) { std::cerr << "wsflow: --runs-from -: " << why << "; skipped\n"; };
+  cb.closed = [this] { StdinClosed(); };
+  StartRunIdReader(0, Poster::Fn(poster_), std::move(cb));
 }
 
 void ManyRuns::StdinClosed() {

@@ -35,3 +35,33 @@ TEST_CASE("ParseRunIdLine refuses what is not one run id, saying why") {
   CHECK_FALSE(ParseRunIdLine(std::string("r-\x01"), &id, &err));
   CHECK_FALSE(ParseRunIdLine("{\"a\":" + std::string(200000, '['), &id, &err));  // the depth limit, not a crash
 }
+
+TEST_CASE("RunIdLines: ids as their lines complete, across chunks, the last without its newline") {
+  RunIdLines lines;
+  std::vector<RunIdLines::Item> out;
+  lines.Feed("r-1\nr-", &out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].id == "r-1");
+  lines.Feed("2\n\n# a comment\n{\"run_id\":\"r-3\"}\n", &out);
+  REQUIRE(out.size() == 3);
+  CHECK(out[1].id == "r-2");
+  CHECK(out[2].id == "r-3");
+  lines.Feed("two words\nr-4", &out);
+  REQUIRE(out.size() == 4);
+  CHECK(out[3].id.empty());
+  CHECK(out[3].skipped.rfind("line 6: ", 0) == 0);  // counted over blank and comment lines too
+  lines.End(&out);
+  REQUIRE(out.size() == 5);
+  CHECK(out[4].id == "r-4");
+  lines.End(&out);  // nothing left
+  CHECK(out.size() == 5);
+}
+
+TEST_CASE("RunIdLines: a bad last line without its newline is said too") {
+  RunIdLines lines;
+  std::vector<RunIdLines::Item> out;
+  lines.Feed("r-1\nbad id", &out);
+  lines.End(&out);
+  REQUIRE(out.size() == 2);
+  CHECK(out[1].skipped.rfind("line 2: ", 0) == 0);
+}
