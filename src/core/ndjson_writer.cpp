@@ -1,8 +1,12 @@
 #include "core/ndjson_writer.h"
 
-#include <cerrno>
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <atomic>
@@ -24,6 +28,29 @@ bool ReaderGone(int fd) {
 constexpr size_t kMaxBatch = 256u << 10;  // a batch bigger than this is handed over at once
 constexpr size_t kSettledBatch = 64u << 10;  // Settle() hands over a batch this big without waiting
 constexpr size_t kKeep = 1u << 20;  // a buffer that grew past this for one huge line is not kept
+constexpr size_t kDirectMax = 4096;  // a batch up to this size may be written by the producer itself
+
+// Whether a write of `n` bytes to the pipe `fd` completes without waiting for its reader: only
+// when the pipe is empty (the reader keeps up). Linux keeps a pipe's bytes in page-sized slots and
+// a write that does not fit the last slot's rest takes new ones, so the bytes unread alone do not
+// tell how many slots are free; an empty pipe has them all.
+bool EmptyPipeTakes(int fd, size_t n) {
+  int unread = -1;
+  int capacity = ::fcntl(fd, F_GETPIPE_SZ);
+  return capacity > 0 && n <= static_cast<size_t>(capacity) && ::ioctl(fd, FIONREAD, &unread) == 0 && unread == 0;
+}
+
+// Writes `out` whole, EINTR retried: 0, or the errno of the write that failed (`*off`: what went).
+int WriteOut(int fd, const std::string& out, size_t* off) {
+  *off = 0;
+  while (*off < out.size()) {
+    ssize_t n = terminal::Write(fd, out.data() + *off, out.size() - *off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n < 0 ? errno : EIO;
+    *off += static_cast<size_t>(n);
+  }
+  return 0;
+}
 
 // After a huge line (a 20 MB frame), its buffer goes: three of them rotate here, and each would
 // hold that much for the rest of the run.
@@ -56,6 +83,30 @@ struct NdjsonWriter::State {
   std::atomic<size_t> unwritten{0};  // pending + inflight, readable without the lock (Backlogged)
   size_t Unwritten() const { return pending.size() + inflight; }
 
+  // How the write of `out` (`out_lines` lines) ended: `off` bytes went out, `failure` its errno or
+  // 0. Called with `mu` held; returns the callback to call once it is released.
+  std::function<void()> Written(const std::string& out, size_t off, uint64_t out_lines, int failure) {
+    // Whole lines only: on a failure, the newlines in what did go out.
+    lines_written += failure ? static_cast<uint64_t>(std::count(out.begin(), out.begin() + off, '\n')) : out_lines;
+    std::function<void()> call;
+    if (failure && !broken && !error) {
+      pending.clear();
+      pending_lines = 0;
+      if (failure == EPIPE) {
+        broken = true;
+        call = on_broken;
+      } else {
+        error = failure;
+        if (on_failed) call = [f = on_failed, failure] { f(failure); };
+      }
+    } else if (want_drain && Unwritten() < opts.low_water) {
+      want_drain = false;
+      call = on_drained;
+    }
+    unwritten = Unwritten();
+    return call;
+  }
+
   void Loop() {
     std::string out;
     for (;;) {
@@ -82,46 +133,18 @@ struct NdjsonWriter::State {
         inflight = out.size();
         unwritten = Unwritten();
       }
-      int failure = 0;
       size_t off = 0;
-      while (off < out.size()) {
-        ssize_t n = terminal::Write(opts.fd, out.data() + off, out.size() - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-          failure = n < 0 ? errno : EIO;
-          break;
-        }
-        off += static_cast<size_t>(n);
-      }
-      // Whole lines only: on a failure, the newlines in what did go out.
-      uint64_t whole = failure ? static_cast<uint64_t>(std::count(out.begin(), out.begin() + off, '\n')) : out_lines;
-      out.clear();
-      ReleaseIfHuge(&out);
-      std::function<void()> call;
-      std::function<void(int)> fail;
+      int failure = WriteOut(opts.fd, out, &off);
+      std::function<void()> after;
       {
         std::lock_guard<std::mutex> lk(mu);
         inflight = 0;
-        lines_written += whole;
-        if (failure && !broken && !error) {
-          pending.clear();
-          pending_lines = 0;
-          if (failure == EPIPE) {
-            broken = true;
-            call = on_broken;
-          } else {
-            error = failure;
-            fail = on_failed;
-          }
-        } else if (want_drain && Unwritten() < opts.low_water) {
-          want_drain = false;
-          call = on_drained;
-        }
-        unwritten = Unwritten();
+        after = Written(out, off, out_lines, failure);
       }
+      out.clear();
+      ReleaseIfHuge(&out);
       written_cv.notify_all();
-      if (call) call();
-      if (fail) fail(failure);
+      if (after) after();
     }
     std::lock_guard<std::mutex> lk(mu);
     finished = true;
@@ -131,6 +154,8 @@ struct NdjsonWriter::State {
 
 NdjsonWriter::NdjsonWriter(Options opts) : state_(std::make_shared<State>()) {
   state_->opts = opts;
+  struct stat st;
+  pipe_ = ::fstat(opts.fd, &st) == 0 && S_ISFIFO(st.st_mode);
   std::thread([s = state_] { s->Loop(); }).detach();  // joined through done_cv in Close
 }
 
@@ -175,19 +200,32 @@ void NdjsonWriter::Flush() {
   settled_at_ = 0;
   if (batch_.empty()) return;
   State& s = *state_;
-  std::lock_guard<std::mutex> lk(s.mu);
-  if (!s.broken && !s.error) {
-    s.lines += batch_lines_;
-    if (s.pending.empty()) s.pending.swap(batch_);  // no copy; the batch gets the old capacity back
-    else s.pending.append(batch_);
-    s.pending_lines += batch_lines_;
-    s.unwritten = s.Unwritten();
-    s.max_pending = std::max(s.max_pending, s.Unwritten());
-    if (s.idle) s.cv.notify_one();
+  std::function<void()> after;
+  {
+    std::lock_guard<std::mutex> lk(s.mu);
+    if (!s.broken && !s.error) {
+      s.lines += batch_lines_;
+      if (s.idle && s.pending.empty() && !s.closing && pipe_ && batch_.size() <= kDirectMax &&
+          EmptyPipeTakes(s.opts.fd, batch_.size())) {
+        // A small batch the idle writer would only be woken for (events at a human pace): written
+        // here, where it cannot block, saving the writer's wake-up (latency, docs/performance.md).
+        size_t off = 0;
+        int failure = WriteOut(s.opts.fd, batch_, &off);
+        after = s.Written(batch_, off, batch_lines_, failure);
+      } else {
+        if (s.pending.empty()) s.pending.swap(batch_);  // no copy; the batch gets the old capacity back
+        else s.pending.append(batch_);
+        s.pending_lines += batch_lines_;
+        s.unwritten = s.Unwritten();
+        s.max_pending = std::max(s.max_pending, s.Unwritten());
+        if (s.idle) s.cv.notify_one();
+      }
+    }
   }
   batch_.clear();
   ReleaseIfHuge(&batch_);
   batch_lines_ = 0;
+  if (after) after();
 }
 
 bool NdjsonWriter::Drain(Millis limit) {

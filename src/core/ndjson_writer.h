@@ -2,14 +2,16 @@
 // so that a slow reader never blocks the loop (its timers: pings, reconnects, signals).
 //
 // Threads: Write, WriteText, Flush, Drain, AboveHighWater and Close are called from ONE producer thread
-// (the event loop). The writer thread runs the callbacks OnDrained, OnBroken and OnFailed; they
-// must only post work to the producer. Every other accessor may be called from any thread.
+// (the event loop). The writer thread runs the callbacks OnDrained, OnBroken and OnFailed (the
+// producer does too, inside a Flush that wrote directly); they must only post work to the producer. Every other accessor may be called from any thread.
 //
 // Hand-off in batches: lines accumulate in a producer-side buffer that only the producer touches.
 // With a flush scheduler (SetFlushScheduler, which posts Flush to the loop to run after the frames
 // of the current read), the buffer goes to the writer once per batch, and the writer thread is
 // woken only when it is idle: no lock, syscall or wake-up per event. Without one, every Write
-// flushes at once (simple users: replay, sessions).
+// flushes at once (simple users: replay, sessions). A small batch for an idle writer and an empty
+// pipe (events at a human pace, a reader that keeps up) is written by the producer itself: it
+// cannot block there, and it saves a wake-up of the writer thread per event.
 #pragma once
 
 #include <cstdint>
@@ -63,13 +65,14 @@ class NdjsonWriter {
   /// input; the drained callback tells it when output fell under the low-water mark.
   bool AboveHighWater();
 
-  /// Called on the writer thread once pending output fell under low water after AboveHighWater()
-  /// returned true.
+  /// Called once pending output fell under low water after AboveHighWater() returned true. These
+  /// three are called on the writer thread, or on the producer's inside a Flush that wrote
+  /// directly (see above): never with a lock held, and they must only post.
   void OnDrained(std::function<void()> cb);
-  /// Called once on the writer thread when the reader went away (EPIPE, a closed pipe, a hung-up
+  /// Called once when the reader went away (EPIPE, a closed pipe, a hung-up
   /// terminal): nothing more can be delivered, which is not an error (`| head -1`).
   void OnBroken(std::function<void()> cb);
-  /// Called once on the writer thread when a write failed otherwise (ENOSPC, EIO, ...): output
+  /// Called once when a write failed otherwise (ENOSPC, EIO, ...): output
   /// was lost, which is an error (exit 8). `error` is the errno.
   void OnFailed(std::function<void(int error)> cb);
 
@@ -98,6 +101,7 @@ class NdjsonWriter {
   size_t settled_at_ = 0;  ///< the batch's size at the last Settle()
   bool closed_ = false;
   bool abandoned_ = false;  ///< Close gave up waiting: the thread is blocked in write()
+  bool pipe_ = false;       ///< the descriptor is a pipe: small batches may be written directly
 };
 
 }  // namespace wsflow

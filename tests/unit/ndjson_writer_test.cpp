@@ -8,8 +8,10 @@
 #include <limits>
 #include <memory>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <string>
 #include <unistd.h>
+#include <thread>
 #include <vector>
 
 #include "core/ndjson_writer.h"
@@ -236,6 +238,54 @@ TEST_CASE("NdjsonWriter: with a flush scheduler, lines wait for Flush and go out
   std::string got = ReadBytes(p.r, kAll);
   CHECK(got.substr(0, 7) == "line 0\n");
   CHECK(got.substr(got.size() - 5) == "next\n");
+}
+
+// Events at a human pace: a small batch for an idle writer and an empty pipe is written inside
+// Flush (no wake-up of the writer thread), so it is in the pipe when Flush returns. Through the
+// thread it would arrive a moment later: twenty in a row on time would be luck.
+TEST_CASE("NdjsonWriter: a small batch to an empty pipe is written by Flush itself") {
+  Pipe p;
+  NdjsonWriter::Options opts;
+  opts.fd = p.w;
+  NdjsonWriter w(opts);
+  CloseReadOnExit guard{p};
+  w.SetFlushScheduler([] {});
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the writer thread is up and idle
+  for (int i = 0; i < 20; ++i) {
+    std::string line = "{\"seq\":" + std::to_string(i) + "}";
+    w.Write(line);
+    w.Flush();
+    int unread = 0;
+    REQUIRE(::ioctl(p.r, FIONREAD, &unread) == 0);
+    CHECK(unread == static_cast<int>(line.size() + 1));
+    CHECK(ReadBytes(p.r, line.size() + 1) == line + "\n");
+  }
+  CHECK(w.lines_written() == 20);
+}
+
+// The direct write must never block the producer: with bytes unread in the pipe (a reader that
+// lags) the batch goes to the writer thread, even when the pipe is full.
+TEST_CASE("NdjsonWriter: Flush does not write itself to a pipe that holds unread bytes") {
+  std::signal(SIGPIPE, SIG_IGN);
+  Pipe p;
+  int capacity = ::fcntl(p.w, F_GETPIPE_SZ);
+  REQUIRE(capacity > 0);
+  REQUIRE(::write(p.w, std::string(static_cast<size_t>(capacity), 'x').data(), static_cast<size_t>(capacity)) == capacity);
+  NdjsonWriter::Options opts;
+  opts.fd = p.w;
+  NdjsonWriter w(opts);
+  CloseReadOnExit guard{p};
+  w.SetFlushScheduler([] {});
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto t0 = std::chrono::steady_clock::now();
+  w.Write("small");
+  w.Flush();  // returns at once: the writer thread is the one that waits for room
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(kTimeoutMs));
+  CHECK(w.lines_written() == 0);
+  CHECK(ReadBytes(p.r, static_cast<size_t>(capacity)) == std::string(static_cast<size_t>(capacity), 'x'));
+  CHECK(w.Close(Millis(kTimeoutMs)));
+  CHECK(w.lines_written() == 1);
+  CHECK(ReadBytes(p.r, 6) == "small\n");
 }
 
 TEST_CASE("NdjsonWriter: a failed write (ENOSPC) is an error, not a closed reader, with the whole lines counted") {
