@@ -586,11 +586,12 @@ struct ImplT final : Session::Impl {
     Lost(d);
   }
 
-  // websocketpp closed the connection itself over what the server sent: a text frame that is not
-  // UTF-8 (1007) or a frame over --max-frame-size (1009). The close codes alone would not tell
-  // this from the server closing with the same code; the error log's "consume error:
-  // <category:value>" does. A server that sends such frames sends them again on a new connection:
-  // not retried, exit 4. (Other broken frames are retried as before.)
+  // websocketpp closed the connection itself over what the server sent: a frame that breaks the
+  // WebSocket protocol (RFC 6455 section 5), such as a text frame that is not UTF-8 (1007), a frame
+  // over --max-frame-size (1009), a reserved bit or opcode, a masked frame (1002). The close codes
+  // alone would not tell this from the server closing with the same code; the error log's
+  // "consume error: <category:value> (<message>)" does. A server that sends such frames sends them
+  // again on a new connection: not retried, exit 4.
   bool PeerBrokeProtocol(const ConPtr& c, Disconnect* d) {
     namespace pe = websocketpp::processor::error;
     size_t at = elog.text.find("consume error: ");
@@ -601,12 +602,32 @@ struct ImplT final : Session::Impl {
       code << pe::make_error_code(e) << " ";  // "websocketpp.processor:N "
       return line.find(code.str()) != std::string::npos;
     };
-    if (is(pe::invalid_utf8))
-      d->reason = "the server sent a text frame that is not valid UTF-8";
-    else if (is(pe::message_too_big))
+    static const struct {
+      pe::processor_errors error;
+      const char* what;
+    } kWords[] = {
+        {pe::invalid_utf8, "a text frame that is not valid UTF-8"},
+        {pe::invalid_rsv_bit, "a frame with a reserved bit set (no extension was agreed that uses it)"},
+        {pe::invalid_opcode, "a frame with a reserved opcode"},
+        {pe::fragmented_control, "a fragmented control frame"},
+        {pe::invalid_continuation, "a continuation frame out of place"},
+        {pe::masking_forbidden, "a masked frame (a server must not mask)"},
+        {pe::control_too_big, "a control frame larger than 125 bytes"},
+        {pe::non_minimal_encoding, "a frame whose length is not minimally encoded"},
+    };
+    if (is(pe::message_too_big)) {
       d->reason = "the server sent a frame larger than --max-frame-size " + FormatByteSize(opts.max_frame_size);
-    else
-      return false;
+    } else {
+      d->reason.clear();
+      for (const auto& w : kWords)
+        if (is(w.error)) d->reason = std::string("the server sent ") + w.what;
+      if (d->reason.empty()) {  // websocketpp's own words: "consume error: websocketpp.processor:3 (...)"
+        size_t open = line.find(" (");
+        std::string words = open == std::string::npos ? line.substr(15) : line.substr(open + 2);
+        if (!words.empty() && words.back() == ')') words.pop_back();
+        d->reason = "the server broke the WebSocket protocol: " + words;
+      }
+    }
     d->protocol = true;
     d->retryable = false;
     d->close_code = c->get_local_close_code();

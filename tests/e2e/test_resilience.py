@@ -266,9 +266,9 @@ class LoopbackServer:
 
 class FrameServer(LoopbackServer):
     """A WebSocket server that answers every upgrade, sends the given text frames (bytes; a frame
-    may be ("declared", n, start): a header announcing n bytes and only `start` after it; a float
-    is a pause of that many seconds), then answers the client's close frame; it records the
-    connections and the close codes received."""
+    may be ("declared", n, start): a header announcing n bytes and only `start` after it, or
+    ("raw", bytes): bytes sent as they are; a float is a pause of that many seconds), then answers
+    the client's close frame; it records the connections and the close codes received."""
 
     def __init__(self, frames):
         self.frames, self.close_codes = frames, []
@@ -290,6 +290,8 @@ class FrameServer(LoopbackServer):
         for f in self.frames:
             if isinstance(f, float):
                 time.sleep(f)
+            elif isinstance(f, tuple) and f[0] == "raw":
+                c.sendall(f[1])
             elif isinstance(f, tuple):
                 c.sendall(self.header(1, f[1]) + f[2])
             else:
@@ -366,6 +368,28 @@ def test_a_frame_over_max_frame_size_is_exit_4_naming_the_limit():
         srv.close()
     bad = wsflow("watch", "r1", "--url", "ws://127.0.0.1:1", "--max-frame-size", "lots")
     assert bad.rc == 2 and "--max-frame-size: 'lots' is not a size" in bad.err.decode(), bad
+
+
+def test_a_frame_that_breaks_the_websocket_protocol_is_exit_4_in_plain_words():
+    """A reserved opcode, a reserved bit, a masked frame from a server: websocketpp fails the
+    connection, and a server that sends such a frame sends it again, so it is said and not retried
+    (they were retried until --retries ran out, then exit 5)."""
+    for frame, words in (
+            (bytes([0x83, 0x00]), "a frame with a reserved opcode"),
+            (bytes([0xC1, 0x00]), "a frame with a reserved bit set (no extension was agreed that uses it)"),
+            (bytes([0x81, 0x82, 1, 2, 3, 4, ord("{") ^ 1, ord("}") ^ 2]), "a masked frame (a server must not mask)"),
+            (bytes([0x09, 0x00]), "a fragmented control frame"),
+            (bytes([0x80, 0x00]), "a continuation frame out of place")):
+        srv = FrameServer([event_frame(1, "step_started", {}), ("raw", frame)])
+        try:
+            r = wsflow("watch", "r1", "--url", srv.url, "--dialect", "native", *RETRY, timeout=60)
+            assert r.rc == 4, (words, r)
+            assert r.err.decode().splitlines()[-1] == (
+                "wsflow: the server sent %s; not retrying (last seq printed: 1)" % words), (words, r)
+            assert srv.connections == 1, (words, srv.connections)
+            assert [e["seq"] for e in r.events] == [1], (words, r)
+        finally:
+            srv.close()
 
 
 def test_close_codes_reconnect_and_clean_close_after_terminal():
