@@ -1,6 +1,7 @@
 #include "core/terminal.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -8,6 +9,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -187,7 +189,15 @@ bool CanAsk() {
   return fd >= 0;
 }
 
-bool Ask(const std::string& prompt, std::string* line, std::string* problem, bool more) {
+const char kAnsweredElsewhere[] = "answered elsewhere";
+
+bool Ask(const std::string& prompt, std::string* line, std::string* problem, bool more,
+         const std::atomic<bool>* withdrawn) {
+  auto gone = [withdrawn] { return withdrawn && withdrawn->load(); };
+  if (gone()) {
+    *problem = kAnsweredElsewhere;
+    return false;
+  }
   int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     *problem = std::string("cannot read the terminal (/dev/tty): ") + std::strerror(errno);
@@ -200,7 +210,16 @@ bool Ask(const std::string& prompt, std::string* line, std::string* problem, boo
   std::string above = cut == std::string::npos ? std::string() : prompt.substr(0, cut + 1);
   {
     std::unique_lock<std::mutex> lk(s.mu);
-    s.turn.wait(lk, [&] { return !s.asking || s.asker == std::this_thread::get_id(); });
+    // One prompt at a time; a question withdrawn while it waits for its turn is never shown.
+    while (s.asking && s.asker != std::this_thread::get_id()) {
+      if (gone()) {
+        lk.unlock();
+        ::close(fd);
+        *problem = kAnsweredElsewhere;
+        return false;
+      }
+      s.turn.wait_for(lk, std::chrono::milliseconds(100));
+    }
     s.asking = true;
     s.asker = std::this_thread::get_id();
     termios t{};
@@ -225,12 +244,22 @@ bool Ask(const std::string& prompt, std::string* line, std::string* problem, boo
     s.DrawLocked();
   }
   LineEditor editor;
-  bool done = false, eof = false;
+  bool done = false, eof = false, withdrew = false;
   while (!done) {
     std::string keys;
     {
       std::lock_guard<std::mutex> lk(s.mu);
       keys.swap(s.unread);  // typed ahead, after the Enter of the question before
+    }
+    if (keys.empty() && withdrawn) {  // a key, or every 100 ms a look whether it was withdrawn
+      pollfd p{fd, POLLIN, 0};
+      int ready = ::poll(&p, 1, 100);
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0 && gone()) {
+        withdrew = true;
+        break;
+      }
+      if (ready == 0) continue;
     }
     if (keys.empty()) {
       char buf[256];
@@ -251,20 +280,22 @@ bool Ask(const std::string& prompt, std::string* line, std::string* problem, boo
   }
   {
     std::lock_guard<std::mutex> lk(s.mu);
-    *line = s.typed;
+    *line = withdrew ? std::string() : s.typed;
     s.EraseLocked();
-    WriteAll(kErr, s.prompt + s.typed + "\n");  // the answered prompt stays on the screen, as typed
+    // The answered prompt stays on the screen, as typed; a withdrawn one says why it went.
+    WriteAll(kErr, s.prompt + (withdrew ? std::string("(") + kAnsweredElsewhere + ")" : s.typed) + "\n");
     s.at_line_start = true;
     s.prompt_up = false;
     if (s.raw.exchange(false)) ::tcsetattr(fd, TCSANOW, &s.saved);
     s.tty = -1;
-    s.asking = more && !eof;
+    s.asking = more && !eof && !withdrew;
     s.DrawLocked();
   }
   s.turn.notify_all();
   ::close(fd);
   if (eof) *problem = "no answer on the terminal (end of input)";
-  return !eof;
+  if (withdrew) *problem = kAnsweredElsewhere;
+  return !eof && !withdrew;
 }
 
 ssize_t Write(int fd, const char* data, size_t n) {

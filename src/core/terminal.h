@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <string>
 
 namespace wsflow::terminal {
@@ -35,8 +36,13 @@ bool CanAsk();
 /// reads a line typed on /dev/tty: echoed, with backspace, Ctrl-U and Ctrl-W; other output goes
 /// above it meanwhile. Waits while another prompt is up: one at a time (`more`: another question
 /// of this thread follows, which keeps the turn). False, with `problem`, when there is no answer
-/// (Ctrl-D on an empty line, no terminal).
-bool Ask(const std::string& prompt, std::string* line, std::string* problem, bool more = false);
+/// (Ctrl-D on an empty line, no terminal), or when another thread sets `*withdrawn` (the question
+/// was answered elsewhere: looked at every 100 ms; the prompt then stays on the screen saying so).
+bool Ask(const std::string& prompt, std::string* line, std::string* problem, bool more = false,
+         const std::atomic<bool>* withdrawn = nullptr);
+
+/// The `problem` of an Ask that was withdrawn.
+extern const char kAnsweredElsewhere[];
 
 /// write(2) for a writer of stdout: whole (retried on EINTR), and above the bottom line when `fd`
 /// is this terminal and a bottom line is shown (text left without a newline gets one then, so

@@ -105,14 +105,14 @@ void RunApprovalHookAsync(const std::string& command, const std::string& input, 
 }
 
 void AskOnTerminalAsync(const std::string& prompt, const std::vector<std::string>& options,
-                        std::function<void(HookAnswer)> done) {
+                        std::shared_ptr<std::atomic<bool>> withdrawn, std::function<void(HookAnswer)> done) {
   // Detached: a person may never answer, and the run can end meanwhile.
   std::thread([=] {
     HookAnswer a;
     std::string ask = prompt;
     for (;;) {
       std::string line;
-      if (!terminal::Ask(ask, &line, &a.problem, /*more=*/true)) return done(a);
+      if (!terminal::Ask(ask, &line, &a.problem, /*more=*/true, withdrawn.get())) return done(a);
       while (!line.empty() && line.back() == ' ') line.pop_back();
       if (line.empty() && !options.empty()) line = options.front();
       bool ok = options.empty();
@@ -124,7 +124,7 @@ void AskOnTerminalAsync(const std::string& prompt, const std::vector<std::string
       a.answered = true;
       a.resolution = line;
       std::string problem;
-      terminal::Ask("  feedback (optional): ", &a.feedback, &problem);
+      terminal::Ask("  feedback (optional): ", &a.feedback, &problem, false, withdrawn.get());
       return done(a);
     }
   }).detach();

@@ -3,6 +3,8 @@
 // answer back through a callback (which the caller posts to its loop).
 #pragma once
 
+#include <atomic>
+#include <memory>
 #include <functional>
 #include <string>
 #include <vector>
@@ -29,8 +31,10 @@ void RunApprovalHookAsync(const std::string& command, const std::string& input, 
 
 /// Asks on the terminal (core/terminal.h: prompt on stderr, answer typed on /dev/tty, events
 /// printed above it meanwhile) until the answer is one of `options`; an empty answer takes the
-/// first. Then asks for optional feedback. `done` runs on the asking thread.
+/// first. Then asks for optional feedback. `done` runs on the asking thread. Setting `*withdrawn`
+/// (any thread: the request was answered elsewhere) takes the question off the terminal; `done`
+/// then has no answer and the problem terminal::kAnsweredElsewhere.
 void AskOnTerminalAsync(const std::string& prompt, const std::vector<std::string>& options,
-                        std::function<void(HookAnswer)> done);
+                        std::shared_ptr<std::atomic<bool>> withdrawn, std::function<void(HookAnswer)> done);
 
 }  // namespace wsflow

@@ -28,7 +28,10 @@ void Approvals::Note(Event& event) {
   } else if (event.type() == "approval_received") {
     const JsonValue* data = GetObject(event.envelope(), "data");
     auto it = entries_.find(std::string(data ? GetString(*data, "approval_id") : std::string_view()));
-    if (it != entries_.end()) it->second.answered = true;
+    if (it != entries_.end()) {
+      it->second.answered = true;
+      if (it->second.withdrawn) *it->second.withdrawn = true;  // a prompt still up for it goes
+    }
   }
 }
 
@@ -70,7 +73,8 @@ void Approvals::HandleOpen() {
       e.handling = true;
       std::string prompt = "wsflow: approval " + where + ": " + req.message + "\n  options: " + JoinList(req.options) +
                            "\n  answer [" + (req.options.empty() ? std::string() : req.options.front()) + "]: ";
-      prompt_(prompt, req.options, [this, id](HookAnswer ans) {
+      e.withdrawn = std::make_shared<std::atomic<bool>>(false);
+      prompt_(prompt, req.options, e.withdrawn, [this, id](HookAnswer ans) {
         host_->PostToLoop([this, id, ans] { OnHookAnswer(id, ans); });
       });
       continue;

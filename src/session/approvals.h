@@ -5,6 +5,8 @@
 // their answer back through ApprovalHost::PostToLoop.
 #pragma once
 
+#include <atomic>
+#include <memory>
 #include <functional>
 #include <map>
 #include <string>
@@ -45,6 +47,7 @@ class ApprovalHost {
 using HookRunner = std::function<void(const std::string& command, const std::string& input, Millis timeout,
                                       std::function<void(HookAnswer)> done)>;
 using PromptRunner = std::function<void(const std::string& prompt, const std::vector<std::string>& options,
+                                        std::shared_ptr<std::atomic<bool>> withdrawn,
                                         std::function<void(HookAnswer)> done)>;
 
 class Approvals {
@@ -67,6 +70,7 @@ class Approvals {
     std::string line;  ///< the approval_requested envelope (input of --on-approval)
     bool answered = false;
     bool handling = false;  ///< a rule, hook or prompt is answering it, or we said how to
+    std::shared_ptr<std::atomic<bool>> withdrawn;  ///< set once it is answered: the prompt goes
   };
   void OnHookAnswer(const std::string& approval_id, const HookAnswer& answer);
   void Answer(const std::string& approval_id, const std::string& resolution, const std::string& feedback,

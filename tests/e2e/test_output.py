@@ -317,6 +317,37 @@ def test_the_approval_prompt_owns_its_line_while_events_arrive():
         assert got and got[0]["resolution"] == "approve" and got[0]["feedback"] == "looks good", got
 
 
+def test_a_prompt_answered_elsewhere_goes_away_and_the_run_goes_on():
+    # An operator answers with `wsflow approve` from another terminal while the prompt is up: the
+    # request's approval_received takes the prompt off the screen (saying so), and the run goes on
+    # to its end without asking again. It stayed up, waiting for a key, until the run ended.
+    approver = []
+
+    def answer_elsewhere(term, proc, master):
+        m = re.search(rb"wsflow: approval (\S+) ", term)
+        if m and b"answer [approve]: " in term and not approver:
+            approver.append(subprocess.Popen(
+                [BIN, "approve", "r-elsewhere", m.group(1).decode(), "--resolution", "approve", "--url", url],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=isolated_env()))
+
+    with Server() as s:
+        url = s.url
+        # 50 ms between events: the run is still going when the prompt looks (every 100 ms)
+        rc, term, out, _ = in_pty(["execute", "x", "--url", s.url, "--config", '{"delay_ms":50}', "--run-id",
+                                   "r-elsewhere"],
+                                  stdout_tty=False, stderr_tty=True, ctty=True, interact=answer_elsewhere)
+        text = SGR.sub(b"", term).decode()
+        assert approver, text[-1500:]
+        a_out, a_err = approver[0].communicate(timeout=60)
+        assert approver[0].returncode == 0, (a_out, a_err)
+        assert rc == 0, (rc, text[-1500:])
+        assert "answer [approve]: (answered elsewhere)" in text, text[-1500:]
+        events = parse_ndjson(out)
+        assert events[-1]["event_type"] == "workflow_completed", events[-3:]
+        got = [e["data"] for e in events if e["event_type"] == "approval_received"]
+        assert len(got) == 1 and got[0]["resolution"] == "approve", got
+
+
 def test_ctrl_c_at_the_prompt_leaves_the_terminal_as_it_was():
     # The prompt reads the terminal key by key, its echo off: those modes must not outlive it.
     modes = []

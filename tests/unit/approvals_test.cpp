@@ -3,6 +3,7 @@
 #include <functional>
 #include <vector>
 
+#include "core/terminal.h"
 #include "session/approvals.h"
 
 using namespace wsflow;
@@ -146,6 +147,38 @@ TEST_CASE("Approvals: a hook that gives no answer ends the run with exit 4") {
   CHECK_THAT(host.end_message, Catch::Contains("was not answered: timed out after 1s"));
 }
 
+// Answered elsewhere (`wsflow approve` from another terminal, the web UI): the request's
+// approval_received withdraws the prompt, and the prompt's empty-handed return answers nothing.
+TEST_CASE("Approvals: a prompt is withdrawn when its request is answered elsewhere") {
+  FakeHost host;
+  ApprovalOptions o = Quiet();
+  o.interactive = true;
+  std::shared_ptr<std::atomic<bool>> flag;
+  std::function<void(HookAnswer)> finish;
+  PromptRunner prompt = [&](const std::string&, const std::vector<std::string>&,
+                            std::shared_ptr<std::atomic<bool>> withdrawn, std::function<void(HookAnswer)> done) {
+    flag = withdrawn;
+    finish = done;
+  };
+  Approvals a(o, "r-1", &host, RunApprovalHookAsync, prompt);
+  Env r1 = Requested("a-1", R"(["approve","reject"])");
+  Event ev = r1.event();
+  a.Note(ev);
+  a.HandleOpen();
+  REQUIRE(flag != nullptr);
+  CHECK_FALSE(flag->load());
+  Env got = Received("a-1");
+  Event rev = got.event();
+  a.Note(rev);
+  CHECK(flag->load());  // the prompt goes
+  HookAnswer none;
+  none.problem = terminal::kAnsweredElsewhere;
+  finish(none);
+  host.RunPosted();
+  CHECK(host.answers.empty());
+  CHECK(host.ended < 0);  // the run goes on
+}
+
 TEST_CASE("Approvals: the prompt, --no-input, and --until approval") {
   {
     FakeHost host;
@@ -153,8 +186,10 @@ TEST_CASE("Approvals: the prompt, --no-input, and --until approval") {
     o.interactive = true;
     std::string asked;
     PromptRunner prompt = [&](const std::string& p, const std::vector<std::string>& options,
-                              std::function<void(HookAnswer)> done) {
+                              std::shared_ptr<std::atomic<bool>> withdrawn, std::function<void(HookAnswer)> done) {
       asked = p;
+      REQUIRE(withdrawn != nullptr);
+      CHECK_FALSE(withdrawn->load());
       CHECK(options.size() == 2);
       HookAnswer ans;
       ans.answered = true;
