@@ -59,23 +59,38 @@ std::string RunUrl(const std::string& base, const Dialect* dialect, const std::s
   return url.WithPath(path);
 }
 
-void AddRunSummary(const RunFollower& f, int exit_status, int64_t reconnects, JsonValue* obj,
-                   rapidjson::MemoryPoolAllocator<>& a) {
-  obj->AddMember("run_id", Str(f.run_id(), a), a);
+void AddRunSummary(const RunSummaryFields& f, int exit_status, JsonValue* obj, rapidjson::MemoryPoolAllocator<>& a) {
+  obj->AddMember("run_id", Str(f.run_id, a), a);
   obj->AddMember("exit_status", exit_status, a);
   obj->AddMember("outcome", Str(ExitStatusName(exit_status), a), a);
-  obj->AddMember("reason", Str(exit_status == kExitCompleted ? std::string() : f.reason(), a), a);
-  obj->AddMember("events", f.events_printed(), a);
-  obj->AddMember("last_seq", f.last_seq(), a);
-  obj->AddMember("reconnects", reconnects, a);
-  obj->AddMember("duplicates_dropped", f.duplicates(), a);
-  obj->AddMember("gaps", f.gaps(), a);
-  obj->AddMember("invalid_frames", f.invalid_frames(), a);
-  const RunView& v = f.view();
+  obj->AddMember("reason", Str(exit_status == kExitCompleted ? std::string() : f.reason, a), a);
+  obj->AddMember("events", f.events, a);
+  obj->AddMember("last_seq", f.last_seq, a);
+  obj->AddMember("reconnects", f.reconnects, a);
+  obj->AddMember("duplicates_dropped", f.duplicates, a);
+  obj->AddMember("gaps", f.gaps, a);
+  obj->AddMember("invalid_frames", f.invalid_frames, a);
+  if (!f.view) return;
+  const RunView& v = *f.view;
   obj->AddMember("duration_s", v.duration(), a);
   if (v.has_cost()) obj->AddMember("cost_usd", v.total_cost(), a);
   if (!v.first_timestamp().empty()) obj->AddMember("first_event_at", Str(v.first_timestamp(), a), a);
   if (!v.last_timestamp().empty()) obj->AddMember("last_event_at", Str(v.last_timestamp(), a), a);
+}
+
+void AddRunSummary(const RunFollower& f, int exit_status, int64_t reconnects, JsonValue* obj,
+                   rapidjson::MemoryPoolAllocator<>& a) {
+  RunSummaryFields r;
+  r.run_id = f.run_id();
+  r.reason = f.reason();
+  r.events = f.events_printed();
+  r.last_seq = f.last_seq();
+  r.reconnects = reconnects;
+  r.duplicates = f.duplicates();
+  r.gaps = f.gaps();
+  r.invalid_frames = f.invalid_frames();
+  r.view = &f.view();
+  AddRunSummary(r, exit_status, obj, a);
 }
 
 bool WriteJsonFile(const std::string& path, const JsonDoc& doc, std::string* err) {

@@ -38,7 +38,21 @@ int RunFollowCommand(FollowCommand cmd);
 /// The URL a run is followed on: `base` itself when it has a path, else the dialect's path for
 /// the run (native: /ws/RUN). Also the key of the run's local control socket.
 std::string RunUrl(const std::string& base, const Dialect* dialect, const std::string& run_id);
-/// --summary's fields of one run (README "Summary file"): into the object `obj`.
+/// What --summary says of one run (README "Summary file").
+struct RunSummaryFields {
+  std::string run_id;
+  std::string reason;  ///< why it did not complete ("" when it did)
+  int64_t events = 0;  ///< the run's own events printed
+  int64_t last_seq = 0;
+  int64_t reconnects = 0;
+  int64_t duplicates = 0;
+  int64_t gaps = 0;
+  int64_t invalid_frames = 0;
+  const RunView* view = nullptr;  ///< duration, cost, first and last event (none: left out)
+};
+/// --summary's fields of one run: into the object `obj`.
+void AddRunSummary(const RunSummaryFields& f, int exit_status, JsonValue* obj, rapidjson::MemoryPoolAllocator<>& a);
+/// The same, of a run followed by `f`.
 void AddRunSummary(const RunFollower& f, int exit_status, int64_t reconnects, JsonValue* obj,
                    rapidjson::MemoryPoolAllocator<>& a);
 /// Writes `doc` and a newline to `path`; false with the reason when it could not be written whole.

@@ -61,11 +61,13 @@ class ManyRuns {
     int status = kExitIncomplete;  ///< until it has ended
     std::string reason;
     std::shared_ptr<HeldRun> held;  ///< followed through the local process that holds it
+    RunSummaryFields held_summary;  ///< a held run's counts (it has no follower of ours)
+    RunView held_view;
   };
 
   void Add(const std::string& run_id);
   bool FollowHeld(Slot& s, const std::string& url);
-  void PrintHeld(const std::string& line);
+  void PrintHeld(Slot& s, const std::string& line);
   void ReadStdin();
   void StdinClosed();
   Unit& NewUnit(const std::string& url);
@@ -228,17 +230,21 @@ bool ManyRuns::FollowHeld(Slot& s, const std::string& url) {
   if (!cmd_.base.session.quiet)
     std::cerr << "wsflow: run " << s.run_id << " through the local session of pid " << pid << " that holds it\n";
   s.held->Start(Poster::Fn(poster_),
-                [this](const std::string& line) { PrintHeld(line); },
+                [this, &s](const std::string& line) { PrintHeld(s, line); },
                 [this, &s](int status, const std::string& reason) { Ended(s, status, reason); });
   return true;
 }
 
-void ManyRuns::PrintHeld(const std::string& line) {
+void ManyRuns::PrintHeld(Slot& s, const std::string& line) {
   JsonDoc env;
   std::string err;
   if (!ParseJson(line, &env, &err) || !env.IsObject()) return;
-  Event ev(GetString(env, "event_type"), GetInt(env, "seq", -1), Outcome::kNone, line, &env);
+  int64_t seq = GetInt(env, "seq", -1);
+  Event ev(GetString(env, "event_type"), seq, Outcome::kNone, line, &env);
   out_.PrintEvent(ev, 0);
+  ++s.held_summary.events;
+  if (seq > s.held_summary.last_seq) s.held_summary.last_seq = seq;
+  if (cmd_.base.stream.keep_view) s.held_view.Apply(env);
 }
 
 // Ids on stdin as they arrive (session/run_id_reader), each added on the loop.
@@ -359,12 +365,13 @@ bool ManyRuns::WriteSummary(int exit) const {
       AddRunSummary(*s.follower, s.status, s.unit->session->reconnects(), &r, a);
       events += s.follower->events_printed(), dups += s.follower->duplicates();
       gaps += s.follower->gaps(), invalid += s.follower->invalid_frames();
-    } else {
-      r.AddMember("run_id", Str(s.run_id, a), a);
-      r.AddMember("exit_status", s.status, a);
-      r.AddMember("outcome", Str(ExitStatusName(s.status), a), a);
-      r.AddMember("reason", Str(s.reason, a), a);
-      r.AddMember("events", 0, a);
+    } else {  // followed through its holder, or not followed at all
+      RunSummaryFields f = s.held_summary;
+      f.run_id = s.run_id;
+      f.reason = s.reason;
+      if (s.held) f.view = &s.held_view;
+      AddRunSummary(f, s.status, &r, a);
+      events += f.events;
     }
     runs.PushBack(r, a);
   }
@@ -372,7 +379,7 @@ bool ManyRuns::WriteSummary(int exit) const {
   d.AddMember("exit_status", exit, a);
   d.AddMember("outcome", Str(ExitStatusName(exit), a), a);
   d.AddMember("events", events, a);
-  d.AddMember("last_seq", decided && decided->follower ? decided->follower->last_seq() : 0, a);
+  d.AddMember("last_seq", !decided ? 0 : decided->follower ? decided->follower->last_seq() : decided->held_summary.last_seq, a);
   d.AddMember("reconnects", reconnects, a);
   d.AddMember("duplicates_dropped", dups, a);
   d.AddMember("gaps", gaps, a);

@@ -222,13 +222,22 @@ def test_runs_whose_one_socket_another_process_holds_are_followed_through_it():
         # Runs of a few seconds: watch must find their holders still holding them.
         pa, a = hold({"scenario": "long", "events": 150, "delay_ms": 20})
         pb, b = hold({"scenario": "long", "events": 100, "delay_ms": 20})
-        r = wsflow("watch", a, b, "--url", s.url, "--dialect", "cmbagent", env=env, timeout=60)
+        summary = os.path.join(env["XDG_RUNTIME_DIR"], "summary.json")
+        r = wsflow("watch", a, b, "--url", s.url, "--dialect", "cmbagent", "--summary", summary, env=env, timeout=60)
         assert r.rc == 0, r
         runs = by_run(r.events)
         assert len(runs[a]) == 154 and len(runs[b]) == 104, {k: len(v) for k, v in runs.items()}
         for evs in runs.values():
             assert_seq_complete(evs)
         assert r.err.count(b"through the local session of pid") == 2, r
+        # --summary counts a held run's events as it does a run followed directly
+        with open(summary) as fh:
+            sm = json.load(fh)
+        got = {x["run_id"]: x for x in sm["runs"]}
+        for run, n in ((a, 154), (b, 104)):
+            assert got[run]["events"] == n and got[run]["last_seq"] == runs[run][-1]["seq"], got[run]
+            assert got[run]["outcome"] == "completed" and "first_event_at" in got[run], got[run]
+        assert sm["events"] == 258 and sm["last_seq"] == got[a]["last_seq"], sm
         for p in (pa, pb):
             finish(p)
 
