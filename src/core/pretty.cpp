@@ -9,6 +9,7 @@
 #include "core/duration.h"
 #include "core/text.h"
 #include "core/timestamp.h"
+#include "core/utf8.h"
 
 namespace wsflow {
 
@@ -104,20 +105,12 @@ std::string Clock(const JsonValue& env, bool local) {
   return buf;
 }
 
-size_t Columns(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
+size_t Columns(std::string_view s) { return DisplayWidth(s); }
 
-// The last `keep` characters of `s` after "…" when that is shorter.
+// The last `keep` columns of `s` after "…" when that is shorter.
 std::string KeepTail(const std::string& s, size_t keep) {
-  size_t cols = Columns(s);
-  if (cols <= keep + 1) return s;
-  size_t skip = cols - keep, i = 0;
-  for (size_t n = 0; i < s.size(); ++i)
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && n++ == skip) break;
-  return "\xE2\x80\xA6" + s.substr(i);
+  if (Columns(s) <= keep + 1) return s;
+  return "\xE2\x80\xA6" + s.substr(SuffixFitting(s, keep));
 }
 }  // namespace
 
@@ -157,14 +150,7 @@ std::string SafeText(std::string_view s) {
 
 std::string Truncate(std::string_view s, int cols) {
   if (cols <= 0 || Columns(s) <= static_cast<size_t>(cols)) return std::string(s);
-  std::string out;
-  int n = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if ((c & 0xC0) != 0x80 && ++n > cols - 1) break;
-    out += static_cast<char>(c);
-  }
-  return out + "\xE2\x80\xA6";  // …
+  return std::string(s.substr(0, PrefixFitting(s, static_cast<size_t>(cols - 1)))) + "\xE2\x80\xA6";  // …
 }
 
 std::string ProgressBar(double percent, int width) {

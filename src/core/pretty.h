@@ -62,7 +62,8 @@ class PrettyPrinter {
 /// Text from a peer made safe for a terminal: control characters (ESC, C1, newlines) become spaces.
 std::string SafeText(std::string_view s);
 
-/// `s` cut to `cols` characters (UTF-8 code points), ending in "…" when cut; cols <= 0: unchanged.
+/// `s` cut to `cols` terminal columns (core/utf8.h DisplayWidth: a CJK character takes two),
+/// ending in "…" when cut; cols <= 0: unchanged.
 std::string Truncate(std::string_view s, int cols);
 
 /// "[#####-----]" for `percent` in a bar of `width` cells.

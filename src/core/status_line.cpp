@@ -18,8 +18,7 @@ void StatusLine::Stop() {
 
 void StatusLine::Show(const std::string& text) {
   if (stopped_) return;
-  bool fits = text.size() + 1 < static_cast<size_t>(width_);
-  terminal::SetStatus(fits ? text : text.substr(0, static_cast<size_t>(width_ - 2)));
+  terminal::SetStatus(Truncate(text, width_ - 1));  // cut by columns, never inside a character
 }
 
 void StatusLine::Update(const JsonValue& env, int64_t reconnects) {

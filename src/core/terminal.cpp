@@ -20,6 +20,7 @@
 
 #include "core/fd_io.h"
 #include "core/line_editor.h"
+#include "core/utf8.h"
 
 namespace wsflow::terminal {
 
@@ -27,13 +28,8 @@ namespace {
 constexpr char kErase[] = "\r\x1b[K";
 constexpr int kErr = 2;
 
-// Code points: how many rows a wrapped bottom line takes (a wide character counts one; this only
-// decides how many rows to erase).
-size_t Width(const std::string& s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
+// How many columns a bottom line takes, to know how many rows it wrapped into.
+size_t Width(const std::string& s) { return DisplayWidth(s); }
 
 // The rows above the cursor that `text` (lines without a final newline, each perhaps wrapped at
 // `cols`) took when it was drawn from the start of a row.

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/pretty.h"
+#include "core/utf8.h"
 
 using namespace wsflow;
 
@@ -127,10 +128,14 @@ TEST_CASE("heartbeats are not shown; a line that is not JSON is shown as it is")
   CHECK(p.Format("not json") == "not json\n");
 }
 
-TEST_CASE("truncation counts characters, not bytes") {
+TEST_CASE("truncation counts terminal columns, not bytes") {
   CHECK(Truncate("abcdef", 4) == "abc\xE2\x80\xA6");
   CHECK(Truncate("abc", 4) == "abc");
   CHECK(Truncate("\xC3\xA9\xC3\xA9\xC3\xA9", 3) == "\xC3\xA9\xC3\xA9\xC3\xA9");
+  // a CJK step name takes two columns a character: cut to fit, never inside a character
+  CHECK(Truncate("\xE6\x95\xB0\xE6\x8D\xAE\xE5\xA4\x84\xE7\x90\x86", 6) == "\xE6\x95\xB0\xE6\x8D\xAE\xE2\x80\xA6");  // 数据…
+  CHECK(Truncate("\xE6\x95\xB0\xE6\x8D\xAE\xE5\xA4\x84\xE7\x90\x86", 5) == "\xE6\x95\xB0\xE6\x8D\xAE\xE2\x80\xA6");  // 数据… (4+1)
+  CHECK(DisplayWidth(Truncate("\xE6\x95\xB0\xE6\x8D\xAE\xE5\xA4\x84\xE7\x90\x86", 4)) <= 4);
   CHECK(Truncate("anything", 0) == "anything");
   CHECK(ProgressBar(50, 10) == "[#####-----]");
   CHECK(ProgressBar(150, 4) == "[####]");

@@ -5,6 +5,7 @@
 
 #include "core/exit_status.h"
 #include "core/json.h"
+#include "core/utf8.h"
 
 using namespace wsflow;
 
@@ -75,4 +76,23 @@ TEST_CASE("RunBoard: text from the backend cannot move the cursor") {
   b.Apply(Env(R"({"event_type":"step_started","run_id":"r-\u001b[2J","data":{"step_id":"s1","step_number":1,"goal":"a\u001b[Hb"}})"));
   std::string board = b.Render(80, 24);
   CHECK(board.find('\x1b') == std::string::npos);
+}
+
+// A step named in CJK takes two columns a character: cut by columns, no line is wider than the
+// window, so none wraps (a wrapped line would throw off the erase of the board before a redraw).
+TEST_CASE("RunBoard: lines with wide characters fit the width in columns") {
+  RunBoard b(false);
+  b.Add("r-1");
+  b.Apply(Env(R"({"event_type":"workflow_started","run_id":"r-1","data":{}})"));
+  b.Apply(Env(
+      R"({"event_type":"step_started","run_id":"r-1","data":{"step_id":"s1","step_number":1,"goal":"数据处理与分析报告生成"}})"));
+  for (int cols : {20, 30, 41, 60}) {
+    std::string board = b.Render(cols, 10);
+    size_t start = 0;
+    for (size_t nl; (nl = board.find('\n', start)) != std::string::npos; start = nl + 1) {
+      std::string line = board.substr(start, nl - start);
+      INFO(cols << ": " << line);
+      CHECK(DisplayWidth(line) < static_cast<size_t>(cols));
+    }
+  }
 }
