@@ -63,9 +63,10 @@ std::string RefusalLine(int status, const std::string& message) {
 
 std::string AcceptedLine(std::string_view event_line) { return R"({"ok":true,"event":)" + std::string(event_line) + "}"; }
 
-std::string WatchEndLine(int exit_status, const std::string& reason) {
+std::string WatchEndLine(int exit_status, const std::string& reason, int64_t since_seq) {
   return JsonObject({{"end", "true"}, {"exit_status", std::to_string(exit_status)},
-                     {"reason", reason.empty() ? "" : Quote(reason)}});
+                     {"reason", reason.empty() ? "" : Quote(reason)},
+                     {"since_seq", since_seq < 0 ? "" : std::to_string(since_seq)}});
 }
 
 }  // namespace wsflow

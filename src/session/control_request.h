@@ -28,7 +28,9 @@ std::string ControlRequestLine(const ControlRequestMsg& msg);
 std::string RefusalLine(int status, const std::string& message);
 /// `{"ok":true,"event":<envelope line>}`.
 std::string AcceptedLine(std::string_view event_line);
-/// `{"end":true,"exit_status":N}`, with a reason when the holder ended the watch itself.
-std::string WatchEndLine(int exit_status, const std::string& reason = "");
+/// `{"end":true,"exit_status":N}`, with a reason when the holder ended the watch itself, and
+/// `since_seq` when the watch may go on from there on a new connection (a watcher that read too
+/// slowly; -1: none).
+std::string WatchEndLine(int exit_status, const std::string& reason = "", int64_t since_seq = -1);
 
 }  // namespace wsflow

@@ -223,6 +223,8 @@ bool ManyRuns::FollowHeld(Slot& s, const std::string& url) {
   r.match = cmd_.base.stream.match;
   r.wait = cmd_.base.stream.wait;
   r.follow = cmd_.base.stream.follow;
+  r.quiet = cmd_.base.stream.quiet;
+  r.verbose = cmd_.base.stream.verbose;
   int64_t pid = 0;
   s.held = HeldRun::Find(r, &pid);
   if (!s.held) return false;
@@ -242,6 +244,8 @@ void ManyRuns::PrintHeld(Slot& s, const std::string& line) {
   int64_t seq = GetInt(env, "seq", -1);
   Event ev(GetString(env, "event_type"), seq, Outcome::kNone, line, &env);
   out_.PrintEvent(ev, 0);
+  // stdout backlogged: hold the reader, as a session pauses its reading (resumed when drained)
+  if (s.held && writer_.Backlogged() && writer_.AboveHighWater()) s.held->Pause();
   ++s.held_summary.events;
   if (seq > s.held_summary.last_seq) s.held_summary.last_seq = seq;
   if (cmd_.base.stream.keep_view) s.held_view.Apply(env);
@@ -399,6 +403,8 @@ int ManyRuns::Run() {
     p->Post([this] {
       for (auto& u : units_)
         if (u.started && !u.stopped) u.session->ResumeReading();
+      for (auto& s : slots_)
+        if (s.held) s.held->Resume();
     });
   };
   hooks.end_all = [this](int status, const std::string& msg) {

@@ -32,7 +32,8 @@ void HeldRun::Start(Post post, OnLine line, OnEnd end) {
   auto self = shared_from_this();
   std::thread([self, fd = fd_] {
     std::string reason;
-    int status = ThroughHolder(fd, self->request_, [self](std::string l) { self->Forward(std::move(l)); }, &reason);
+    int status =
+        ThroughHolder(fd, self->path_, self->request_, [self](std::string l) { self->Forward(std::move(l)); }, &reason);
     self->Close();
     self->post_([self, status, reason] {
       if (!self->stopped_) self->end_(status, reason);
@@ -43,6 +44,21 @@ void HeldRun::Start(Post post, OnLine line, OnEnd end) {
 void HeldRun::Forward(std::string line) {
   auto self = shared_from_this();
   post_([self, line] { self->line_(line); });
+  std::unique_lock<std::mutex> lk(mu_);
+  unpaused_.wait(lk, [this] { return !paused_ || fd_ < 0 || stopped_reader_; });
+}
+
+void HeldRun::Pause() {
+  std::lock_guard<std::mutex> lk(mu_);
+  paused_ = true;
+}
+
+void HeldRun::Resume() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    paused_ = false;
+  }
+  unpaused_.notify_all();
 }
 
 void HeldRun::Close() {
@@ -53,8 +69,12 @@ void HeldRun::Close() {
 
 void HeldRun::Stop() {
   stopped_ = true;
-  std::lock_guard<std::mutex> lk(mu_);
-  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stopped_reader_ = true;  // a paused reader goes on, to find the socket shut down
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+  }
+  unpaused_.notify_all();
 }
 
 bool HeldRun::Cancel(int status, const std::string& reason) {
@@ -73,7 +93,8 @@ bool HeldRun::Cancel(int status, const std::string& reason) {
     std::string err, why;
     int fd = ConnectControl(self->path_, &err);
     if (fd >= 0) SetReceiveTimeout(fd, kCancelLimit);
-    int got = fd < 0 ? kExitProtocol : ThroughHolder(fd, r, [self](std::string l) { self->Forward(std::move(l)); }, &why);
+    int got = fd < 0 ? kExitProtocol
+                     : ThroughHolder(fd, self->path_, r, [self](std::string l) { self->Forward(std::move(l)); }, &why);
     if (fd >= 0) ::close(fd);
     std::string said = got == kExitCompleted ? reason : reason + " (the cancel failed: " + (fd < 0 ? err : why) + ")";
     self->post_([self, status, said] { self->end_(status, said); });

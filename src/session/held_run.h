@@ -3,8 +3,10 @@
 // event line, then how the run ended, to the command's loop; --cancel-rest asks that process to
 // cancel. Threads: everything but the reader runs on the loop thread; the reader and the cancel
 // only ever reach the loop through `post`, which must drop what comes after the loop has ended.
+// Pause/Resume (loop) hold the reader (its thread) between lines through `mu_`.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -30,6 +32,10 @@ class HeldRun : public std::enable_shared_from_this<HeldRun> {
   void Start(Post post, OnLine line, OnEnd end);
   /// Stops reading (shuts the socket down under the reader).
   void Stop();
+  /// Stdout is backlogged: the reader stops taking lines from the holder after the one at hand
+  /// (the holder's bounded queue for this watcher then fills, docs/sessions.md), until Resume.
+  void Pause();
+  void Resume();
   /// Stops reading and asks the holder to cancel the run: `end(status, reason)` once it answered
   /// (`status` as given; `reason` says when the cancel failed), within a few seconds. Once only;
   /// false, and nothing asked, when the run had ended already (its own end is said then).
@@ -47,7 +53,10 @@ class HeldRun : public std::enable_shared_from_this<HeldRun> {
   OnEnd end_;
   bool stopped_ = false;     ///< loop thread: Stop or Cancel came first; the reader's end is not said
   bool cancelling_ = false;  ///< loop thread: Cancel was asked once
-  std::mutex mu_;         ///< fd_, between the loop (shutdown) and the reader (close)
+  std::mutex mu_;         ///< fd_ and paused_, between the loop and the reader
+  std::condition_variable unpaused_;
+  bool paused_ = false;
+  bool stopped_reader_ = false;  ///< under mu_: Stop came (stopped_ is the loop's own)
   int fd_ = -1;
 };
 

@@ -47,9 +47,10 @@ int Act(int fd, const LocalSessionRequest& r, const std::function<void(std::stri
 }
 
 // Watch through the holder: its history, then live events, filtered here. `print` returns false
-// when nobody reads any more.
-int Watch(int fd, const LocalSessionRequest& r, const std::function<bool(std::string)>& print, std::string* reason,
-          bool* ended_by_holder) {
+// when nobody reads any more. A holder that dropped this watcher for reading too slowly says from
+// where to go on: the watch connects to `path` again and asks from there, so nothing is lost.
+int Watch(int fd, const std::string& path, const LocalSessionRequest& r, const std::function<bool(std::string)>& print,
+          std::string* reason, bool* ended_by_holder) {
   *ended_by_holder = false;
   int64_t printed = 0;
   int status = kExitProtocol;
@@ -59,46 +60,67 @@ int Watch(int fd, const LocalSessionRequest& r, const std::function<bool(std::st
   m.run_id = r.run_id;
   m.since_seq = r.since_seq;
   std::string err;
-  ControlRequest(fd, ControlRequestLine(m), [&](const std::string& l) {
-    JsonDoc ev;
-    std::string perr;
-    if (!ParseJson(l, &ev, &perr)) return true;
-    if (GetBool(ev, "end", false)) {
-      status = static_cast<int>(GetInt(ev, "exit_status", kExitProtocol));
-      std::string_view why = GetString(ev, "reason");
-      if (!why.empty()) *reason = "the local session ended this watch: " + std::string(why);
-      *ended_by_holder = !why.empty();
-      return false;
+  for (int conn = fd;;) {
+    int64_t resume = -1;
+    ControlRequest(conn, ControlRequestLine(m), [&](const std::string& l) {
+      JsonDoc ev;
+      std::string perr;
+      if (!ParseJson(l, &ev, &perr)) return true;
+      if (GetBool(ev, "end", false)) {
+        if (!path.empty() && GetInt(ev, "since_seq", -1) >= 0) {
+          resume = GetInt(ev, "since_seq", -1);
+          return false;
+        }
+        status = static_cast<int>(GetInt(ev, "exit_status", kExitProtocol));
+        std::string_view why = GetString(ev, "reason");
+        if (!why.empty()) *reason = "the local session ended this watch: " + std::string(why);
+        *ended_by_holder = !why.empty();
+        return false;
+      }
+      std::string_view type = GetString(ev, "event_type");
+      if (r.filter.Accepts(type) && MatchesAll(r.match, ev)) {
+        if (!print(l)) return false;
+        ++printed;
+      }
+      Outcome o = EndOf(type, ev);
+      if (o != Outcome::kNone && outcome == Outcome::kNone) {
+        outcome = o;
+        if (o != Outcome::kCompleted) *reason = EndMessage(ev);
+      }
+      if (outcome != Outcome::kNone && !r.follow) {
+        status = ExitStatusFor(outcome);
+        return false;
+      }
+      if (r.wait.Met(type, &ev) || (r.wait.approval && type == "approval_requested") || r.wait.Enough(printed)) {
+        status = kExitCompleted;
+        return false;
+      }
+      return true;
+    }, &err);
+    if (conn != fd) ::close(conn);
+    if (resume < 0) break;
+    if (r.verbose)
+      std::cerr << "wsflow: the local session dropped this watch of run " << r.run_id
+                << " (it read too slowly); going on after its line " << resume << "\n";
+    m.since_seq = resume;
+    conn = ConnectControl(path, &err);
+    if (conn < 0) {
+      status = kExitIncomplete;
+      *reason = "the local session holding run " + r.run_id + " went away: events after seq " +
+                std::to_string(resume) + " may be missing (" + err + ")";
+      *ended_by_holder = true;
+      break;
     }
-    std::string_view type = GetString(ev, "event_type");
-    if (r.filter.Accepts(type) && MatchesAll(r.match, ev)) {
-      if (!print(l)) return false;
-      ++printed;
-    }
-    Outcome o = EndOf(type, ev);
-    if (o != Outcome::kNone && outcome == Outcome::kNone) {
-      outcome = o;
-      if (o != Outcome::kCompleted) *reason = EndMessage(ev);
-    }
-    if (outcome != Outcome::kNone && !r.follow) {
-      status = ExitStatusFor(outcome);
-      return false;
-    }
-    if (r.wait.Met(type, &ev) || (r.wait.approval && type == "approval_requested") || r.wait.Enough(printed)) {
-      status = kExitCompleted;
-      return false;
-    }
-    return true;
-  }, &err);
+  }
   return status;
 }
 }  // namespace
 
-int ThroughHolder(int fd, const LocalSessionRequest& r, const std::function<void(std::string)>& print,
-                  std::string* reason) {
+int ThroughHolder(int fd, const std::string& path, const LocalSessionRequest& r,
+                  const std::function<void(std::string)>& print, std::string* reason) {
   if (r.action) return Act(fd, r, print, reason);
   bool ended_by_holder = false;  // said in `reason` either way
-  return Watch(fd, r, [&print](std::string l) {
+  return Watch(fd, path, r, [&print](std::string l) {
     print(std::move(l));
     return true;
   }, reason, &ended_by_holder);
@@ -138,8 +160,11 @@ int ViaLocalSession(const LocalSessionRequest& r) {
   NdjsonWriter out(NdjsonWriter::Options{});
   bool say = true;  // an action's refusal, or the holder's word on ending a watch; not a run's failure
   int status = r.action ? Act(fd, r, [&out](std::string l) { out.Write(l); }, &reason)
-                        : Watch(fd, r, [&out](std::string l) {
+                        : Watch(fd, path, r, [&out](std::string l) {
                             out.Write(l);
+                            // stdout backlogged: stop reading until it drains (the holder keeps
+                            // the lines, or drops this watcher and says from where to go on)
+                            while (!out.broken() && !out.failed() && out.AboveHighWater()) out.Drain(Millis(1000));
                             return !out.broken();
                           }, &reason, &say);
   ::close(fd);

@@ -121,7 +121,8 @@ void SessionHost::Share(const std::string& run_id, std::string_view line) {
       w.client->End(WatchEndLine(
           kExitIncomplete, "this watcher read too slowly (more than " + std::to_string(limits_.queue_bytes >> 10) +
                                " KiB of events waited for it); events after seq " + std::to_string(w.sent) +
-                               " were not sent to it: watch again with since_seq " + std::to_string(w.sent)));
+                               " were not sent to it: watch again with since_seq " + std::to_string(w.sent),
+          w.sent));
       if (verbose_) std::cerr << "wsflow: dropped a local watcher of run " << run_id << " that read too slowly\n";
     }
     s.watchers.erase(s.watchers.begin() + static_cast<long>(i));

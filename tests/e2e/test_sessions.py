@@ -5,6 +5,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 from wsflow_e2e import (BIN, Server, Skip, assert_seq_complete, finish, parse_ndjson, scale, start, tmpdir, wait_for,
@@ -200,3 +201,62 @@ def test_a_local_watcher_that_never_reads_does_not_stall_the_run():
         r = finish(holder, timeout=30)
         assert r.rc == 130, r
         stalled.close()
+
+
+class Drain:
+    """Reads a process's stdout on a thread of its own, as fast as it comes (10 MB: readline and
+    bytes += would be quadratic and slow the writer down)."""
+
+    def __init__(self, p):
+        self.buf, self.p = bytearray(), p
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while True:
+            chunk = self.p.stdout.read1(1 << 16)
+            if not chunk:
+                return
+            self.buf += chunk
+
+    def wait(self, needle, what):
+        wait_for(lambda: needle in self.buf, timeout=120, what=what)
+
+
+def test_a_watch_through_the_holder_that_falls_behind_goes_on_from_where_it_was():
+    """A `watch` attached to the holder (cmbagent: one socket per run) whose stdout is not read:
+    it stops reading the holder instead of keeping the events in memory; the holder drops it past
+    its queue (4 MiB), and it connects again and asks from the line it had: nothing lost."""
+    env = runtime_dir()
+    n = 40000  # ~10 MB of events: past the holder's queue for one watcher and every buffer between
+    path = os.path.join(tmpdir(), "two-gates.json")
+    with open(path, "w") as f:
+        json.dump({"name": "two-gates", "delay_ms": 0, "items": [
+            {"approval": {"approval_id": "go", "message": "go?", "options": ["approve", "reject"]}},
+            {"event": "step_progress", "repeat": n, "data": {"message": "part {i} of {n} " + "x" * 150}},
+            # the holder stays until this is answered, so the watcher has someone to come back to
+            {"approval": {"approval_id": "end", "message": "end?", "options": ["approve", "reject"]}},
+            {"event": "workflow_completed", "data": {"message": "done"}}]}, f)
+    with Server("--dialect", "cmbagent") as s:
+        holder = start("execute", "t", "--url", s.url, "--dialect", "cmbagent", "--answer-delay", "0",
+                       "--config", json.dumps({"scenario_file": path}), env=env)
+        head = read_until(holder, b"approval_requested")
+        run = parse_ndjson(head)[0]["run_id"]
+        held = Drain(holder)
+        watcher = start("watch", run, "--url", s.url, "--dialect", "cmbagent", "-v", env=env)  # stdout not read yet
+        wait_for(lambda: b"through the local session" in watcher.stderr.peek(), what="the watcher attached")
+        assert wsflow("approve", run, "go", "--url", s.url, "--dialect", "cmbagent", env=env).rc == 0
+        # the holder has printed every event; the watcher, its stdout stalled, has fallen behind
+        held.wait(b'"approval_id":"end"', "the holder at the second gate")
+        watched = Drain(watcher)  # now read: it catches up and goes on
+        watched.wait(b'"approval_id":"end"', "the watcher at the second gate")
+        assert wsflow("approve", run, "end", "--url", s.url, "--dialect", "cmbagent", env=env).rc == 0
+        for p, d in ((holder, held), (watcher, watched)):
+            assert p.wait(timeout=120) == 0, p
+            d.thread.join(timeout=60)
+            events = parse_ndjson(bytes(head if p is holder else b"") + bytes(d.buf))
+            assert sum(1 for e in events if e["event_type"] == "step_progress") == n, p
+            assert events[-1]["event_type"] == "workflow_completed", events[-2:]
+            assert_seq_complete(events)
+        err = watcher.stderr.read()
+        assert b"the local session dropped this watch of run " + run.encode() in err, err[-2000:]

@@ -46,5 +46,6 @@ TEST_CASE("Request lines read back as the same request") {
   CHECK(back.action.feedback == "fine\n");
   CHECK(WatchEndLine(7, "slow") == R"({"end":true,"exit_status":7,"reason":"slow"})");
   CHECK(WatchEndLine(0) == R"({"end":true,"exit_status":0})");
+  CHECK(WatchEndLine(7, "slow", 12) == R"({"end":true,"exit_status":7,"reason":"slow","since_seq":12})");
   CHECK(AcceptedLine(R"({"a":1})") == R"({"ok":true,"event":{"a":1}})");
 }

@@ -172,6 +172,8 @@ TEST_CASE("SessionHost: a watcher that does not read is dropped; the run and oth
   CHECK(late.size() < static_cast<size_t>(n));
   CHECK_THAT(late.back(), Catch::Contains(R"("end":true,"exit_status":7)"));
   CHECK_THAT(late.back(), Catch::Contains("read too slowly"));
+  // ... and from where a new watch goes on: the lines it was sent before the end line
+  CHECK_THAT(late.back(), Catch::Contains(R"("since_seq":)" + std::to_string(late.size() - 1) + "}"));
   ::close(stalled);
   ::close(reading);
   host.Stop();
