@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "fake_loop.h"
 #include "session/control_request.h"
 #include "session/session_host.h"
 
@@ -22,29 +23,7 @@ using namespace wsflow;
 namespace {
 constexpr int kTimeoutMs = 10000;
 
-// The loop: what the control threads post runs here when the test pumps it.
-struct Loop {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::function<void()>> work;
-  void Post(std::function<void()> fn) {
-    std::lock_guard<std::mutex> lk(mu);
-    work.push_back(std::move(fn));
-    cv.notify_all();
-  }
-  // Waits for one piece of posted work (a request from a control thread) and runs it.
-  bool RunOne() {
-    std::function<void()> fn;
-    {
-      std::unique_lock<std::mutex> lk(mu);
-      if (!cv.wait_for(lk, std::chrono::milliseconds(kTimeoutMs), [&] { return !work.empty(); })) return false;
-      fn = std::move(work.front());
-      work.pop_front();
-    }
-    fn();
-    return true;
-  }
-};
+using Loop = wsflow_test::FakeLoop;  // what the control threads post runs when the test pumps it
 
 struct FakeRun : HostedRun {
   std::vector<ControlAction> actions;
