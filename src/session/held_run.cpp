@@ -32,8 +32,8 @@ void HeldRun::Start(Post post, OnLine line, OnEnd end) {
   auto self = shared_from_this();
   std::thread([self, fd = fd_] {
     std::string reason;
-    int status =
-        ThroughHolder(fd, self->path_, self->request_, [self](std::string l) { self->Forward(std::move(l)); }, &reason);
+    auto forward = [self](std::string l) { return self->Forward(std::move(l)); };
+    int status = ThroughHolder(fd, self->path_, self->request_, forward, &reason);
     self->Close();
     self->post_([self, status, reason] {
       if (!self->stopped_) self->end_(status, reason);
@@ -41,11 +41,14 @@ void HeldRun::Start(Post post, OnLine line, OnEnd end) {
   }).detach();
 }
 
-void HeldRun::Forward(std::string line) {
+bool HeldRun::Forward(std::string line) {
   auto self = shared_from_this();
-  post_([self, line] { self->line_(line); });
+  post_([self, line] {
+    if (!self->stopped_) self->line_(line);  // nothing after Stop, even from a watch that resumed
+  });
   std::unique_lock<std::mutex> lk(mu_);
-  unpaused_.wait(lk, [this] { return !paused_ || fd_ < 0 || stopped_reader_; });
+  unpaused_.wait(lk, [this] { return !paused_ || stopped_reader_; });
+  return !stopped_reader_;  // a resumed watch's connection is not the one Stop shut down: end here
 }
 
 void HeldRun::Pause() {
@@ -94,7 +97,10 @@ bool HeldRun::Cancel(int status, const std::string& reason) {
     int fd = ConnectControl(self->path_, &err);
     if (fd >= 0) SetReceiveTimeout(fd, kCancelLimit);
     int got = fd < 0 ? kExitProtocol
-                     : ThroughHolder(fd, self->path_, r, [self](std::string l) { self->Forward(std::move(l)); }, &why);
+                     : ThroughHolder(fd, self->path_, r, [self](std::string l) {
+                         self->post_([self, l] { self->line_(l); });  // the event that confirmed the cancel
+                         return true;
+                       }, &why);
     if (fd >= 0) ::close(fd);
     std::string said = got == kExitCompleted ? reason : reason + " (the cancel failed: " + (fd < 0 ? err : why) + ")";
     self->post_([self, status, said] { self->end_(status, said); });

@@ -44,7 +44,7 @@ class HeldRun : public std::enable_shared_from_this<HeldRun> {
  private:
   HeldRun() = default;
   void Close();
-  void Forward(std::string line);  ///< any thread: an event line to the loop
+  bool Forward(std::string line);  ///< reader thread: an event line to the loop; false once stopped
 
   LocalSessionRequest request_;
   std::string path_;  ///< the holder's control socket

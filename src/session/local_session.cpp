@@ -22,7 +22,7 @@ Outcome EndOf(std::string_view type, const JsonValue& ev) {
   return o;
 }
 
-int Act(int fd, const LocalSessionRequest& r, const std::function<void(std::string)>& print, std::string* reason) {
+int Act(int fd, const LocalSessionRequest& r, const std::function<bool(std::string)>& print, std::string* reason) {
   ControlRequestMsg m;
   m.op = ControlRequestMsg::Op::kAction;
   m.run_id = r.run_id;
@@ -117,13 +117,10 @@ int Watch(int fd, const std::string& path, const LocalSessionRequest& r, const s
 }  // namespace
 
 int ThroughHolder(int fd, const std::string& path, const LocalSessionRequest& r,
-                  const std::function<void(std::string)>& print, std::string* reason) {
+                  const std::function<bool(std::string)>& print, std::string* reason) {
   if (r.action) return Act(fd, r, print, reason);
   bool ended_by_holder = false;  // said in `reason` either way
-  return Watch(fd, path, r, [&print](std::string l) {
-    print(std::move(l));
-    return true;
-  }, reason, &ended_by_holder);
+  return Watch(fd, path, r, print, reason, &ended_by_holder);
 }
 
 std::string HolderFor(const LocalSessionRequest& r, int64_t* pid) {
@@ -159,7 +156,10 @@ int ViaLocalSession(const LocalSessionRequest& r) {
     std::cerr << "wsflow: through the local session of pid " << pid << " that holds run " << r.run_id << "\n";
   NdjsonWriter out(NdjsonWriter::Options{});
   bool say = true;  // an action's refusal, or the holder's word on ending a watch; not a run's failure
-  int status = r.action ? Act(fd, r, [&out](std::string l) { out.Write(l); }, &reason)
+  int status = r.action ? Act(fd, r, [&out](std::string l) {
+                            out.Write(l);
+                            return true;
+                          }, &reason)
                         : Watch(fd, path, r, [&out](std::string l) {
                             out.Write(l);
                             // stdout backlogged: stop reading until it drains (the holder keeps

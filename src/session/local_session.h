@@ -36,11 +36,12 @@ std::string HolderFor(const LocalSessionRequest& request, int64_t* pid);
 
 /// Through the holder on the connected control socket `fd` (blocking; another thread may
 /// shutdown() `fd` to stop it): a watch hands each event line that passes the request's filters to
-/// `print`, an action the event that confirmed it. A watch the holder dropped for reading too
-/// slowly goes on from where it was on a new connection to `path`. Returns the exit status: how
-/// the run ended, or the action's. `reason`: what the holder said when it did not complete (may be "").
+/// `print` (which returns false to stop), an action the event that confirmed it. A watch the
+/// holder dropped for reading too slowly goes on from where it was on a new connection to `path`.
+/// Returns the exit status: how the run ended, or the action's. `reason`: what the holder said
+/// when it did not complete (may be "").
 int ThroughHolder(int fd, const std::string& path, const LocalSessionRequest& request,
-                  const std::function<void(std::string)>& print, std::string* reason);
+                  const std::function<bool(std::string)>& print, std::string* reason);
 
 /// Acts or watches through the local process that holds the run. -1 when none holds it, or when
 /// `watch` should open its own connection (the holder's backend allows a second socket);
