@@ -28,7 +28,7 @@ namespace {
 constexpr char kErase[] = "\r\x1b[K";
 constexpr int kErr = 2;
 
-// How many columns a bottom line takes, to know how many rows it wrapped into.
+// How many columns a bottom line takes, to know how many rows it wrapped into (its colours none).
 size_t Width(const std::string& s) { return DisplayWidth(s); }
 
 // The rows above the cursor that `text` (lines without a final newline, each perhaps wrapped at
@@ -190,18 +190,23 @@ const char kAnsweredElsewhere[] = "answered elsewhere";
 bool Ask(const std::string& prompt, std::string* line, std::string* problem, bool more,
          const std::atomic<bool>* withdrawn) {
   auto gone = [withdrawn] { return withdrawn && withdrawn->load(); };
-  if (gone()) {
-    *problem = kAnsweredElsewhere;
+  Screen& s = S();
+  // Leaving without a question shown: a turn this thread kept (`more` of the question before)
+  // goes back, or every later prompt would wait for a thread that has gone.
+  auto leave = [&s](std::string why, std::string* problem) {
+    {
+      std::lock_guard<std::mutex> lk(s.mu);
+      if (s.asking && s.asker == std::this_thread::get_id()) s.asking = false;
+    }
+    s.turn.notify_all();
+    *problem = std::move(why);
     return false;
-  }
+  };
+  if (gone()) return leave(kAnsweredElsewhere, problem);
   int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
-    *problem = std::string("cannot read the terminal (/dev/tty): ") + std::strerror(errno);
-    return false;
-  }
+  if (fd < 0) return leave(std::string("cannot read the terminal (/dev/tty): ") + std::strerror(errno), problem);
   static const bool at_exit = [] { return std::atexit(Restore) == 0; }();
   (void)at_exit;
-  Screen& s = S();
   size_t cut = prompt.rfind('\n');
   std::string above = cut == std::string::npos ? std::string() : prompt.substr(0, cut + 1);
   {

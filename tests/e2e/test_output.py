@@ -332,8 +332,9 @@ def test_a_prompt_answered_elsewhere_goes_away_and_the_run_goes_on():
 
     with Server() as s:
         url = s.url
-        # 50 ms between events: the run is still going when the prompt looks (every 100 ms)
-        rc, term, out, _ = in_pty(["execute", "x", "--url", s.url, "--config", '{"delay_ms":50}', "--run-id",
+        # 150 ms between events: the run goes on for 1.5 s after the answer, and the prompt looks
+        # every 100 ms
+        rc, term, out, _ = in_pty(["execute", "x", "--url", s.url, "--config", '{"delay_ms":150}', "--run-id",
                                    "r-elsewhere"],
                                   stdout_tty=False, stderr_tty=True, ctty=True, interact=answer_elsewhere)
         text = SGR.sub(b"", term).decode()
