@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,14 +30,15 @@ constexpr size_t kSettledBatch = 64u << 10;  // Settle() hands over a batch this
 constexpr size_t kKeep = 1u << 20;  // a buffer that grew past this for one huge line is not kept
 constexpr size_t kDirectMax = 4096;  // a batch up to this size may be written by the producer itself
 
-// Whether a write of `n` bytes to the pipe `fd` completes without waiting for its reader: only
-// when the pipe is empty (the reader keeps up). Linux keeps a pipe's bytes in page-sized slots and
-// a write that does not fit the last slot's rest takes new ones, so the bytes unread alone do not
-// tell how many slots are free; an empty pipe has them all.
-bool EmptyPipeTakes(int fd, size_t n) {
-  int unread = -1;
-  int capacity = ::fcntl(fd, F_GETPIPE_SZ);
-  return capacity > 0 && n <= static_cast<size_t>(capacity) && ::ioctl(fd, FIONREAD, &unread) == 0 && unread == 0;
+// One write that never waits for the reader: pwritev2(RWF_NOWAIT), which a pipe honours without
+// O_NONBLOCK on the descriptor (shared with the shell and its other processes, so not ours to
+// set). The bytes written, or -1 with errno (EAGAIN: no room now; EOPNOTSUPP: not here).
+ssize_t WriteNoWait(int fd, const std::string& out) {
+  iovec v{const_cast<char*>(out.data()), out.size()};
+  for (;;) {
+    ssize_t n = ::pwritev2(fd, &v, 1, -1, RWF_NOWAIT);
+    if (n >= 0 || errno != EINTR) return n;
+  }
 }
 
 // Writes `out` whole, EINTR retried: 0, or the errno of the write that failed (`*off`: what went).
@@ -200,31 +201,60 @@ void NdjsonWriter::Flush() {
   settled_at_ = 0;
   if (batch_.empty()) return;
   State& s = *state_;
-  std::function<void()> after;
+  bool direct = false;
   {
     std::lock_guard<std::mutex> lk(s.mu);
     if (!s.broken && !s.error) {
       s.lines += batch_lines_;
-      if (s.idle && s.pending.empty() && !s.closing && pipe_ && batch_.size() <= kDirectMax &&
-          EmptyPipeTakes(s.opts.fd, batch_.size())) {
-        // A small batch the idle writer would only be woken for (events at a human pace): written
-        // here, where it cannot block, saving the writer's wake-up (latency, docs/performance.md).
-        size_t off = 0;
-        int failure = WriteOut(s.opts.fd, batch_, &off);
-        after = s.Written(batch_, off, batch_lines_, failure);
-      } else {
-        if (s.pending.empty()) s.pending.swap(batch_);  // no copy; the batch gets the old capacity back
-        else s.pending.append(batch_);
-        s.pending_lines += batch_lines_;
-        s.unwritten = s.Unwritten();
-        s.max_pending = std::max(s.max_pending, s.Unwritten());
-        if (s.idle) s.cv.notify_one();
-      }
+      // A small batch the idle writer would only be woken for (events at a human pace) is written
+      // here, saving the writer's wake-up (latency, docs/performance.md); never one that must
+      // wait for output queued before it.
+      direct = pipe_ && s.idle && s.pending.empty() && !s.closing && batch_.size() <= kDirectMax;
+      if (!direct) Hand(0);
     }
   }
+  if (direct) WriteDirect();
   batch_.clear();
   ReleaseIfHuge(&batch_);
   batch_lines_ = 0;
+}
+
+// Called with the state's lock held: the batch from byte `from` on goes to the writer thread.
+void NdjsonWriter::Hand(size_t from) {
+  State& s = *state_;
+  uint64_t lines = batch_lines_;
+  if (from > 0) lines -= static_cast<uint64_t>(std::count(batch_.begin(), batch_.begin() + from, '\n'));
+  if (s.pending.empty() && from == 0) s.pending.swap(batch_);  // no copy; the batch gets the old capacity back
+  else s.pending.append(batch_, from, std::string::npos);
+  s.pending_lines += lines;
+  s.unwritten = s.Unwritten();
+  s.max_pending = std::max(s.max_pending, s.Unwritten());
+  if (s.idle) s.cv.notify_one();
+}
+
+// The write of Flush's small batch, outside the lock: nothing is pending, and only this thread
+// adds to it, so the writer thread stays idle meanwhile. A write that would wait (no room: the
+// reader lags, or another process filled the pipe) hands the batch to the writer thread instead.
+void NdjsonWriter::WriteDirect() {
+  State& s = *state_;
+  ssize_t n = WriteNoWait(s.opts.fd, batch_);
+  int e = errno;
+  bool later = n < 0 && (e == EAGAIN || e == EWOULDBLOCK || e == EOPNOTSUPP || e == EINVAL || e == ENOSYS);
+  if (later && e != EAGAIN && e != EWOULDBLOCK) pipe_ = false;  // no RWF_NOWAIT here: the thread writes
+  std::function<void()> after;
+  {
+    std::lock_guard<std::mutex> lk(s.mu);
+    size_t off = n > 0 ? static_cast<size_t>(n) : 0;
+    if (n < 0 && !later) {
+      after = s.Written(batch_, 0, batch_lines_, e);
+    } else if (off == batch_.size()) {
+      after = s.Written(batch_, off, batch_lines_, 0);
+      ++direct_writes_;
+    } else {  // the rest (or all of it) to the writer thread, in order
+      s.lines_written += static_cast<uint64_t>(std::count(batch_.begin(), batch_.begin() + off, '\n'));
+      Hand(off);
+    }
+  }
   if (after) after();
 }
 
@@ -305,6 +335,11 @@ uint64_t NdjsonWriter::lines() const {
 uint64_t NdjsonWriter::lines_written() const {
   std::lock_guard<std::mutex> lk(state_->mu);
   return state_->lines_written;
+}
+
+bool NdjsonWriter::idle() const {
+  std::lock_guard<std::mutex> lk(state_->mu);
+  return state_->idle && state_->pending.empty();
 }
 
 size_t NdjsonWriter::max_pending() const {

@@ -9,9 +9,10 @@
 // With a flush scheduler (SetFlushScheduler, which posts Flush to the loop to run after the frames
 // of the current read), the buffer goes to the writer once per batch, and the writer thread is
 // woken only when it is idle: no lock, syscall or wake-up per event. Without one, every Write
-// flushes at once (simple users: replay, sessions). A small batch for an idle writer and an empty
-// pipe (events at a human pace, a reader that keeps up) is written by the producer itself: it
-// cannot block there, and it saves a wake-up of the writer thread per event.
+// flushes at once (simple users: replay, sessions). A small batch for an idle writer to a pipe
+// (events at a human pace) is written by the producer itself with a write that cannot wait
+// (RWF_NOWAIT), which saves a wake-up of the writer thread per event; when the pipe has no room
+// the batch goes to the writer thread after all.
 #pragma once
 
 #include <cstdint>
@@ -87,11 +88,15 @@ class NdjsonWriter {
   uint64_t lines() const;           ///< lines handed to the writer thread
   uint64_t lines_written() const;   ///< lines written whole
   size_t max_pending() const;       ///< the most bytes ever pending at once (for summaries, benchmarks)
+  bool idle() const;                ///< the writer thread waits for work (tests)
+  uint64_t direct_writes() const { return direct_writes_; }  ///< batches Flush wrote itself (producer; tests)
 
   struct State;  ///< shared with the writer thread (ndjson_writer.cpp)
 
  private:
   void Append(std::string_view text, bool newline, uint64_t lines);
+  void Hand(size_t from);
+  void WriteDirect();
 
   std::shared_ptr<State> state_;
   std::function<void()> schedule_;
@@ -101,7 +106,8 @@ class NdjsonWriter {
   size_t settled_at_ = 0;  ///< the batch's size at the last Settle()
   bool closed_ = false;
   bool abandoned_ = false;  ///< Close gave up waiting: the thread is blocked in write()
-  bool pipe_ = false;       ///< the descriptor is a pipe: small batches may be written directly
+  bool pipe_ = false;       ///< a pipe that takes RWF_NOWAIT: small batches may be written directly
+  uint64_t direct_writes_ = 0;
 };
 
 }  // namespace wsflow
