@@ -11,6 +11,7 @@ namespace wsflow {
 
 namespace {
 constexpr Millis kCancelLimit{5000};  // how long the holder may take to confirm a cancel
+constexpr int kMaxQueued = 256;       // lines read from the holder and not yet printed
 }  // namespace
 
 std::shared_ptr<HeldRun> HeldRun::Find(const LocalSessionRequest& request, int64_t* pid) {
@@ -33,7 +34,13 @@ void HeldRun::Start(Post post, OnLine line, OnEnd end) {
   std::thread([self, fd = fd_] {
     std::string reason;
     auto forward = [self](std::string l) { return self->Forward(std::move(l)); };
-    int status = ThroughHolder(fd, self->path_, self->request_, forward, &reason);
+    auto connected = [self](int c) {  // a watch that resumed on a new connection: Stop shuts it down
+      std::lock_guard<std::mutex> lk(self->mu_);
+      if (c >= 0 && self->stopped_reader_) return false;
+      self->resumed_fd_ = c;
+      return true;
+    };
+    int status = ThroughHolder(fd, self->path_, self->request_, forward, &reason, connected);
     self->Close();
     self->post_([self, status, reason] {
       if (!self->stopped_) self->end_(status, reason);
@@ -43,12 +50,23 @@ void HeldRun::Start(Post post, OnLine line, OnEnd end) {
 
 bool HeldRun::Forward(std::string line) {
   auto self = shared_from_this();
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    ++queued_;
+  }
   post_([self, line] {
     if (!self->stopped_) self->line_(line);  // nothing after Stop, even from a watch that resumed
+    {
+      std::lock_guard<std::mutex> lk(self->mu_);
+      --self->queued_;
+    }
+    self->unpaused_.notify_all();
   });
+  // At most kMaxQueued lines wait for the loop, and none while stdout is backlogged: the holder
+  // keeps the rest (or drops this watch, which then goes on from where it was).
   std::unique_lock<std::mutex> lk(mu_);
-  unpaused_.wait(lk, [this] { return !paused_ || stopped_reader_; });
-  return !stopped_reader_;  // a resumed watch's connection is not the one Stop shut down: end here
+  unpaused_.wait(lk, [this] { return (!paused_ && queued_ < kMaxQueued) || stopped_reader_; });
+  return !stopped_reader_;  // stopped: end at this line, whichever connection it came on
 }
 
 void HeldRun::Pause() {
@@ -76,6 +94,7 @@ void HeldRun::Stop() {
     std::lock_guard<std::mutex> lk(mu_);
     stopped_reader_ = true;  // a paused reader goes on, to find the socket shut down
     if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+    if (resumed_fd_ >= 0) ::shutdown(resumed_fd_, SHUT_RDWR);
   }
   unpaused_.notify_all();
 }

@@ -56,8 +56,10 @@ class HeldRun : public std::enable_shared_from_this<HeldRun> {
   std::mutex mu_;         ///< fd_ and paused_, between the loop and the reader
   std::condition_variable unpaused_;
   bool paused_ = false;
+  int queued_ = 0;  ///< lines posted to the loop and not yet printed
   bool stopped_reader_ = false;  ///< under mu_: Stop came (stopped_ is the loop's own)
   int fd_ = -1;
+  int resumed_fd_ = -1;  ///< the connection of a watch that resumed (-1: none open)
 };
 
 }  // namespace wsflow

@@ -50,7 +50,7 @@ int Act(int fd, const LocalSessionRequest& r, const std::function<bool(std::stri
 // when nobody reads any more. A holder that dropped this watcher for reading too slowly says from
 // where to go on: the watch connects to `path` again and asks from there, so nothing is lost.
 int Watch(int fd, const std::string& path, const LocalSessionRequest& r, const std::function<bool(std::string)>& print,
-          std::string* reason, bool* ended_by_holder) {
+          const std::function<bool(int)>& connected, std::string* reason, bool* ended_by_holder) {
   *ended_by_holder = false;
   int64_t printed = 0;
   int status = kExitProtocol;
@@ -97,13 +97,21 @@ int Watch(int fd, const std::string& path, const LocalSessionRequest& r, const s
       }
       return true;
     }, &err);
-    if (conn != fd) ::close(conn);
+    if (conn != fd) {
+      if (connected) connected(-1);  // before the close: nobody may shut down a number reused
+      ::close(conn);
+    }
     if (resume < 0) break;
     if (r.verbose)
       std::cerr << "wsflow: the local session dropped this watch of run " << r.run_id
                 << " (it read too slowly); going on after its line " << resume << "\n";
     m.since_seq = resume;
     conn = ConnectControl(path, &err);
+    if (conn >= 0 && connected && !connected(conn)) {  // stopped meanwhile
+      ::close(conn);
+      status = kExitIncomplete;
+      break;
+    }
     if (conn < 0) {
       status = kExitIncomplete;
       *reason = "the local session holding run " + r.run_id + " went away: events after seq " +
@@ -117,10 +125,11 @@ int Watch(int fd, const std::string& path, const LocalSessionRequest& r, const s
 }  // namespace
 
 int ThroughHolder(int fd, const std::string& path, const LocalSessionRequest& r,
-                  const std::function<bool(std::string)>& print, std::string* reason) {
+                  const std::function<bool(std::string)>& print, std::string* reason,
+                  const std::function<bool(int)>& connected) {
   if (r.action) return Act(fd, r, print, reason);
   bool ended_by_holder = false;  // said in `reason` either way
-  return Watch(fd, path, r, print, reason, &ended_by_holder);
+  return Watch(fd, path, r, print, connected, reason, &ended_by_holder);
 }
 
 std::string HolderFor(const LocalSessionRequest& r, int64_t* pid) {
@@ -166,7 +175,7 @@ int ViaLocalSession(const LocalSessionRequest& r) {
                             // the lines, or drops this watcher and says from where to go on)
                             while (!out.broken() && !out.failed() && out.AboveHighWater()) out.Drain(Millis(1000));
                             return !out.broken();
-                          }, &reason, &say);
+                          }, nullptr, &reason, &say);
   ::close(fd);
   out.Close();
   if (!r.action && out.broken()) return kExitCompleted;

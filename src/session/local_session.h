@@ -39,9 +39,12 @@ std::string HolderFor(const LocalSessionRequest& request, int64_t* pid);
 /// `print` (which returns false to stop), an action the event that confirmed it. A watch the
 /// holder dropped for reading too slowly goes on from where it was on a new connection to `path`.
 /// Returns the exit status: how the run ended, or the action's. `reason`: what the holder said
-/// when it did not complete (may be "").
+/// when it did not complete (may be ""). `connected` (optional) is told each new connection's
+/// descriptor before it is used (false: stopped, do not go on) and -1 before it is closed, so
+/// that another thread can shut it down.
 int ThroughHolder(int fd, const std::string& path, const LocalSessionRequest& request,
-                  const std::function<bool(std::string)>& print, std::string* reason);
+                  const std::function<bool(std::string)>& print, std::string* reason,
+                  const std::function<bool(int)>& connected = nullptr);
 
 /// Acts or watches through the local process that holds the run. -1 when none holds it, or when
 /// `watch` should open its own connection (the holder's backend allows a second socket);

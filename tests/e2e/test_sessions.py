@@ -244,7 +244,11 @@ def test_a_watch_through_the_holder_that_falls_behind_goes_on_from_where_it_was(
         run = parse_ndjson(head)[0]["run_id"]
         held = Drain(holder)
         watcher = start("watch", run, "--url", s.url, "--dialect", "cmbagent", "-v", env=env)  # stdout not read yet
-        wait_for(lambda: b"through the local session" in watcher.stderr.peek(), what="the watcher attached")
+        said = b""
+        while b"through the local session" not in said:  # attached to the holder
+            line = watcher.stderr.readline()
+            assert line, said
+            said += line
         assert wsflow("approve", run, "go", "--url", s.url, "--dialect", "cmbagent", env=env).rc == 0
         # the holder has printed every event; the watcher, its stdout stalled, has fallen behind
         held.wait(b'"approval_id":"end"', "the holder at the second gate")
