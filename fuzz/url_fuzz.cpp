@@ -1,21 +1,19 @@
-// URLs (core/url.h) and the maskers of secrets in them (recordings, config show): any text is a
-// ws:// URL or refused with a reason. A parsed URL prints (ToString) as one that parses to the
-// same; path segments survive EncodePathSegment then PercentDecode.
+// URLs (core/url.h) and the masker of secrets in them (recordings, config show, sessions): any
+// text is a ws:// URL or refused with a reason. A parsed URL prints (ToString) as one that parses
+// to the same; path segments survive EncodePathSegment then PercentDecode; masking is idempotent.
 #include <cctype>
 #include <cstdint>
 #include <string>
 
-#include "cli/config_file.h"
 #include "core/url.h"
 #include "fuzz_check.h"
-#include "replay/recording.h"
 
 using namespace wsflow;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(wsflow_fuzz::Text(data, size));
-  (void)MaskUrlSecrets(text);
-  (void)MaskSecrets(text);
+  std::string masked = MaskUrlSecrets(text);
+  FUZZ_CHECK(MaskUrlSecrets(masked) == masked, "masking '%s' twice changes it", text.c_str());
   std::string seg = EncodePathSegment(text);
   FUZZ_CHECK(PercentDecode(seg) == text, "EncodePathSegment '%s' does not decode back", seg.c_str());
   for (size_t i = 0; i < seg.size(); ++i) {

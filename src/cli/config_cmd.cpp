@@ -8,6 +8,7 @@
 #include "cli/stream_cmd.h"
 #include "core/exit_status.h"
 #include "core/json.h"
+#include "core/url.h"
 
 namespace wsflow {
 
@@ -57,7 +58,7 @@ int RunConfig(const ConfigFlags& f) {
     else if (s.secret) value = Str("***", a);
     else if (s.type == SettingInfo::kCount) value.SetInt64(std::stoll(v.value));
     else if (s.type == SettingInfo::kBool) value.SetBool(v.value == "true");
-    else value = Str(MaskSecrets(v.value), a);
+    else value = Str(MaskUrlSecrets(v.value), a);
     d.AddMember(JsonValue(rapidjson::StringRef(s.key)), entry(std::move(value), v.source), a);
   }
   std::cout << (::isatty(1) ? ToPrettyJson(d) : ToJson(d)) << "\n";  // compact when piped, for jq and scripts

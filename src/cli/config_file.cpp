@@ -313,36 +313,4 @@ SettingValue ConfigFile::Resolve(const std::string& key, const std::string* flag
   return {dflt, "default", flag_name};
 }
 
-std::string MaskSecrets(const std::string& value) {
-  std::string out = value;
-  size_t scheme = out.find("://");
-  if (scheme != std::string::npos) {
-    size_t host = scheme + 3;
-    size_t end = out.find_first_of("/?#", host);
-    size_t at = out.rfind('@', end == std::string::npos ? out.size() : end);
-    if (at != std::string::npos && at > host) {
-      size_t colon = out.find(':', host);
-      if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
-    }
-  }
-  size_t q = out.find('?');
-  if (q == std::string::npos) return out;
-  std::string masked = out.substr(0, q + 1);
-  std::stringstream params(out.substr(q + 1));
-  std::string kv;
-  bool first = true;
-  while (std::getline(params, kv, '&')) {
-    size_t eq = kv.find('=');
-    std::string name = kv.substr(0, eq);
-    std::string lower;
-    for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    bool secret = lower.find("token") != std::string::npos || lower.find("key") != std::string::npos ||
-                  lower.find("secret") != std::string::npos || lower.find("pass") != std::string::npos ||
-                  lower.find("auth") != std::string::npos;
-    masked += (first ? "" : "&") + (secret && eq != std::string::npos ? name + "=***" : kv);
-    first = false;
-  }
-  return masked;
-}
-
 }  // namespace wsflow

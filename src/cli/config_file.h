@@ -75,7 +75,4 @@ class ConfigFile {
 /// Where the config file is looked for ($WSFLOW_CONFIG, $XDG_CONFIG_HOME, $HOME); `*source` says which.
 std::string ConfigPath(const EnvLookup& env, std::string* source);
 
-/// `value` with what looks secret in it masked: a URL's password and token-like query values.
-std::string MaskSecrets(const std::string& value);
-
 }  // namespace wsflow

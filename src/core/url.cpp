@@ -1,5 +1,7 @@
 #include "core/url.h"
 
+#include "core/text.h"
+
 #include <cctype>
 #include <cstdlib>
 
@@ -13,7 +15,7 @@ bool ParseWsUrl(const std::string& text, WsUrl* out, std::string* err) {
     return false;
   }
   out->scheme = text.substr(0, colon);
-  for (auto& c : out->scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  out->scheme = Lower(out->scheme);
   if (out->scheme != "ws" && out->scheme != "wss") {
     *err = "'" + text + "': scheme must be ws:// or wss://";
     return false;
@@ -114,6 +116,43 @@ std::string PercentDecode(std::string_view s) {
     out.push_back(s[i]);
   }
   return out;
+}
+
+namespace {
+bool LooksSecret(const std::string& name) {
+  std::string lower = Lower(name);
+  for (const char* w : {"token", "key", "secret", "pass", "auth", "sig", "credential"})
+    if (lower.find(w) != std::string::npos) return true;
+  return false;
+}
+}  // namespace
+
+std::string MaskUrlSecrets(const std::string& url) {
+  std::string out = url;
+  size_t scheme = out.find("://");
+  if (scheme != std::string::npos) {  // user:password@host
+    size_t host = scheme + 3;
+    size_t end = out.find_first_of("/?#", host);
+    size_t at = out.rfind('@', end == std::string::npos ? out.size() : end);
+    if (at != std::string::npos && at > host) {
+      size_t colon = out.find(':', host);
+      if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+    }
+  }
+  size_t q = out.find('?');
+  if (q == std::string::npos) return out;
+  std::string masked = out.substr(0, q + 1);
+  for (size_t pos = q + 1; pos <= out.size();) {
+    size_t amp = out.find('&', pos);
+    if (amp == std::string::npos) amp = out.size();
+    std::string param = out.substr(pos, amp - pos);
+    size_t eq = param.find('=');
+    if (eq != std::string::npos && LooksSecret(param.substr(0, eq))) param = param.substr(0, eq + 1) + "***";
+    masked += param;
+    if (amp < out.size()) masked += '&';
+    pos = amp + 1;
+  }
+  return masked;
 }
 
 }  // namespace wsflow

@@ -32,4 +32,9 @@ std::string EncodePathSegment(const std::string& s);
 /// Percent-decoding of a path segment, query value or userinfo ('+' stays '+'; a bad escape stays as is).
 std::string PercentDecode(std::string_view s);
 
+/// `url` as it may be shown or recorded: the password of `user:password@` and the value of every
+/// query parameter whose name looks secret (token, key, secret, pass..., auth, sig..., credential,
+/// in any case) become `***`. Anything else, URL or not, is returned as it is.
+std::string MaskUrlSecrets(const std::string& url);
+
 }  // namespace wsflow

@@ -16,12 +16,6 @@
 namespace wsflow {
 
 namespace {
-bool LooksSecret(std::string name) {
-  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* w : {"token", "key", "secret", "password", "passwd", "auth", "signature", "sig", "credential"})
-    if (name.find(w) != std::string::npos) return true;
-  return false;
-}
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
@@ -35,24 +29,6 @@ void Frame(Writer& w, std::string_view frame) {
   else PutStr(w, frame);
 }
 }  // namespace
-
-std::string MaskUrlSecrets(const std::string& url) {
-  size_t q = url.find('?');
-  if (q == std::string::npos) return url;
-  std::string out = url.substr(0, q + 1);
-  size_t pos = q + 1;
-  while (pos <= url.size()) {
-    size_t amp = url.find('&', pos);
-    if (amp == std::string::npos) amp = url.size();
-    std::string param = url.substr(pos, amp - pos);
-    size_t eq = param.find('=');
-    if (eq != std::string::npos && LooksSecret(param.substr(0, eq))) param = param.substr(0, eq + 1) + "***";
-    out += param;
-    if (amp < url.size()) out += '&';
-    pos = amp + 1;
-  }
-  return out;
-}
 
 RecordingWriter::~RecordingWriter() {
   if (file_) std::fclose(file_);

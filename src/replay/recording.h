@@ -13,6 +13,7 @@
 
 #include "core/exit_status.h"
 #include "core/json.h"
+#include "core/url.h"  // MaskUrlSecrets, for the header's url
 
 namespace wsflow {
 
@@ -95,8 +96,5 @@ Outcome RecordedOutcome(const Recording& r);
 /// client may have detected it after the header was written), else the header's; "native" when
 /// neither tells.
 std::string RecordedDialect(const Recording& r);
-
-/// The URL with the values of credential-like query parameters replaced by ***.
-std::string MaskUrlSecrets(const std::string& url);
 
 }  // namespace wsflow

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/config_file.h"
+#include "core/url.h"
 
 using namespace wsflow;
 
@@ -184,8 +185,8 @@ TEST_CASE("values from the environment are checked like the file's") {
 }
 
 TEST_CASE("secrets in URLs are masked") {
-  CHECK(MaskSecrets("ws://user:hunter2@host:1/ws") == "ws://user:***@host:1/ws");
-  CHECK(MaskSecrets("ws://host/ws?token=abc&x=1&api_key=k") == "ws://host/ws?token=***&x=1&api_key=***");
-  CHECK(MaskSecrets("ws://user@host/") == "ws://user@host/");
-  CHECK(MaskSecrets("native") == "native");
+  CHECK(MaskUrlSecrets("ws://user:hunter2@host:1/ws") == "ws://user:***@host:1/ws");
+  CHECK(MaskUrlSecrets("ws://host/ws?token=abc&x=1&api_key=k") == "ws://host/ws?token=***&x=1&api_key=***");
+  CHECK(MaskUrlSecrets("ws://user@host/") == "ws://user@host/");
+  CHECK(MaskUrlSecrets("native") == "native");
 }

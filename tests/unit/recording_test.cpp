@@ -24,6 +24,8 @@ TEST_CASE("credential-like query values are masked") {
   CHECK(MaskUrlSecrets("ws://h:1/ws/r?token=abc&x=1&api_key=k&Password=p") ==
         "ws://h:1/ws/r?token=***&x=1&api_key=***&Password=***");
   CHECK(MaskUrlSecrets("ws://h:1/ws/r") == "ws://h:1/ws/r");
+  // a recording's header kept the password of user:password@ (there were two maskers; one masked it)
+  CHECK(MaskUrlSecrets("wss://me:hunter2@h:1/ws/r?sig=s") == "wss://me:***@h:1/ws/r?sig=***");
   CHECK(MaskUrlSecrets("ws://h/?flag") == "ws://h/?flag");
 }
 
