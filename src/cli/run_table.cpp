@@ -3,28 +3,18 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/utf8.h"
+
 namespace wsflow {
 
 namespace {
-// Code points, not bytes: a task in any script is cut between characters.
-size_t Width(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
-}
+// Terminal columns, not bytes (core/utf8): a task in any script is cut between characters.
+size_t Width(std::string_view s) { return DisplayWidth(s); }
 
 std::string Cut(std::string_view s, size_t width) {
   if (Width(s) <= width) return std::string(s);
   if (width == 0) return "";
-  size_t n = 0, i = 0;
-  for (; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
-      if (n == width - 1) break;
-      ++n;
-    }
-  }
-  return std::string(s.substr(0, i)) + "\xE2\x80\xA6";  // …
+  return std::string(s.substr(0, PrefixFitting(s, width - 1))) + "\xE2\x80\xA6";  // …
 }
 
 std::string Pad(const std::string& s, size_t width) { return s + std::string(width - std::min(width, Width(s)), ' '); }

@@ -200,8 +200,9 @@ std::string PrettyPrinter::Format(const JsonValue& env) {
   std::string clock = Clock(env, style_.local_time);
   std::string message = SafeText(type.empty() ? ToJson(env) : Describe(type, data));
   size_t column = narrow ? kNarrowTypeColumn : kTypeColumn;
-  size_t pad = type_text.size() < column ? column - type_text.size() : 0;
-  int used = static_cast<int>(clock.size() + 1 + (run.empty() ? 0 : Columns(run) + 1) + type_text.size() + pad + 1);
+  size_t type_cols = Columns(type_text);  // the peer's event_type: any script
+  size_t pad = type_cols < column ? column - type_cols : 0;
+  int used = static_cast<int>(clock.size() + 1 + (run.empty() ? 0 : Columns(run) + 1) + type_cols + pad + 1);
   // On a terminal a line must not wrap: \r would then redraw only its last row.
   int room = style_.width > 0 ? std::max(style_.width - used - (style_.tty ? 1 : 0), 8) : 0;
   message = Truncate(message, room);

@@ -102,26 +102,57 @@ int CodePointWidth(char32_t c) {
   return In(kWide, c) ? 2 : 1;
 }
 
+namespace {
+// The unit of text at `i`: a colour or other control sequence (ESC [ parameters, final byte),
+// which takes no column, or one code point. Its length in bytes; `*cols`: its columns.
+size_t Unit(std::string_view s, size_t i, int* cols) {
+  if (s[i] == '\x1b' && i + 1 < s.size() && s[i + 1] == '[') {
+    size_t end = i + 2;
+    while (end < s.size() && !(s[end] >= 0x40 && s[end] <= 0x7E)) ++end;
+    *cols = 0;
+    return (end < s.size() ? end + 1 : s.size()) - i;
+  }
+  size_t len = 1;
+  *cols = CodePointWidth(Decode(s, i, &len));
+  return len;
+}
+}  // namespace
+
 size_t DisplayWidth(std::string_view s) {
-  size_t cols = 0;
-  for (size_t i = 0, len = 0; i < s.size(); i += len) cols += static_cast<size_t>(CodePointWidth(Decode(s, i, &len)));
-  return cols;
+  size_t total = 0;
+  for (size_t i = 0; i < s.size();) {
+    int w = 0;
+    i += Unit(s, i, &w);
+    total += static_cast<size_t>(w);
+  }
+  return total;
 }
 
 size_t PrefixFitting(std::string_view s, size_t cols) {
-  size_t used = 0, i = 0, len = 0;
-  for (; i < s.size(); i += len) {
-    size_t w = static_cast<size_t>(CodePointWidth(Decode(s, i, &len)));
-    if (used + w > cols) break;
-    used += w;
+  size_t used = 0, i = 0;
+  while (i < s.size()) {
+    int w = 0;
+    size_t len = Unit(s, i, &w);
+    if (used + static_cast<size_t>(w) > cols) break;
+    used += static_cast<size_t>(w);
+    i += len;
   }
   return i;
 }
 
 size_t SuffixFitting(std::string_view s, size_t cols) {
-  size_t left = DisplayWidth(s), i = 0, len = 0;
-  for (; i < s.size() && left > cols; i += len) left -= static_cast<size_t>(CodePointWidth(Decode(s, i, &len)));
-  while (i < s.size() && CodePointWidth(Decode(s, i, &len)) == 0) i += len;  // no mark without its character
+  size_t left = DisplayWidth(s), i = 0;
+  while (i < s.size() && left > cols) {
+    int w = 0;
+    i += Unit(s, i, &w);
+    left -= static_cast<size_t>(w);
+  }
+  while (i < s.size() && s[i] != '\x1b') {  // no combining mark without its character
+    int w = 0;
+    size_t len = Unit(s, i, &w);
+    if (w != 0) break;
+    i += len;
+  }
   return i;
 }
 

@@ -16,11 +16,13 @@ bool IsUtf8(std::string_view s);
 /// variation selectors, 1 for the rest. A table of the common ranges, not the whole of Unicode.
 int CodePointWidth(char32_t c);
 
-/// The columns `s` takes on a terminal (UTF-8; a byte that does not decode counts one).
+/// The columns `s` takes on a terminal (UTF-8; a byte that does not decode counts one; a control
+/// sequence such as a colour, ESC [ ... final byte, none).
 size_t DisplayWidth(std::string_view s);
 
 /// The bytes of the longest start of `s` that takes at most `cols` columns, cut between
-/// characters (a wide character that would straddle the limit is left out).
+/// characters and never inside a control sequence (a wide character that would straddle the limit
+/// is left out).
 size_t PrefixFitting(std::string_view s, size_t cols);
 
 /// Where the longest end of `s` that takes at most `cols` columns starts (a byte index).

@@ -49,3 +49,12 @@ TEST_CASE("PrefixFitting and SuffixFitting cut between characters, by columns") 
   CHECK(marked.substr(SuffixFitting(marked, 1)) == "e\xCC\x81");
   CHECK(marked.substr(0, PrefixFitting(marked, 2)) == marked);  // the mark stays with its e
 }
+
+TEST_CASE("DisplayWidth: colours take no column, and no cut falls inside one") {
+  std::string red = "\x1b[31mfailed\x1b[0m";
+  CHECK(DisplayWidth(red) == 6);
+  CHECK(red.substr(0, PrefixFitting(red, 3)) == "\x1b[31mfai");
+  CHECK(red.substr(0, PrefixFitting(red, 6)) == red);
+  CHECK(red.substr(SuffixFitting(red, 2)) == "ed\x1b[0m");
+  CHECK(DisplayWidth("\x1b[") == 0);  // cut short: nothing to show
+}
