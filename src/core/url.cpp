@@ -130,7 +130,9 @@ bool LooksSecret(const std::string& name) {
 std::string MaskUrlSecrets(const std::string& url) {
   std::string out = url;
   size_t scheme = out.find("://");
-  if (scheme != std::string::npos) {  // user:password@host
+  // user:password@host, when the "://" is the URL's own (nothing of a path, query or fragment
+  // before it): one inside a query value would be masked on a second pass only (found by fuzz/url)
+  if (scheme != std::string::npos && out.find_first_of("/?#") == scheme + 1) {
     size_t host = scheme + 3;
     size_t end = out.find_first_of("/?#", host);
     size_t at = out.rfind('@', end == std::string::npos ? out.size() : end);
