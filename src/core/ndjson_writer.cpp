@@ -1,6 +1,5 @@
 #include "core/ndjson_writer.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
